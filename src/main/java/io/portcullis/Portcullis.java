@@ -1,0 +1,14 @@
+package io.portcullis;
+
+import io.portcullis.cli.Commands;
+
+/** The command line: {@code serve} (default), {@code migrate}, {@code create-user}, {@code service-key}. */
+public final class Portcullis {
+
+  private Portcullis() {
+  }
+
+  public static void main(String[] args) {
+    System.exit(Commands.run(args, System.getenv()));
+  }
+}

@@ -1,0 +1,37 @@
+package io.portcullis.bus;
+
+/**
+ * Every event-bus address and message header of Portcullis. The public ones (API.md §5) take and give JSON, so
+ * they work across a clustered bus and from any language; the internal ones connect Portcullis's own verticles.
+ */
+public final class Addresses {
+
+  // Public (API.md §5)
+  public static final String USERS_SIGNUP = "auth.users.signup";
+  public static final String TOKENS_PASSWORD = "auth.tokens.password";
+  public static final String TOKENS_REFRESH = "auth.tokens.refresh";
+  public static final String TOKENS_VERIFY = "auth.tokens.verify";
+  public static final String USERS_GET = "auth.users.get";
+  public static final String SESSIONS_END = "auth.sessions.end";
+  /** Published, never sent: one JSON per event. */
+  public static final String EVENTS = "auth.events";
+
+  // Internal
+  /** {@code {user_id, session_id?}} → the user, after checking the user and (if given) the session are alive. */
+  public static final String SESSIONS_CHECK = "auth.internal.sessions.check";
+  /** {@code {user_id, amr_method}} → a new session. */
+  public static final String SESSIONS_ISSUE = "auth.internal.sessions.issue";
+  /** {@code {user_id, session_id, email?, password?, data?}} → the updated user. */
+  public static final String USERS_UPDATE = "auth.internal.users.update";
+  /** {@code {}} → the public JWKS document. */
+  public static final String KEYS_JWKS = "auth.internal.keys.jwks";
+  /** {@code {}} → {@code {database: "up"}} or a failure. */
+  public static final String READY = "auth.internal.ready";
+
+  // Delivery headers carrying the caller's network identity into events
+  public static final String HEADER_IP = "ip";
+  public static final String HEADER_USER_AGENT = "user_agent";
+
+  private Addresses() {
+  }
+}

@@ -1,0 +1,69 @@
+package io.portcullis.bus;
+
+import io.portcullis.error.AuthException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+
+import java.util.function.Function;
+
+/**
+ * The thin adapters on both sides of the bus: {@link #request} for callers (failures become AuthException),
+ * {@link #serve} for recipients (a service method's Future becomes a reply or a failure).
+ */
+public final class AuthBus {
+
+  private final Vertx vertx;
+  private final long timeoutMs;
+
+  public AuthBus(Vertx vertx, long timeoutMs) {
+    this.vertx = vertx;
+    this.timeoutMs = timeoutMs;
+  }
+
+  public Future<JsonObject> request(String address, JsonObject body) {
+    return request(address, body, null, null);
+  }
+
+  public Future<JsonObject> request(String address, JsonObject body, String ip, String userAgent) {
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs);
+    if (ip != null) {
+      options.addHeader(Addresses.HEADER_IP, ip);
+    }
+    if (userAgent != null) {
+      options.addHeader(Addresses.HEADER_USER_AGENT, userAgent);
+    }
+    return vertx.eventBus().<JsonObject>request(address, body, options)
+      .map(Message::body)
+      .recover(error -> Future.failedFuture(BusErrors.toAuthException(error)));
+  }
+
+  /** Registers a consumer that answers with the service's result; the Future completes once it is registered. */
+  public Future<Void> serve(String address, Function<Message<JsonObject>, Future<JsonObject>> service) {
+    return vertx.eventBus().<Object>consumer(address, message -> {
+      Future<JsonObject> result;
+      try {
+        if (!(message.body() instanceof JsonObject)) {
+          throw AuthException.validation("The request body must be a JSON object");
+        }
+        @SuppressWarnings("unchecked")
+        Message<JsonObject> json = (Message<JsonObject>) (Message<?>) message;
+        result = service.apply(json);
+      } catch (RuntimeException e) {
+        result = Future.failedFuture(e);
+      }
+      result.onSuccess(message::reply).onFailure(error -> BusErrors.fail(message, error));
+    }).completion();
+  }
+
+  /** The caller's address, when the caller sent one (HTTP requests do). */
+  public static String ip(Message<?> message) {
+    return message.headers().get(Addresses.HEADER_IP);
+  }
+
+  public static String userAgent(Message<?> message) {
+    return message.headers().get(Addresses.HEADER_USER_AGENT);
+  }
+}

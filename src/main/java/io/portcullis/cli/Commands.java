@@ -1,0 +1,230 @@
+package io.portcullis.cli;
+
+import io.portcullis.Server;
+import io.portcullis.config.Config;
+import io.portcullis.config.ConfigException;
+import io.portcullis.config.ConfigLoader;
+import io.portcullis.credential.Inputs;
+import io.portcullis.credential.PasswordHasher;
+import io.portcullis.db.Database;
+import io.portcullis.db.Pools;
+import io.portcullis.error.AuthException;
+import io.portcullis.token.TokenSigner;
+import io.portcullis.user.UserRepository;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.BiFunction;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * The sub-commands. Each loads and validates the configuration first; the tools work whether or not a
+ * {@code serve} runs on the same database, the embedded one included (they then connect to its server).
+ */
+public final class Commands {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Commands.class);
+  private static final Pattern ROLE = Pattern.compile("[a-z][a-z0-9_]{0,62}");
+  private static final String USAGE = String.join("\n",
+    "Usage: java -jar portcullis.jar [command] [options]",
+    "",
+    "Commands:",
+    "  serve                                    start the service (default)",
+    "  migrate                                  apply database migrations and exit",
+    "  create-user --email E --password P [--role R]",
+    "                                           create a confirmed user (role defaults to authenticated)",
+    "  service-key                              print a long-lived service_role access token for admin calls",
+    "  help                                     show this text",
+    "",
+    "Configuration: conf/config.json (or PORTCULLIS_CONFIG), overridden by PORTCULLIS_* environment variables.");
+
+  private Commands() {
+  }
+
+  public static int run(String[] args, Map<String, String> env) {
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
+    String command = args.length == 0 ? "serve" : args[0];
+    Map<String, String> options;
+    try {
+      options = options(args);
+    } catch (IllegalArgumentException e) {
+      return usage(e.getMessage());
+    }
+    if (command.equals("help") || command.equals("--help") || command.equals("-h")) {
+      System.out.println(USAGE);
+      return 0;
+    }
+    Config config;
+    try {
+      config = ConfigLoader.load(env);
+    } catch (ConfigException e) {
+      System.err.println("Invalid configuration: " + e.getMessage());
+      return 2;
+    }
+    try {
+      switch (command) {
+        case "serve":
+          return serve(config);
+        case "migrate":
+          Server.prepareDatabase(config).close();
+          System.out.println("Migrations applied.");
+          return 0;
+        case "create-user":
+          return createUser(config, options);
+        case "service-key":
+          return serviceKey(config);
+        default:
+          return usage("Unknown command: " + command);
+      }
+    } catch (AuthException e) {
+      System.err.println(e.code().code() + ": " + e.getMessage());
+      return 1;
+    } catch (RuntimeException e) {
+      LOG.error("{} failed", command, e);
+      System.err.println(command + " failed: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  private static int usage(String problem) {
+    System.err.println(problem);
+    System.err.println(USAGE);
+    return 2;
+  }
+
+  private static Map<String, String> options(String[] args) {
+    Map<String, String> options = new HashMap<>();
+    for (int i = 1; i < args.length; i++) {
+      String arg = args[i];
+      if (!arg.startsWith("--")) {
+        throw new IllegalArgumentException("Unexpected argument: " + arg);
+      }
+      int eq = arg.indexOf('=');
+      if (eq > 0) {
+        options.put(arg.substring(2, eq), arg.substring(eq + 1));
+      } else if (i + 1 < args.length) {
+        options.put(arg.substring(2), args[++i]);
+      } else {
+        throw new IllegalArgumentException("Option " + arg + " needs a value");
+      }
+    }
+    return options;
+  }
+
+  private static int serve(Config config) {
+    Database database = Server.prepareDatabase(config);
+    VertxOptions options = new VertxOptions();
+    Vertx vertx = Vertx.vertx(options);
+    Server server;
+    try {
+      server = await(Server.start(config, database, vertx, options.getEventLoopPoolSize(), Clock.systemUTC()));
+    } catch (RuntimeException e) {
+      await(vertx.close());
+      database.close();
+      throw e;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("Shutting down");
+      try {
+        server.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.warn("Vert.x did not stop cleanly: {}", e.toString());
+      }
+      database.close();
+      stopped.countDown();
+    }, "portcullis-shutdown"));
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  private static int createUser(Config config, Map<String, String> options) {
+    String email = Inputs.email(required(options, "email"));
+    String password = required(options, "password");
+    String role = options.getOrDefault("role", "authenticated");
+    if (!ROLE.matcher(role).matches()) {
+      throw new IllegalArgumentException("--role must be lower-case letters, digits and underscores");
+    }
+    Inputs.newPassword(password, config.password().minLength());
+    String hash = new PasswordHasher(config.password(), new SecureRandom()).hash(password);
+    JsonObject user = withDatabase(config, (vertx, database) -> {
+      Pool pool = Pools.shared(vertx, database.connectOptions(), 2);
+      OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+      UUID id = UUID.randomUUID();
+      return new UserRepository(pool).insert(id, email, hash, now, new JsonObject(), now)
+        .compose(row -> pool.preparedQuery("UPDATE users SET role = $2 WHERE id = $1")
+          .execute(Tuple.of(id, role))
+          .map(done -> new JsonObject().put("id", id.toString()).put("email", email).put("role", role)));
+    });
+    System.out.println(user.encodePrettily());
+    return 0;
+  }
+
+  private static int serviceKey(Config config) {
+    String key = withDatabase(config, (vertx, database) ->
+      Server.loadKeys(vertx, config, database, Clock.systemUTC(), new SecureRandom())
+        .map(keys -> new TokenSigner(vertx, keys, config.jwt())
+          .serviceKey("service_role", Instant.now(), config.jwt().serviceKeyExp())));
+    System.out.println(key);
+    return 0;
+  }
+
+  private static String required(Map<String, String> options, String name) {
+    String value = options.get(name);
+    if (value == null || value.isEmpty()) {
+      throw new IllegalArgumentException("--" + name + " is required");
+    }
+    return value;
+  }
+
+  /** Runs one database task on a short-lived Vert.x, waiting for it on this (main) thread. */
+  private static <T> T withDatabase(Config config, BiFunction<Vertx, Database, Future<T>> task) {
+    Database database = Server.prepareDatabase(config);
+    Vertx vertx = Vertx.vertx();
+    try {
+      return await(task.apply(vertx, database));
+    } finally {
+      await(vertx.close());
+      database.close();
+    }
+  }
+
+  private static <T> T await(Future<T> future) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw new IllegalStateException(cause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("timed out", e);
+    }
+  }
+}

@@ -1,0 +1,54 @@
+package io.portcullis.config;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The whole configuration, loaded once and validated before anything deploys ({@link ConfigLoader}).
+ * Field names follow the keys of {@code conf/config.json}.
+ */
+public record Config(
+  Path dataDir,
+  String siteUrl,
+  String externalUrl,
+  List<String> adminRoles,
+  Http http,
+  Db db,
+  Jwt jwt,
+  Password password,
+  Signup signup,
+  Sessions sessions) {
+
+  public record Http(String host, int port, int instances, int bodyLimitBytes) {
+  }
+
+  /** {@code url} empty means the embedded PostgreSQL under {@code data_dir}. */
+  public record Db(String url, int poolSize, int embeddedPort) {
+    public boolean embedded() {
+      return url == null || url.isEmpty();
+    }
+  }
+
+  public record Jwt(String algorithm, int exp, String aud, String issuer, String secret, int leewaySeconds,
+                    long serviceKeyExp) {
+    public boolean symmetric() {
+      return algorithm.toUpperCase(Locale.ROOT).startsWith("HS");
+    }
+  }
+
+  public record Password(int minLength, int argon2MemoryKib, int argon2Iterations, int argon2Parallelism,
+                         int hashWorkers) {
+  }
+
+  public record Signup(boolean disabled, boolean autoconfirm) {
+  }
+
+  public record Sessions(int refreshTokenReuseInterval) {
+  }
+
+  /** The base URL of the GoTrue dialect as seen by clients. */
+  public String publicBaseUrl() {
+    return externalUrl + "/auth/v1";
+  }
+}

@@ -1,0 +1,299 @@
+package io.portcullis.config;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Loads the configuration: built-in defaults (a copy of {@code conf/config.json}), then the configuration file,
+ * then environment variables ({@code PORTCULLIS_} + the key path in upper case joined by {@code _}), and
+ * validates the result. Runs once, before anything deploys, so its file read may block.
+ */
+public final class ConfigLoader {
+
+  public static final String ENV_PREFIX = "PORTCULLIS_";
+  public static final String CONFIG_ENV = "PORTCULLIS_CONFIG";
+  private static final String DEFAULTS = "/portcullis/config.json";
+  private static final Set<String> ALGORITHMS = Set.of("ES256", "RS256", "HS256");
+
+  private ConfigLoader() {
+  }
+
+  public static Config load(Map<String, String> env) {
+    JsonObject merged = defaults();
+    String explicit = env.get(CONFIG_ENV);
+    Path file = Path.of(explicit == null || explicit.isBlank() ? "conf/config.json" : explicit);
+    if (Files.isRegularFile(file)) {
+      mergeFile(merged, readFile(file), "");
+    } else if (explicit != null && !explicit.isBlank()) {
+      throw new ConfigException("Configuration file " + file + " (" + CONFIG_ENV + ") does not exist");
+    }
+    applyEnv(merged, env, "");
+    return build(merged);
+  }
+
+  /** The environment variable that overrides the setting at this dotted path. */
+  public static String envName(String path) {
+    return ENV_PREFIX + path.replace('.', '_').toUpperCase(Locale.ROOT);
+  }
+
+  /** Every leaf setting, dotted, in file order; used by the README table check and the env overrides. */
+  public static List<String> settingPaths() {
+    List<String> paths = new ArrayList<>();
+    collectPaths(defaults(), "", paths);
+    return paths;
+  }
+
+  static JsonObject defaults() {
+    try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULTS)) {
+      if (in == null) {
+        throw new IllegalStateException("built-in defaults " + DEFAULTS + " missing from the jar");
+      }
+      return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static JsonObject readFile(Path file) {
+    try {
+      return new JsonObject(Files.readString(file));
+    } catch (IOException e) {
+      throw new ConfigException("Cannot read configuration file " + file + ": " + e.getMessage());
+    } catch (DecodeException e) {
+      throw new ConfigException("Configuration file " + file + " is not a JSON object: " + e.getMessage());
+    }
+  }
+
+  private static void collectPaths(JsonObject node, String prefix, List<String> out) {
+    for (String key : node.fieldNames()) {
+      Object value = node.getValue(key);
+      if (value instanceof JsonObject child) {
+        collectPaths(child, prefix + key + ".", out);
+      } else {
+        out.add(prefix + key);
+      }
+    }
+  }
+
+  private static void mergeFile(JsonObject target, JsonObject file, String prefix) {
+    for (String key : file.fieldNames()) {
+      String path = prefix + key;
+      if (!target.containsKey(key)) {
+        throw new ConfigException("Unknown setting '" + path + "' in the configuration file");
+      }
+      Object defaultValue = target.getValue(key);
+      Object value = file.getValue(key);
+      if (defaultValue instanceof JsonObject defaultChild) {
+        if (!(value instanceof JsonObject child)) {
+          throw new ConfigException("Setting '" + path + "' must be an object");
+        }
+        mergeFile(defaultChild, child, path + ".");
+      } else {
+        target.put(key, value);
+      }
+    }
+  }
+
+  private static void applyEnv(JsonObject node, Map<String, String> env, String prefix) {
+    for (String key : node.fieldNames()) {
+      String path = prefix + key;
+      Object current = node.getValue(key);
+      if (current instanceof JsonObject child) {
+        applyEnv(child, env, path + ".");
+        continue;
+      }
+      String raw = env.get(envName(path));
+      if (raw == null) {
+        continue;
+      }
+      node.put(key, parseEnv(path, raw, current));
+    }
+  }
+
+  private static Object parseEnv(String path, String raw, Object typeOf) {
+    String value = raw.trim();
+    try {
+      if (typeOf instanceof Integer || typeOf instanceof Long) {
+        return Long.parseLong(value);
+      }
+      if (typeOf instanceof Boolean) {
+        if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
+          return Boolean.parseBoolean(value);
+        }
+        throw new NumberFormatException();
+      }
+      if (typeOf instanceof JsonArray) {
+        JsonArray array = new JsonArray();
+        for (String part : value.split(",")) {
+          if (!part.isBlank()) {
+            array.add(part.trim());
+          }
+        }
+        return array;
+      }
+      return raw;
+    } catch (NumberFormatException e) {
+      String expected = typeOf instanceof Boolean ? "true or false" : "a whole number";
+      throw new ConfigException("Setting '" + path + "' (" + envName(path) + ") must be " + expected
+        + ", got '" + raw + "'");
+    }
+  }
+
+  private static Config build(JsonObject c) {
+    Reader r = new Reader(c);
+    String externalUrl = stripSlash(r.url("external_url", false));
+    Config.Jwt jwt = new Config.Jwt(
+      r.oneOf("jwt.algorithm", ALGORITHMS).toUpperCase(Locale.ROOT),
+      r.integer("jwt.exp", 60, 7 * 24 * 3600),
+      r.nonEmpty("jwt.aud"),
+      r.string("jwt.issuer").isEmpty() ? externalUrl + "/auth/v1" : r.string("jwt.issuer"),
+      r.string("jwt.secret"),
+      r.integer("jwt.leeway_seconds", 0, 300),
+      r.longValue("jwt.service_key_exp", 60, 100L * 365 * 24 * 3600));
+    if (jwt.symmetric() && jwt.secret().length() < 32) {
+      throw new ConfigException("Setting 'jwt.secret' (" + envName("jwt.secret")
+        + ") must be at least 32 characters when jwt.algorithm is HS256");
+    }
+    Config.Password password = new Config.Password(
+      r.integer("password.min_length", 6, 1024),
+      r.integer("password.argon2_memory_kib", 8, 4 * 1024 * 1024),
+      r.integer("password.argon2_iterations", 1, 100),
+      r.integer("password.argon2_parallelism", 1, 64),
+      r.integer("password.hash_workers", 1, 256));
+    if (password.argon2MemoryKib() < 8 * password.argon2Parallelism()) {
+      throw new ConfigException("Setting 'password.argon2_memory_kib' must be at least 8 × password.argon2_parallelism");
+    }
+    String dbUrl = r.string("db.url").trim();
+    if (!dbUrl.isEmpty() && !(dbUrl.startsWith("postgres://") || dbUrl.startsWith("postgresql://"))) {
+      throw new ConfigException("Setting 'db.url' (" + envName("db.url")
+        + ") must look like postgres://user:password@host:5432/database");
+    }
+    List<String> adminRoles = r.stringList("admin_roles");
+    return new Config(
+      Path.of(r.nonEmpty("data_dir")),
+      stripSlash(r.url("site_url", false)),
+      externalUrl,
+      adminRoles,
+      new Config.Http(r.nonEmpty("http.host"), r.integer("http.port", 0, 65535),
+        r.integer("http.instances", 0, 256), r.integer("http.body_limit_bytes", 1024, 10 * 1024 * 1024)),
+      new Config.Db(dbUrl, r.integer("db.pool_size", 1, 512), r.integer("db.embedded_port", 0, 65535)),
+      jwt,
+      password,
+      new Config.Signup(r.bool("signup.disabled"), r.bool("signup.autoconfirm")),
+      new Config.Sessions(r.integer("sessions.refresh_token_reuse_interval", 0, 3600)));
+  }
+
+  private static String stripSlash(String url) {
+    return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  }
+
+  /** Typed reads by dotted path whose errors name the setting and its environment variable. */
+  private record Reader(JsonObject root) {
+
+    Object value(String path) {
+      JsonObject node = root;
+      String[] parts = path.split("\\.");
+      for (int i = 0; i < parts.length - 1; i++) {
+        node = node.getJsonObject(parts[i]);
+      }
+      return node.getValue(parts[parts.length - 1]);
+    }
+
+    ConfigException bad(String path, String expected) {
+      return new ConfigException("Setting '" + path + "' (" + envName(path) + ") must be " + expected
+        + ", got '" + value(path) + "'");
+    }
+
+    String string(String path) {
+      Object v = value(path);
+      if (v == null) {
+        return "";
+      }
+      if (!(v instanceof String s)) {
+        throw bad(path, "a string");
+      }
+      return s;
+    }
+
+    String nonEmpty(String path) {
+      String s = string(path);
+      if (s.isBlank()) {
+        throw bad(path, "a non-empty string");
+      }
+      return s;
+    }
+
+    String oneOf(String path, Set<String> allowed) {
+      String s = string(path);
+      if (!allowed.contains(s.toUpperCase(Locale.ROOT))) {
+        throw bad(path, "one of " + allowed);
+      }
+      return s;
+    }
+
+    String url(String path, boolean optional) {
+      String s = string(path).trim();
+      if (s.isEmpty() && optional) {
+        return s;
+      }
+      try {
+        URI uri = new URI(s);
+        if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+          throw bad(path, "an http(s) URL");
+        }
+      } catch (URISyntaxException e) {
+        throw bad(path, "an http(s) URL");
+      }
+      return s;
+    }
+
+    long longValue(String path, long min, long max) {
+      Object v = value(path);
+      if (!(v instanceof Number n) || n.doubleValue() != n.longValue() || n.longValue() < min || n.longValue() > max) {
+        throw bad(path, "a whole number from " + min + " to " + max);
+      }
+      return n.longValue();
+    }
+
+    int integer(String path, int min, int max) {
+      return (int) longValue(path, min, max);
+    }
+
+    boolean bool(String path) {
+      Object v = value(path);
+      if (!(v instanceof Boolean b)) {
+        throw bad(path, "true or false");
+      }
+      return b;
+    }
+
+    List<String> stringList(String path) {
+      Object v = value(path);
+      if (!(v instanceof JsonArray array)) {
+        throw bad(path, "a list of strings");
+      }
+      List<String> out = new ArrayList<>();
+      for (Object o : array) {
+        if (!(o instanceof String s) || s.isBlank()) {
+          throw bad(path, "a list of strings");
+        }
+        out.add(s);
+      }
+      return List.copyOf(out);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+package io.portcullis.credential;
+
+import io.portcullis.error.AuthException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/** Validation of the fields that arrive over HTTP and the bus alike; failures are contract errors. */
+public final class Inputs {
+
+  private static final Pattern EMAIL = Pattern.compile("^[^\\s@\"<>()\\[\\],;:\\\\]+@[^\\s@\"<>()\\[\\],;:\\\\]+\\.[^\\s@\"<>()\\[\\],;:\\\\.]+$");
+  public static final int MAX_PASSWORD_LENGTH = 1024;
+  private static final int MAX_EMAIL_LENGTH = 255;
+
+  private Inputs() {
+  }
+
+  /** The field as a string, or null when absent; any other JSON type is a validation failure. */
+  public static String optionalString(JsonObject body, String field) {
+    Object value = body.getValue(field);
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof String s)) {
+      throw AuthException.validation("Field '" + field + "' must be a string");
+    }
+    return s;
+  }
+
+  public static String requiredString(JsonObject body, String field) {
+    String value = optionalString(body, field);
+    if (value == null || value.isEmpty()) {
+      throw AuthException.validation("Field '" + field + "' is required");
+    }
+    return value;
+  }
+
+  public static JsonObject optionalObject(JsonObject body, String field) {
+    Object value = body.getValue(field);
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof JsonObject o)) {
+      throw AuthException.validation("Field '" + field + "' must be an object");
+    }
+    return o;
+  }
+
+  /** Trimmed, lower-cased and checked; emails are compared case-insensitively everywhere. */
+  public static String email(String raw) {
+    String email = raw.trim().toLowerCase(Locale.ROOT);
+    if (email.length() > MAX_EMAIL_LENGTH || !EMAIL.matcher(email).matches()) {
+      throw AuthException.validation("Unable to validate email address: invalid format");
+    }
+    return email;
+  }
+
+  /** The password policy for new passwords (length for now; API.md §3 weak_password). */
+  public static void newPassword(String password, int minLength) {
+    int length = password.codePointCount(0, password.length());
+    if (length < minLength) {
+      throw AuthException.weakPassword("Password should be at least " + minLength + " characters.",
+        new JsonArray().add("length"));
+    }
+    if (length > MAX_PASSWORD_LENGTH) {
+      throw AuthException.weakPassword("Password should be at most " + MAX_PASSWORD_LENGTH + " characters.",
+        new JsonArray().add("length"));
+    }
+  }
+}

@@ -1,0 +1,76 @@
+package io.portcullis.credential;
+
+import com.password4j.Argon2Function;
+import com.password4j.BcryptFunction;
+import com.password4j.Password;
+import com.password4j.types.Argon2;
+import io.portcullis.config.Config;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.SecureRandom;
+import java.util.Base64;
+
+/**
+ * Hashes and verifies passwords: argon2id with the configured parameters, bcrypt accepted for imported users.
+ * Every method blocks for tens of milliseconds: call it only on a worker thread.
+ */
+public final class PasswordHasher {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PasswordHasher.class);
+  private static final int HASH_LENGTH = 32;
+  private static final int SALT_LENGTH = 16;
+
+  /** The outcome of a check; {@code rehash} is true when the stored hash should be replaced by a current one. */
+  public record Verification(boolean matches, boolean rehash) {
+    static final Verification FAILED = new Verification(false, false);
+  }
+
+  private final Argon2Function argon2;
+  private final String dummyHash;
+
+  public PasswordHasher(Config.Password config, SecureRandom random) {
+    this.argon2 = Argon2Function.getInstance(config.argon2MemoryKib(), config.argon2Iterations(),
+      config.argon2Parallelism(), HASH_LENGTH, Argon2.ID, Argon2Function.ARGON2_VERSION_13);
+    byte[] filler = new byte[24];
+    random.nextBytes(filler);
+    // Checked against when the email is unknown, so that path costs what a wrong password costs.
+    this.dummyHash = hash(Base64.getEncoder().encodeToString(filler));
+  }
+
+  public String hash(String password) {
+    return Password.hash(password).addRandomSalt(SALT_LENGTH).with(argon2).getResult();
+  }
+
+  /** Checks a password against a stored hash; a missing hash still costs one argon2id verification. */
+  public Verification verify(String password, String storedHash) {
+    if (storedHash == null) {
+      Password.check(password, dummyHash).with(argon2);
+      return Verification.FAILED;
+    }
+    try {
+      if (storedHash.startsWith("$argon2")) {
+        Argon2Function stored = Argon2Function.getInstanceFromHash(storedHash);
+        boolean matches = Password.check(password, storedHash).with(stored);
+        return new Verification(matches, matches && !sameParameters(stored));
+      }
+      if (storedHash.startsWith("$2a$") || storedHash.startsWith("$2b$") || storedHash.startsWith("$2y$")) {
+        boolean matches = Password.check(password, storedHash).with(BcryptFunction.getInstanceFromHash(storedHash));
+        return new Verification(matches, matches);
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("Stored password hash could not be parsed: {}", e.getClass().getSimpleName());
+    }
+    Password.check(password, dummyHash).with(argon2);
+    return Verification.FAILED;
+  }
+
+  private boolean sameParameters(Argon2Function stored) {
+    return stored.getMemory() == argon2.getMemory()
+      && stored.getIterations() == argon2.getIterations()
+      && stored.getParallelism() == argon2.getParallelism()
+      && stored.getOutputLength() == argon2.getOutputLength()
+      && stored.getVariant() == argon2.getVariant()
+      && stored.getVersion() == argon2.getVersion();
+  }
+}

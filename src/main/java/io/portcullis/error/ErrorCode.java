@@ -1,0 +1,56 @@
+package io.portcullis.error;
+
+/** Stable wire error codes (API.md §3), each with the HTTP status it answers with. */
+public enum ErrorCode {
+  INVALID_CREDENTIALS(400, "invalid_credentials"),
+  EMAIL_NOT_CONFIRMED(400, "email_not_confirmed"),
+  USER_BANNED(400, "user_banned"),
+  VALIDATION_FAILED(400, "validation_failed"),
+  BAD_JSON(400, "bad_json"),
+  NOT_FOUND(404, "not_found"),
+  METHOD_NOT_ALLOWED(405, "method_not_allowed"),
+  REQUEST_TOO_LARGE(413, "request_too_large"),
+  USER_ALREADY_EXISTS(422, "user_already_exists"),
+  EMAIL_EXISTS(422, "email_exists"),
+  WEAK_PASSWORD(422, "weak_password"),
+  SAME_PASSWORD(422, "same_password"),
+  SIGNUP_DISABLED(422, "signup_disabled"),
+  NO_AUTHORIZATION(401, "no_authorization"),
+  BAD_JWT(403, "bad_jwt"),
+  USER_NOT_FOUND(403, "user_not_found"),
+  SESSION_NOT_FOUND(403, "session_not_found"),
+  REFRESH_TOKEN_NOT_FOUND(400, "refresh_token_not_found"),
+  REFRESH_TOKEN_ALREADY_USED(400, "refresh_token_already_used"),
+  UNSUPPORTED_GRANT_TYPE(400, "unsupported_grant_type"),
+  NOT_ADMIN(403, "not_admin"),
+  OTP_EXPIRED(403, "otp_expired"),
+  OVER_REQUEST_RATE_LIMIT(429, "over_request_rate_limit"),
+  OVER_EMAIL_SEND_RATE_LIMIT(429, "over_email_send_rate_limit"),
+  SERVICE_UNAVAILABLE(503, "service_unavailable"),
+  UNEXPECTED_FAILURE(500, "unexpected_failure");
+
+  private final int status;
+  private final String code;
+
+  ErrorCode(int status, String code) {
+    this.status = status;
+    this.code = code;
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public String code() {
+    return code;
+  }
+
+  public static ErrorCode fromCode(String code) {
+    for (ErrorCode c : values()) {
+      if (c.code.equals(code)) {
+        return c;
+      }
+    }
+    return UNEXPECTED_FAILURE;
+  }
+}

@@ -1,0 +1,68 @@
+package io.portcullis.events;
+
+import io.portcullis.bus.Addresses;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.UUID;
+
+/**
+ * Records what happened: one row in {@code audit_log} and one JSON published on {@code auth.events}. Written where
+ * the event happens (not by a consumer of the publication, which every node of a cluster would receive).
+ */
+public final class Events {
+
+  public static final String SIGNED_UP = "user.signed_up";
+  public static final String SIGNED_IN = "user.signed_in";
+  public static final String TOKEN_REFRESHED = "token.refreshed";
+  public static final String SIGNED_OUT = "user.signed_out";
+  public static final String UPDATED = "user.updated";
+  public static final String DELETED = "user.deleted";
+  public static final String REFRESH_TOKEN_REUSED = "refresh_token.reused";
+  public static final String BANNED = "user.banned";
+
+  private static final Logger LOG = LoggerFactory.getLogger(Events.class);
+  private static final String INSERT = "INSERT INTO audit_log (type, user_id, session_id, ip, user_agent, created_at) "
+    + "VALUES ($1, $2, $3, $4, $5, $6)";
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final Clock clock;
+
+  public Events(Vertx vertx, Pool pool, Clock clock) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.clock = clock;
+  }
+
+  /** Writes the audit row, then publishes; completes when the row is written (a failure is logged, not thrown). */
+  public Future<Void> emit(String type, UUID userId, UUID sessionId, String ip, String userAgent) {
+    OffsetDateTime at = OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC);
+    JsonObject event = new JsonObject()
+      .put("type", type)
+      .put("user_id", userId == null ? null : userId.toString())
+      .put("at", at.toString());
+    if (sessionId != null) {
+      event.put("session_id", sessionId.toString());
+    }
+    if (ip != null) {
+      event.put("ip", ip);
+    }
+    if (userAgent != null) {
+      event.put("user_agent", userAgent);
+    }
+    return pool.preparedQuery(INSERT).execute(Tuple.of(type, userId, sessionId, ip, userAgent, at))
+      .onFailure(e -> LOG.error("Audit row for {} not written: {}", type, e.toString()))
+      .<Void>mapEmpty()
+      .otherwiseEmpty()
+      .onComplete(ignored -> vertx.eventBus().publish(Addresses.EVENTS, event));
+  }
+}

@@ -1,0 +1,149 @@
+package io.portcullis.http;
+
+import io.portcullis.bus.Addresses;
+import io.portcullis.bus.AuthBus;
+import io.portcullis.error.AuthException;
+import io.portcullis.error.ErrorCode;
+import io.portcullis.token.TokenVerifier;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.time.OffsetDateTime;
+
+/**
+ * The GoTrue endpoints that act for a caller: sign-up, the token grants, the user, sign-out, userinfo. Each turns
+ * the request into a bus message and the reply into a response; the work happens behind the bus.
+ */
+final class AuthRoutes {
+
+  static final String USER = "portcullis.user";
+  static final String CLAIMS = "portcullis.claims";
+
+  private final AuthBus bus;
+
+  AuthRoutes(AuthBus bus) {
+    this.bus = bus;
+  }
+
+  void signup(RoutingContext ctx) {
+    JsonObject body = Requests.json(ctx, false);
+    reply(ctx, send(ctx, Addresses.USERS_SIGNUP, body), true);
+  }
+
+  /** RFC 6749 §4.3 and §6, in JSON (supabase-js) or form bodies (OAuth clients); grant_type in query or form. */
+  void token(RoutingContext ctx) {
+    boolean form = Requests.isForm(ctx);
+    ctx.put(FailureHandler.FORM_REQUEST, form);
+    JsonObject body = form ? Requests.form(ctx) : Requests.json(ctx, false);
+    String grantType = ctx.request().getParam("grant_type");
+    if (grantType == null && body.getValue("grant_type") instanceof String g) {
+      grantType = g;
+    }
+    if (grantType == null || grantType.isEmpty()) {
+      throw AuthException.validation("grant_type is required");
+    }
+    switch (grantType) {
+      case "password" -> {
+        JsonObject credentials = new JsonObject()
+          .put("email", form ? body.getValue("username") : body.getValue("email"))
+          .put("password", body.getValue("password"));
+        if (!form && body.getValue("email") == null && body.getValue("phone") != null) {
+          throw AuthException.validation("Phone sign-in is not enabled");
+        }
+        reply(ctx, send(ctx, Addresses.TOKENS_PASSWORD, credentials), true);
+      }
+      case "refresh_token" -> reply(ctx, send(ctx, Addresses.TOKENS_REFRESH,
+        new JsonObject().put("refresh_token", body.getValue("refresh_token"))), true);
+      default -> throw new AuthException(ErrorCode.UNSUPPORTED_GRANT_TYPE, "Unsupported grant type");
+    }
+  }
+
+  /**
+   * Runs after JWTAuthHandler: checks the claims it does not, then that the user and the token's session still
+   * exist, so sign-out takes effect at once on every Bearer route.
+   */
+  void alive(RoutingContext ctx) {
+    JsonObject claims = TokenVerifier.claims(ctx.user());
+    if (claims.getString("sub") == null) {
+      throw new AuthException(ErrorCode.USER_NOT_FOUND, "This endpoint requires a user's token");
+    }
+    JsonObject check = new JsonObject()
+      .put("user_id", claims.getString("sub"))
+      .put("session_id", claims.getString("session_id"))
+      .put("role", claims.getString("role"));
+    bus.request(Addresses.SESSIONS_CHECK, check)
+      .onSuccess(user -> {
+        ctx.put(USER, user);
+        ctx.put(CLAIMS, claims);
+        ctx.next();
+      })
+      .onFailure(ctx::fail);
+  }
+
+  void getUser(RoutingContext ctx) {
+    ctx.json(ctx.<JsonObject>get(USER));
+  }
+
+  void updateUser(RoutingContext ctx) {
+    JsonObject body = Requests.json(ctx, false);
+    JsonObject claims = ctx.get(CLAIMS);
+    JsonObject update = new JsonObject()
+      .put("user_id", claims.getString("sub"))
+      .put("session_id", claims.getString("session_id"));
+    for (String field : new String[] {"email", "password", "data"}) {
+      if (body.containsKey(field)) {
+        update.put(field, body.getValue(field));
+      }
+    }
+    if (body.getValue("phone") instanceof String phone && !phone.isEmpty()) {
+      throw AuthException.validation("Phone numbers are not supported");
+    }
+    reply(ctx, send(ctx, Addresses.USERS_UPDATE, update), false);
+  }
+
+  void logout(RoutingContext ctx) {
+    String scope = ctx.request().getParam("scope", "global");
+    JsonObject claims = ctx.get(CLAIMS);
+    String userId = claims.getString("sub");
+    String sessionId = claims.getString("session_id");
+    JsonObject end = switch (scope) {
+      case "global" -> new JsonObject().put("user_id", userId);
+      case "local" -> new JsonObject().put("user_id", userId).put("session_id", sessionId);
+      case "others" -> new JsonObject().put("user_id", userId).put("except_session_id", sessionId);
+      default -> throw AuthException.validation("Unsupported logout scope \"" + scope + "\"");
+    };
+    send(ctx, Addresses.SESSIONS_END, end)
+      .onSuccess(ended -> ctx.response().setStatusCode(204).end())
+      .onFailure(ctx::fail);
+  }
+
+  /** OpenID Connect Core §5.3. */
+  void userinfo(RoutingContext ctx) {
+    JsonObject user = ctx.get(USER);
+    JsonObject info = new JsonObject()
+      .put("sub", user.getString("id"))
+      .put("email", user.getString("email"))
+      .put("email_verified", user.containsKey("email_confirmed_at"))
+      .put("phone", user.getString("phone"))
+      .put("phone_verified", user.containsKey("phone_confirmed_at"))
+      .put("updated_at", OffsetDateTime.parse(user.getString("updated_at")).toEpochSecond())
+      .put("app_metadata", user.getJsonObject("app_metadata"))
+      .put("user_metadata", user.getJsonObject("user_metadata"));
+    ctx.json(info);
+  }
+
+  private Future<JsonObject> send(RoutingContext ctx, String address, JsonObject body) {
+    return bus.request(address, body, Requests.ip(ctx), Requests.userAgent(ctx));
+  }
+
+  /** Replies with the JSON; answers that may carry tokens are never cached (RFC 6749 §5.1). */
+  private static void reply(RoutingContext ctx, Future<JsonObject> result, boolean carriesTokens) {
+    result.onSuccess(json -> {
+      if (carriesTokens) {
+        ctx.response().putHeader("Cache-Control", "no-store").putHeader("Pragma", "no-cache");
+      }
+      ctx.json(json);
+    }).onFailure(ctx::fail);
+  }
+}

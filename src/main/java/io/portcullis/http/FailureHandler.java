@@ -1,0 +1,128 @@
+package io.portcullis.http;
+
+import io.portcullis.bus.BusErrors;
+import io.portcullis.error.AuthException;
+import io.portcullis.error.ErrorCode;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.HttpException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * Renders every HTTP error in the contract's shape (API.md §3): the versioned {@code {code, message}} when the
+ * request carries {@code X-Supabase-Api-Version} ≥ 2024-01-01, else the legacy {@code {code, error_code, msg}};
+ * plus RFC 6749 §5.2's {@code error} for form-body token requests.
+ */
+public final class FailureHandler implements Handler<RoutingContext> {
+
+  static final String API_VERSION = "X-Supabase-Api-Version";
+  static final String FORM_REQUEST = "portcullis.form";
+  private static final Pattern VERSION = Pattern.compile("\\d{4}-\\d{2}-\\d{2}");
+  private static final Pattern BEARER = Pattern.compile("(?i)bearer\\s+\\S.*");
+  private static final Logger LOG = LoggerFactory.getLogger(FailureHandler.class);
+
+  private final boolean bearerRoute;
+
+  /** {@code bearerRoute}: 400/401 come from JWTAuthHandler and are token errors. */
+  FailureHandler(boolean bearerRoute) {
+    this.bearerRoute = bearerRoute;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    HttpServerResponse response = ctx.response();
+    if (response.ended() || response.closed() || response.headWritten()) {
+      return;
+    }
+    AuthException error = toAuthException(ctx);
+    JsonObject body = body(ctx, error);
+    if (error.code() == ErrorCode.UNEXPECTED_FAILURE) {
+      String requestId = UUID.randomUUID().toString();
+      LOG.error("Request {} {} failed: request_id={}", ctx.request().method(), ctx.request().path(), requestId,
+        ctx.failure());
+      body.put("request_id", requestId);
+    }
+    if (error.status() == 401) {
+      response.putHeader("WWW-Authenticate", "Bearer");
+    }
+    response.setStatusCode(error.status())
+      .putHeader("Content-Type", "application/json")
+      .putHeader("x-sb-error-code", error.code().code())
+      .end(body.encode());
+  }
+
+  private AuthException toAuthException(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    if (failure instanceof AuthException auth) {
+      return auth;
+    }
+    if (failure instanceof DecodeException) {
+      return new AuthException(ErrorCode.BAD_JSON, "Could not parse request body as JSON");
+    }
+    int status = failure instanceof HttpException http ? http.getStatusCode() : ctx.statusCode();
+    if (bearerRoute && (status == 400 || status == 401 || status == 403)) {
+      String authorization = ctx.request().getHeader("Authorization");
+      return authorization != null && BEARER.matcher(authorization).matches()
+        ? new AuthException(ErrorCode.BAD_JWT, "invalid JWT: unable to parse or verify signature, token is expired or not valid yet")
+        : new AuthException(ErrorCode.NO_AUTHORIZATION, "This endpoint requires a valid Bearer token");
+    }
+    switch (status) {
+      case 400:
+        return AuthException.validation("Bad request");
+      case 404:
+        return new AuthException(ErrorCode.NOT_FOUND, "Not found");
+      case 405:
+        return new AuthException(ErrorCode.METHOD_NOT_ALLOWED, "Method not allowed");
+      case 413:
+        return new AuthException(ErrorCode.REQUEST_TOO_LARGE, "Request body too large");
+      default:
+        return failure == null
+          ? new AuthException(ErrorCode.UNEXPECTED_FAILURE, "Unexpected failure")
+          : BusErrors.toAuthException(failure);
+    }
+  }
+
+  private static JsonObject body(RoutingContext ctx, AuthException error) {
+    String version = ctx.request().getHeader(API_VERSION);
+    JsonObject body;
+    if (version != null && VERSION.matcher(version).matches() && version.compareTo("2024-01-01") >= 0) {
+      ctx.response().putHeader(API_VERSION, version);
+      body = new JsonObject().put("code", error.code().code()).put("message", error.getMessage());
+      if (error.weakPasswordReasons() != null) {
+        body.put("weak_password", new JsonObject().put("reasons", error.weakPasswordReasons()));
+      }
+    } else {
+      body = error.toJson();
+    }
+    if (Boolean.TRUE.equals(ctx.get(FORM_REQUEST))) {
+      body.put("error", oauthError(error.code())).put("error_description", error.getMessage());
+    }
+    return body;
+  }
+
+  private static String oauthError(ErrorCode code) {
+    switch (code) {
+      case UNSUPPORTED_GRANT_TYPE:
+        return "unsupported_grant_type";
+      case INVALID_CREDENTIALS:
+      case EMAIL_NOT_CONFIRMED:
+      case USER_BANNED:
+      case REFRESH_TOKEN_NOT_FOUND:
+      case REFRESH_TOKEN_ALREADY_USED:
+        return "invalid_grant";
+      case SERVICE_UNAVAILABLE:
+        return "temporarily_unavailable";
+      case UNEXPECTED_FAILURE:
+        return "server_error";
+      default:
+        return "invalid_request";
+    }
+  }
+}

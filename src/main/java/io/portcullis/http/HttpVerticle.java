@@ -1,0 +1,92 @@
+package io.portcullis.http;
+
+import io.portcullis.AppContext;
+import io.portcullis.bus.AuthBus;
+import io.portcullis.token.TokenVerifier;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.JWTAuthHandler;
+
+/**
+ * HTTP routing only, one instance per event loop: the route table of API.md §1 in one place, JWTAuthHandler on
+ * Bearer routes, one failure handler for every error. The work is done behind the event bus.
+ */
+public final class HttpVerticle extends VerticleBase {
+
+  public static final String BASE = "/auth/v1";
+
+  private final AppContext app;
+  private HttpServer server;
+
+  public HttpVerticle(AppContext app) {
+    this.app = app;
+  }
+
+  @Override
+  public Future<?> start() {
+    AuthBus bus = new AuthBus(vertx, 30_000);
+    AuthRoutes auth = new AuthRoutes(bus);
+    MetaRoutes meta = new MetaRoutes(app.config(), bus, app.keys().publishedJwks());
+    TokenVerifier verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt());
+    JWTAuthHandler bearer = JWTAuthHandler.create(verifier.provider());
+    BodyHandler body = BodyHandler.create(false)
+      .setBodyLimit(app.config().http().bodyLimitBytes())
+      .setMergeFormAttributes(false);
+    FailureHandler failures = new FailureHandler(false);
+
+    Router router = Router.router(vertx);
+    router.route().handler(ctx -> {
+      String version = ctx.request().getHeader(FailureHandler.API_VERSION);
+      if (version != null && version.length() <= 32) {
+        ctx.response().putHeader(FailureHandler.API_VERSION, version);
+      }
+      ctx.next();
+    });
+    for (int status : new int[] {400, 404, 405, 413, 500}) {
+      router.errorHandler(status, failures);
+    }
+
+    router.get("/health").handler(meta::liveness);
+    router.get("/ready").handler(meta::readiness);
+
+    router.post(BASE + "/signup").handler(body).handler(auth::signup);
+    router.post(BASE + "/token").handler(body).handler(auth::token);
+    router.get(BASE + "/settings").handler(meta::settings);
+    router.get(BASE + "/health").handler(meta::health);
+    router.get(BASE + "/.well-known/jwks.json").handler(meta::jwks);
+    router.get(BASE + "/.well-known/openid-configuration").handler(meta::discovery);
+
+    FailureHandler bearerFailures = new FailureHandler(true);
+    router.get(BASE + "/user").handler(bearer).handler(auth::alive).handler(auth::getUser)
+      .failureHandler(bearerFailures);
+    router.put(BASE + "/user").handler(body).handler(bearer).handler(auth::alive).handler(auth::updateUser)
+      .failureHandler(bearerFailures);
+    router.post(BASE + "/logout").handler(body).handler(bearer).handler(auth::alive).handler(auth::logout)
+      .failureHandler(bearerFailures);
+    for (HttpMethod method : new HttpMethod[] {HttpMethod.GET, HttpMethod.POST}) {
+      router.route(method, BASE + "/userinfo").handler(body).handler(bearer).handler(auth::alive)
+        .handler(auth::userinfo).failureHandler(bearerFailures);
+    }
+    // Last, so that the Bearer routes' own failure handler comes first for them.
+    router.route().failureHandler(failures);
+
+    HttpServerOptions options = new HttpServerOptions()
+      .setHost(app.config().http().host())
+      .setPort(app.config().http().port())
+      .setMaxInitialLineLength(8192)
+      .setMaxHeaderSize(16384)
+      .setIdleTimeout(60);
+    server = vertx.createHttpServer(options).requestHandler(router);
+    return server.listen();
+  }
+
+  /** The port actually bound (configured port 0 picks a free one). */
+  public int port() {
+    return server.actualPort();
+  }
+}

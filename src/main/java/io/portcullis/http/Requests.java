@@ -1,0 +1,63 @@
+package io.portcullis.http;
+
+import io.portcullis.error.AuthException;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.Locale;
+
+/** Reading requests: JSON bodies, form bodies, and who is calling. */
+final class Requests {
+
+  private Requests() {
+  }
+
+  static boolean isForm(RoutingContext ctx) {
+    String type = ctx.request().getHeader("Content-Type");
+    return type != null && type.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded");
+  }
+
+  /** The JSON object body; an empty body is {@code {}} when {@code optional}, else a validation failure. */
+  static JsonObject json(RoutingContext ctx, boolean optional) {
+    Buffer raw = ctx.body().buffer();
+    if (raw == null || raw.length() == 0) {
+      if (optional) {
+        return new JsonObject();
+      }
+      throw AuthException.validation("Request body is required");
+    }
+    String type = ctx.request().getHeader("Content-Type");
+    if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
+      throw AuthException.validation("Content-Type must be application/json");
+    }
+    Object value = Json.decodeValue(raw);
+    if (!(value instanceof JsonObject object)) {
+      throw AuthException.validation("Request body must be a JSON object");
+    }
+    return object;
+  }
+
+  /** The form fields of an {@code application/x-www-form-urlencoded} body as a JSON object of strings. */
+  static JsonObject form(RoutingContext ctx) {
+    JsonObject form = new JsonObject();
+    ctx.request().formAttributes().forEach(entry -> {
+      if (form.containsKey(entry.getKey())) {
+        // RFC 6749 §3.2: request parameters must not be included more than once.
+        throw AuthException.validation("Parameter '" + entry.getKey() + "' is repeated");
+      }
+      form.put(entry.getKey(), entry.getValue());
+    });
+    return form;
+  }
+
+  static String ip(RoutingContext ctx) {
+    return ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress();
+  }
+
+  static String userAgent(RoutingContext ctx) {
+    String ua = ctx.request().getHeader("User-Agent");
+    return ua == null || ua.length() <= 512 ? ua : ua.substring(0, 512);
+  }
+}

@@ -1,0 +1,143 @@
+package io.portcullis.session;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.UUID;
+
+/** All SQL about sessions and refresh tokens, including the rotation and reuse rules of API.md §4. */
+public final class SessionRepository {
+
+  private static final String INSERT_SESSION = "INSERT INTO sessions (id, user_id, amr_method, amr_at, refresh_counter, "
+    + "created_at, updated_at, refreshed_at, ip, user_agent) VALUES ($1, $2, $3, $4, 1, $4, $4, $4, $5, $6)";
+  private static final String INSERT_TOKEN = "INSERT INTO refresh_tokens (token_hash, session_id, counter, parent_id, "
+    + "created_at) VALUES ($1, $2, $3, $4, $5)";
+  private static final String FIND_TOKEN = "SELECT id, session_id FROM refresh_tokens WHERE token_hash = $1";
+  private static final String LOCK_SESSION = "SELECT id, user_id, amr_method, amr_at, refresh_counter FROM sessions "
+    + "WHERE id = $1 FOR UPDATE";
+  private static final String TOKEN_STATE = "SELECT revoked_at FROM refresh_tokens WHERE id = $1";
+  private static final String ACTIVE_TOKEN = "SELECT id, counter, parent_id FROM refresh_tokens "
+    + "WHERE session_id = $1 AND revoked_at IS NULL ORDER BY id DESC LIMIT 1";
+  private static final String REVOKE = "UPDATE refresh_tokens SET revoked_at = $2 WHERE id = $1";
+  private static final String ROTATED = "UPDATE sessions SET refresh_counter = $2, refreshed_at = $3, updated_at = $3 "
+    + "WHERE id = $1";
+  private static final String DELETE_ONE = "DELETE FROM sessions WHERE id = $1 RETURNING user_id";
+  private static final String DELETE_ONE_OF_USER = "DELETE FROM sessions WHERE id = $1 AND user_id = $2 RETURNING user_id";
+  private static final String DELETE_ALL = "DELETE FROM sessions WHERE user_id = $1 RETURNING user_id";
+  private static final String DELETE_OTHERS = "DELETE FROM sessions WHERE user_id = $1 AND id <> $2 RETURNING user_id";
+
+  /** What a refresh did. {@code counter} names the refresh token the answer carries. */
+  public enum Kind { ROTATED, REPLAYED, REUSE_DETECTED, NOT_FOUND }
+
+  public record Refresh(Kind kind, UUID sessionId, UUID userId, long counter, String amrMethod, OffsetDateTime amrAt) {
+    static final Refresh NOT_FOUND = new Refresh(Kind.NOT_FOUND, null, null, 0, null, null);
+  }
+
+  private final Pool pool;
+  private final RefreshTokens tokens;
+
+  public SessionRepository(Pool pool, RefreshTokens tokens) {
+    this.pool = pool;
+    this.tokens = tokens;
+  }
+
+  /** A new session with its first refresh token (counter 1), in the caller's transaction. */
+  public Future<Void> create(SqlConnection conn, UUID sessionId, UUID userId, String amrMethod, OffsetDateTime now,
+                             String ip, String userAgent) {
+    byte[] firstTokenHash = RefreshTokens.hash(tokens.token(sessionId, 1));
+    return conn.preparedQuery(INSERT_SESSION).execute(Tuple.of(sessionId, userId, amrMethod, now, ip, userAgent))
+      .compose(done -> conn.preparedQuery(INSERT_TOKEN)
+        .execute(Tuple.of(Buffer.buffer(firstTokenHash), sessionId, 1L, null, now)))
+      .mapEmpty();
+  }
+
+  /**
+   * Rotates the presented token under a lock on its session row. A revoked token is answered with the session's
+   * active token when it is that token's parent or was revoked within the reuse interval; otherwise the whole
+   * session ends (committed before the caller reports {@code refresh_token_already_used}).
+   */
+  public Future<Refresh> refresh(byte[] presentedHash, OffsetDateTime now, Duration reuseInterval) {
+    return pool.withTransaction(conn -> conn.preparedQuery(FIND_TOKEN).execute(Tuple.of(Buffer.buffer(presentedHash)))
+      .compose(found -> {
+        Row token = first(found);
+        if (token == null) {
+          return Future.succeededFuture(Refresh.NOT_FOUND);
+        }
+        long tokenId = token.getLong("id");
+        return conn.preparedQuery(LOCK_SESSION).execute(Tuple.of(token.getUUID("session_id")))
+          .compose(locked -> {
+            Row session = first(locked);
+            if (session == null) {
+              return Future.succeededFuture(Refresh.NOT_FOUND);
+            }
+            // Re-read after the lock: a concurrent refresh may have rotated this token while we waited.
+            return conn.preparedQuery(TOKEN_STATE).execute(Tuple.of(tokenId)).compose(state -> {
+              OffsetDateTime revokedAt = first(state).getOffsetDateTime("revoked_at");
+              return revokedAt == null
+                ? rotate(conn, session, tokenId, now)
+                : replay(conn, session, tokenId, revokedAt, now, reuseInterval);
+            });
+          });
+      }));
+  }
+
+  private Future<Refresh> rotate(SqlConnection conn, Row session, long tokenId, OffsetDateTime now) {
+    UUID sessionId = session.getUUID("id");
+    long counter = session.getLong("refresh_counter") + 1;
+    return conn.preparedQuery(REVOKE).execute(Tuple.of(tokenId, now))
+      .compose(done -> conn.preparedQuery(INSERT_TOKEN)
+        .execute(Tuple.of(Buffer.buffer(RefreshTokens.hash(tokens.token(sessionId, counter))), sessionId, counter, tokenId, now)))
+      .compose(done -> conn.preparedQuery(ROTATED).execute(Tuple.of(sessionId, counter, now)))
+      .map(done -> refresh(Kind.ROTATED, session, counter));
+  }
+
+  private Future<Refresh> replay(SqlConnection conn, Row session, long tokenId, OffsetDateTime revokedAt,
+                                 OffsetDateTime now, Duration reuseInterval) {
+    UUID sessionId = session.getUUID("id");
+    return conn.preparedQuery(ACTIVE_TOKEN).execute(Tuple.of(sessionId)).compose(rows -> {
+      Row active = first(rows);
+      boolean parentOfActive = active != null && Long.valueOf(tokenId).equals(active.getLong("parent_id"));
+      boolean withinInterval = !now.isAfter(revokedAt.plus(reuseInterval));
+      if (active != null && (parentOfActive || withinInterval)) {
+        return Future.succeededFuture(refresh(Kind.REPLAYED, session, active.getLong("counter")));
+      }
+      return conn.preparedQuery(DELETE_ONE).execute(Tuple.of(sessionId))
+        .map(done -> refresh(Kind.REUSE_DETECTED, session, 0));
+    });
+  }
+
+  private static Refresh refresh(Kind kind, Row session, long counter) {
+    return new Refresh(kind, session.getUUID("id"), session.getUUID("user_id"), counter,
+      session.getString("amr_method"), session.getOffsetDateTime("amr_at"));
+  }
+
+  /** Ends one session; with a user id, only if it belongs to that user. Answers the count ended. */
+  public Future<Integer> endOne(UUID sessionId, UUID userId) {
+    SqlClient client = pool;
+    return (userId == null
+      ? client.preparedQuery(DELETE_ONE).execute(Tuple.of(sessionId))
+      : client.preparedQuery(DELETE_ONE_OF_USER).execute(Tuple.of(sessionId, userId)))
+      .map(RowSet::rowCount);
+  }
+
+  public Future<Integer> endAll(UUID userId) {
+    return pool.preparedQuery(DELETE_ALL).execute(Tuple.of(userId)).map(RowSet::rowCount);
+  }
+
+  public Future<Integer> endOthers(UUID userId, UUID keep) {
+    return pool.preparedQuery(DELETE_OTHERS).execute(Tuple.of(userId, keep)).map(RowSet::rowCount);
+  }
+
+  private static Row first(RowSet<Row> rows) {
+    var it = rows.iterator();
+    return it.hasNext() ? it.next() : null;
+  }
+}

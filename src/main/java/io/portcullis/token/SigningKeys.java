@@ -1,0 +1,179 @@
+package io.portcullis.token;
+
+import io.portcullis.config.Config;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.SecureRandom;
+import java.security.interfaces.ECPrivateKey;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPrivateCrtKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * Signing keys live in PostgreSQL so that a restart or a second instance keeps verifying earlier tokens. The first
+ * process to start generates them, under an advisory lock so that two starting together agree on one key.
+ */
+public final class SigningKeys {
+
+  private static final long LOCK_ID = 0x706f7274L; // "port"
+  private static final String REFRESH_SECRET = "refresh_token_hmac";
+  private static final String LOCK = "SELECT pg_advisory_xact_lock($1)";
+  private static final String SELECT_KEYS = "SELECT kid, private_jwk, public_jwk, status FROM signing_keys "
+    + "WHERE algorithm = $1 AND status IN ('current', 'previous', 'next') ORDER BY created_at DESC";
+  private static final String INSERT_KEY = "INSERT INTO signing_keys (kid, algorithm, private_jwk, public_jwk, status, "
+    + "created_at) VALUES ($1, $2, $3, $4, 'current', $5)";
+  private static final String SELECT_SECRET = "SELECT value FROM server_secrets WHERE name = $1";
+  private static final String INSERT_SECRET = "INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3)";
+
+  private SigningKeys() {
+  }
+
+  public static Future<KeySet> load(Pool pool, Config.Jwt jwt, Clock clock, SecureRandom random) {
+    return pool.withTransaction(conn -> conn.preparedQuery(LOCK).execute(Tuple.of(LOCK_ID))
+      .compose(locked -> secret(conn, clock, random))
+      .compose(secret -> jwt.symmetric()
+        ? Future.succeededFuture(symmetric(jwt, secret))
+        : asymmetric(conn, jwt.algorithm(), clock, random, secret)));
+  }
+
+  private static KeySet symmetric(Config.Jwt jwt, byte[] refreshSecret) {
+    JsonObject oct = new JsonObject()
+      .put("kty", "oct")
+      .put("alg", jwt.algorithm())
+      .put("use", "sig")
+      .put("k", b64(jwt.secret().getBytes(StandardCharsets.UTF_8)));
+    // Symmetric keys are never published: the JWKS stays empty.
+    return new KeySet(oct, List.of(oct), new JsonArray(), refreshSecret);
+  }
+
+  private static Future<KeySet> asymmetric(SqlConnection conn, String algorithm, Clock clock, SecureRandom random,
+                                           byte[] refreshSecret) {
+    return conn.preparedQuery(SELECT_KEYS).execute(Tuple.of(algorithm)).compose(rows -> {
+      JsonObject current = null;
+      List<JsonObject> verify = new ArrayList<>();
+      JsonArray published = new JsonArray();
+      for (Row row : rows) {
+        JsonObject publicJwk = new JsonObject(row.getString("public_jwk"));
+        published.add(publicJwk);
+        if (!"next".equals(row.getString("status"))) {
+          verify.add(publicJwk);
+        }
+        if ("current".equals(row.getString("status"))) {
+          current = new JsonObject(row.getString("private_jwk"));
+        }
+      }
+      if (current != null) {
+        return Future.succeededFuture(new KeySet(current, verify, published, refreshSecret));
+      }
+      JsonObject privateJwk = generate(algorithm, random);
+      JsonObject publicJwk = publicPart(privateJwk);
+      return conn.preparedQuery(INSERT_KEY)
+        .execute(Tuple.of(privateJwk.getString("kid"), algorithm, privateJwk.encode(), publicJwk.encode(),
+          OffsetDateTime.now(clock)))
+        .map(done -> {
+          verify.add(0, publicJwk);
+          published.add(publicJwk);
+          return new KeySet(privateJwk, verify, published, refreshSecret);
+        });
+    });
+  }
+
+  private static Future<byte[]> secret(SqlConnection conn, Clock clock, SecureRandom random) {
+    return conn.preparedQuery(SELECT_SECRET).execute(Tuple.of(REFRESH_SECRET)).compose(rows -> {
+      if (rows.iterator().hasNext()) {
+        return Future.succeededFuture(rows.iterator().next().getBuffer("value").getBytes());
+      }
+      byte[] value = new byte[32];
+      random.nextBytes(value);
+      return conn.preparedQuery(INSERT_SECRET)
+        .execute(Tuple.of(REFRESH_SECRET, io.vertx.core.buffer.Buffer.buffer(value), OffsetDateTime.now(clock)))
+        .map(done -> value);
+    });
+  }
+
+  /** A new private JWK (with {@code kid}, {@code alg}, {@code use}) for ES256 or RS256. */
+  static JsonObject generate(String algorithm, SecureRandom random) {
+    byte[] kidBytes = new byte[12];
+    random.nextBytes(kidBytes);
+    String kid = b64(kidBytes);
+    try {
+      if ("ES256".equals(algorithm)) {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"), random);
+        KeyPair pair = generator.generateKeyPair();
+        ECPublicKey pub = (ECPublicKey) pair.getPublic();
+        ECPrivateKey priv = (ECPrivateKey) pair.getPrivate();
+        return new JsonObject()
+          .put("kty", "EC").put("crv", "P-256").put("alg", algorithm).put("use", "sig").put("kid", kid)
+          .put("x", b64(unsigned(pub.getW().getAffineX(), 32)))
+          .put("y", b64(unsigned(pub.getW().getAffineY(), 32)))
+          .put("d", b64(unsigned(priv.getS(), 32)));
+      }
+      if ("RS256".equals(algorithm)) {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048, random);
+        KeyPair pair = generator.generateKeyPair();
+        RSAPublicKey pub = (RSAPublicKey) pair.getPublic();
+        RSAPrivateCrtKey priv = (RSAPrivateCrtKey) pair.getPrivate();
+        return new JsonObject()
+          .put("kty", "RSA").put("alg", algorithm).put("use", "sig").put("kid", kid)
+          .put("n", b64(unsigned(pub.getModulus(), 0)))
+          .put("e", b64(unsigned(pub.getPublicExponent(), 0)))
+          .put("d", b64(unsigned(priv.getPrivateExponent(), 0)))
+          .put("p", b64(unsigned(priv.getPrimeP(), 0)))
+          .put("q", b64(unsigned(priv.getPrimeQ(), 0)))
+          .put("dp", b64(unsigned(priv.getPrimeExponentP(), 0)))
+          .put("dq", b64(unsigned(priv.getPrimeExponentQ(), 0)))
+          .put("qi", b64(unsigned(priv.getCrtCoefficient(), 0)));
+      }
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("Cannot generate a " + algorithm + " key", e);
+    }
+    throw new IllegalArgumentException("Unsupported signing algorithm " + algorithm);
+  }
+
+  /** The JWK without its private members, as published in JWKS. */
+  static JsonObject publicPart(JsonObject jwk) {
+    JsonObject copy = jwk.copy();
+    for (String member : List.of("d", "p", "q", "dp", "dq", "qi", "k")) {
+      copy.remove(member);
+    }
+    return copy;
+  }
+
+  /** Big-endian unsigned bytes, left-padded to {@code length} when it is not 0 (RFC 7518 §6.2.1.2). */
+  private static byte[] unsigned(BigInteger value, int length) {
+    byte[] bytes = value.toByteArray();
+    if (bytes.length > 1 && bytes[0] == 0) {
+      bytes = Arrays.copyOfRange(bytes, 1, bytes.length);
+    }
+    if (length > 0 && bytes.length < length) {
+      byte[] padded = new byte[length];
+      System.arraycopy(bytes, 0, padded, length - bytes.length, bytes.length);
+      return padded;
+    }
+    return bytes;
+  }
+
+  private static String b64(byte[] bytes) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+}

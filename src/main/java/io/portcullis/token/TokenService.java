@@ -1,0 +1,150 @@
+package io.portcullis.token;
+
+import io.portcullis.AppContext;
+import io.portcullis.credential.Inputs;
+import io.portcullis.error.AuthException;
+import io.portcullis.error.ErrorCode;
+import io.portcullis.events.Events;
+import io.portcullis.session.RefreshTokens;
+import io.portcullis.session.SessionRepository;
+import io.portcullis.user.UserJson;
+import io.portcullis.user.UserRepository;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.UUID;
+
+/** Sessions and the tokens that carry them: issuance, refresh with rotation and reuse detection, sign-out. */
+public final class TokenService {
+
+  private final AppContext app;
+  private final Pool pool;
+  private final TokenSigner signer;
+  private final RefreshTokens refreshTokens;
+  private final SessionRepository sessions;
+  private final Events events;
+
+  public TokenService(AppContext app, Pool pool, TokenSigner signer, Events events) {
+    this.app = app;
+    this.pool = pool;
+    this.signer = signer;
+    this.refreshTokens = new RefreshTokens(app.keys().refreshSecret());
+    this.sessions = new SessionRepository(pool, refreshTokens);
+    this.events = events;
+  }
+
+  /** A new session for a user whose credentials were just checked; records {@code user.signed_in}. */
+  public Future<JsonObject> issue(UUID userId, String amrMethod, String ip, String userAgent) {
+    UUID sessionId = UUID.randomUUID();
+    OffsetDateTime now = now();
+    String refreshToken = refreshTokens.token(sessionId, 1);
+    return pool.withTransaction(conn -> {
+      UserRepository users = new UserRepository(conn);
+      return users.markSignedIn(userId, now)
+        .compose(done -> users.findById(userId))
+        .compose(user -> {
+          if (user == null) {
+            return Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User not found"));
+          }
+          return sessions.create(conn, sessionId, userId, amrMethod, now, ip, userAgent)
+            .map(done -> user);
+        });
+    }).compose(user -> events.emit(Events.SIGNED_IN, userId, sessionId, ip, userAgent)
+      .map(done -> session(UserJson.fromRow(user), sessionId, amrMethod, now.toInstant(), refreshToken)));
+  }
+
+  public Future<JsonObject> refresh(JsonObject body, String ip, String userAgent) {
+    String token = Inputs.optionalString(body, "refresh_token");
+    if (token == null || token.isBlank()) {
+      return Future.failedFuture(AuthException.validation("refresh_token is required"));
+    }
+    Duration interval = Duration.ofSeconds(app.config().sessions().refreshTokenReuseInterval());
+    return sessions.refresh(RefreshTokens.hash(token), now(), interval)
+      .compose(outcome -> switch (outcome.kind()) {
+        case NOT_FOUND -> Future.failedFuture(
+          new AuthException(ErrorCode.REFRESH_TOKEN_NOT_FOUND, "Invalid Refresh Token: Refresh Token Not Found"));
+        case REUSE_DETECTED -> events.emit(Events.REFRESH_TOKEN_REUSED, outcome.userId(), outcome.sessionId(), ip, userAgent)
+          .compose(done -> Future.failedFuture(
+            new AuthException(ErrorCode.REFRESH_TOKEN_ALREADY_USED, "Invalid Refresh Token: Already Used")));
+        case ROTATED, REPLAYED -> answerRefresh(outcome, ip, userAgent);
+      });
+  }
+
+  private Future<JsonObject> answerRefresh(SessionRepository.Refresh outcome, String ip, String userAgent) {
+    return new UserRepository(pool).findById(outcome.userId()).compose(user -> {
+      if (user == null) {
+        return Future.failedFuture(
+          new AuthException(ErrorCode.REFRESH_TOKEN_NOT_FOUND, "Invalid Refresh Token: Refresh Token Not Found"));
+      }
+      OffsetDateTime bannedUntil = user.getOffsetDateTime("banned_until");
+      if (bannedUntil != null && bannedUntil.isAfter(now())) {
+        return Future.failedFuture(new AuthException(ErrorCode.USER_BANNED, "User is banned"));
+      }
+      JsonObject session = session(UserJson.fromRow(user), outcome.sessionId(), outcome.amrMethod(),
+        outcome.amrAt().toInstant(), refreshTokens.token(outcome.sessionId(), outcome.counter()));
+      if (outcome.kind() == SessionRepository.Kind.ROTATED) {
+        return events.emit(Events.TOKEN_REFRESHED, outcome.userId(), outcome.sessionId(), ip, userAgent)
+          .map(done -> session);
+      }
+      return Future.succeededFuture(session);
+    });
+  }
+
+  /**
+   * Ends sessions: {@code {session_id}} one, {@code {user_id}} all of a user, {@code {user_id,
+   * except_session_id}} all others. Answers {@code {ended: n}}.
+   */
+  public Future<JsonObject> end(JsonObject body, String ip, String userAgent) {
+    UUID sessionId = uuid(body, "session_id");
+    UUID userId = uuid(body, "user_id");
+    UUID except = uuid(body, "except_session_id");
+    Future<Integer> ended;
+    if (userId != null && except != null) {
+      ended = sessions.endOthers(userId, except);
+    } else if (sessionId != null) {
+      ended = sessions.endOne(sessionId, userId);
+    } else if (userId != null) {
+      ended = sessions.endAll(userId);
+    } else {
+      return Future.failedFuture(AuthException.validation("session_id or user_id is required"));
+    }
+    return ended.compose(count -> (count > 0 && userId != null
+      ? events.emit(Events.SIGNED_OUT, userId, sessionId, ip, userAgent)
+      : Future.<Void>succeededFuture())
+      .map(done -> new JsonObject().put("ended", count)));
+  }
+
+  private JsonObject session(JsonObject user, UUID sessionId, String amrMethod, Instant amrAt, String refreshToken) {
+    Instant now = app.clock().instant();
+    long exp = app.config().jwt().exp();
+    return new JsonObject()
+      .put("access_token", signer.accessToken(user, sessionId.toString(), amrMethod, amrAt, now))
+      .put("token_type", "bearer")
+      .put("expires_in", exp)
+      .put("expires_at", now.getEpochSecond() + exp)
+      .put("refresh_token", refreshToken)
+      .put("user", user);
+  }
+
+  private OffsetDateTime now() {
+    return OffsetDateTime.ofInstant(app.clock().instant(), ZoneOffset.UTC);
+  }
+
+  static UUID uuid(JsonObject body, String field) {
+    String value = Inputs.optionalString(body, field);
+    if (value == null) {
+      return null;
+    }
+    try {
+      return UUID.fromString(value);
+    } catch (IllegalArgumentException e) {
+      throw AuthException.validation("Field '" + field + "' must be a UUID");
+    }
+  }
+}

@@ -1,0 +1,59 @@
+package io.portcullis.token;
+
+import io.portcullis.config.Config;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.JWTOptions;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
+
+import java.time.Instant;
+
+/**
+ * Signs access tokens with the current key only (a JWTAuth holding several keys of one algorithm would pick one
+ * at random), putting {@code iat} and {@code exp} from the injected clock.
+ */
+public final class TokenSigner {
+
+  private final JWTAuth signer;
+  private final JWTOptions options;
+  private final Config.Jwt jwt;
+
+  public TokenSigner(Vertx vertx, KeySet keys, Config.Jwt jwt) {
+    this.jwt = jwt;
+    this.signer = JWTAuth.create(vertx, new JWTAuthOptions().addJwk(keys.signingJwk()));
+    this.options = new JWTOptions().setAlgorithm(keys.algorithm()).setNoTimestamp(true);
+  }
+
+  /** A user's access token (the GoTrue claim set of API.md §2). */
+  public String accessToken(JsonObject user, String sessionId, String amrMethod, Instant amrAt, Instant now) {
+    JsonObject claims = new JsonObject()
+      .put("iss", jwt.issuer())
+      .put("sub", user.getString("id"))
+      .put("aud", jwt.aud())
+      .put("exp", now.getEpochSecond() + jwt.exp())
+      .put("iat", now.getEpochSecond())
+      .put("email", user.getString("email"))
+      .put("phone", user.getString("phone"))
+      .put("app_metadata", user.getJsonObject("app_metadata"))
+      .put("user_metadata", user.getJsonObject("user_metadata"))
+      .put("role", user.getString("role"))
+      .put("aal", "aal1")
+      .put("amr", new JsonArray().add(new JsonObject().put("method", amrMethod).put("timestamp", amrAt.getEpochSecond())))
+      .put("session_id", sessionId)
+      .put("is_anonymous", user.getBoolean("is_anonymous", false));
+    return signer.generateToken(claims, options);
+  }
+
+  /** A long-lived token for operators' admin calls: no user, no session. */
+  public String serviceKey(String role, Instant now, long lifetimeSeconds) {
+    JsonObject claims = new JsonObject()
+      .put("iss", jwt.issuer())
+      .put("aud", jwt.aud())
+      .put("role", role)
+      .put("iat", now.getEpochSecond())
+      .put("exp", now.getEpochSecond() + lifetimeSeconds);
+    return signer.generateToken(claims, options);
+  }
+}

@@ -1,0 +1,82 @@
+package io.portcullis.token;
+
+import io.portcullis.config.Config;
+import io.portcullis.error.AuthException;
+import io.portcullis.error.ErrorCode;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.JWTOptions;
+import io.vertx.ext.auth.User;
+import io.vertx.ext.auth.authentication.TokenCredentials;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
+
+import java.util.List;
+
+/**
+ * Verifies access tokens: signature by a known key of the configured algorithm (vertx-auth-jwt refuses
+ * {@code alg:none}, other algorithms and unknown {@code kid}s once it holds keys), issuer, audience, and the
+ * time claims; then the claims Portcullis itself requires. One instance per verticle instance, because
+ * vertx-auth-jwt serializes verification per key.
+ */
+public final class TokenVerifier {
+
+  private final JWTAuth provider;
+
+  public TokenVerifier(Vertx vertx, KeySet keys, Config.Jwt jwt) {
+    if (keys.verificationJwks().isEmpty()) {
+      // A JWTAuth without keys accepts unsigned tokens: never start like that.
+      throw new IllegalStateException("No token verification keys are loaded");
+    }
+    JWTAuthOptions options = new JWTAuthOptions().setJWTOptions(new JWTOptions()
+      .setIssuer(jwt.issuer())
+      .setAudience(List.of(jwt.aud()))
+      .setLeeway(jwt.leewaySeconds()));
+    keys.verificationJwks().forEach(options::addJwk);
+    this.provider = JWTAuth.create(vertx, options);
+  }
+
+  /** The provider behind {@code JWTAuthHandler} on Bearer routes. */
+  public JWTAuth provider() {
+    return provider;
+  }
+
+  /** The verified claims of a token, or a failed Future with {@code bad_jwt}. */
+  public Future<JsonObject> verify(String token) {
+    if (token == null || token.isEmpty()) {
+      return Future.failedFuture(new AuthException(ErrorCode.NO_AUTHORIZATION, "This endpoint requires a valid Bearer token"));
+    }
+    Future<User> user;
+    try {
+      user = provider.authenticate(new TokenCredentials(token));
+    } catch (RuntimeException e) {
+      user = Future.failedFuture(e);
+    }
+    return user
+      .recover(e -> Future.failedFuture(badJwt()))
+      .map(TokenVerifier::claims);
+  }
+
+  /**
+   * The claims of a user that vertx-auth-jwt authenticated, checked for what it does not check: {@code exp} must
+   * exist (a token without one would never expire) and the identity claims must have their types.
+   */
+  public static JsonObject claims(User user) {
+    JsonObject claims = user.attributes().getJsonObject("accessToken");
+    if (claims == null
+      || !(claims.getValue("exp") instanceof Number)
+      || !(claims.getValue("role") instanceof String)
+      || (claims.containsKey("iat") && !(claims.getValue("iat") instanceof Number))
+      || (claims.containsKey("nbf") && !(claims.getValue("nbf") instanceof Number))
+      || (claims.containsKey("sub") && !(claims.getValue("sub") instanceof String))
+      || (claims.containsKey("session_id") && !(claims.getValue("session_id") instanceof String))) {
+      throw badJwt();
+    }
+    return claims;
+  }
+
+  public static AuthException badJwt() {
+    return new AuthException(ErrorCode.BAD_JWT, "invalid JWT: unable to parse or verify signature, token is expired or not valid yet");
+  }
+}

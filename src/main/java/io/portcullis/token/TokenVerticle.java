@@ -1,0 +1,68 @@
+package io.portcullis.token;
+
+import io.portcullis.AppContext;
+import io.portcullis.bus.Addresses;
+import io.portcullis.bus.AuthBus;
+import io.portcullis.db.Pools;
+import io.portcullis.error.AuthException;
+import io.portcullis.error.ErrorCode;
+import io.portcullis.events.Events;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+
+/** Token issuance: sessions, refresh-token rotation, sign-out, token verification for the bus, and JWKS. */
+public final class TokenVerticle extends VerticleBase {
+
+  private final AppContext app;
+  private Pool pool;
+
+  public TokenVerticle(AppContext app) {
+    this.app = app;
+  }
+
+  @Override
+  public Future<?> start() {
+    pool = Pools.shared(vertx, app.database(), app.config().db().poolSize());
+    AuthBus bus = new AuthBus(vertx, 10_000);
+    Events events = new Events(vertx, pool, app.clock());
+    TokenService tokens = new TokenService(app, pool, new TokenSigner(vertx, app.keys(), app.config().jwt()), events);
+    TokenVerifier verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt());
+    JsonObject jwks = new JsonObject().put("keys", app.keys().publishedJwks());
+    return Future.all(
+      bus.serve(Addresses.SESSIONS_ISSUE, msg -> tokens.issue(TokenService.uuid(msg.body(), "user_id"),
+        msg.body().getString("amr_method", "password"), AuthBus.ip(msg), AuthBus.userAgent(msg))),
+      bus.serve(Addresses.TOKENS_REFRESH, msg -> tokens.refresh(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
+      bus.serve(Addresses.SESSIONS_END, msg -> tokens.end(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
+      bus.serve(Addresses.TOKENS_VERIFY, msg -> verify(bus, verifier, msg.body())),
+      bus.serve(Addresses.KEYS_JWKS, msg -> Future.succeededFuture(jwks)),
+      bus.serve(Addresses.READY, msg -> pool.query("SELECT 1").execute()
+        .map(rows -> new JsonObject().put("database", "up"))
+        .recover(e -> Future.failedFuture(new AuthException(ErrorCode.SERVICE_UNAVAILABLE, "Database unavailable", e)))));
+  }
+
+  /** Same rules as Bearer routes: a valid signature and claims, then a living user and session. */
+  private static Future<JsonObject> verify(AuthBus bus, TokenVerifier verifier, JsonObject body) {
+    String token = body.getValue("token") instanceof String s ? s : null;
+    if (token == null) {
+      return Future.failedFuture(AuthException.validation("Field 'token' is required"));
+    }
+    return verifier.verify(token).compose(claims -> {
+      JsonObject check = new JsonObject()
+        .put("user_id", claims.getString("sub"))
+        .put("session_id", claims.getString("session_id"))
+        .put("role", claims.getString("role"));
+      return bus.request(Addresses.SESSIONS_CHECK, check).map(user -> new JsonObject()
+        .put("claims", claims)
+        .put("user_id", claims.getString("sub"))
+        .put("session_id", claims.getString("session_id")));
+    });
+  }
+
+
+  @Override
+  public Future<?> stop() {
+    return pool == null ? Future.succeededFuture() : pool.close();
+  }
+}

@@ -1,0 +1,98 @@
+package io.portcullis.user;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+
+import java.nio.charset.StandardCharsets;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.UUID;
+
+/** The GoTrue user object (API.md §2) from a {@code users} row. Never carries a hash, token or secret. */
+public final class UserJson {
+
+  /** The columns every user query selects, in the order {@link #fromRow} reads them by name. */
+  public static final String COLUMNS = "u.id, u.aud, u.role, u.email, u.phone, u.encrypted_password, "
+    + "u.email_confirmed_at, u.phone_confirmed_at, u.confirmation_sent_at, u.recovery_sent_at, u.new_email, "
+    + "u.last_sign_in_at, u.banned_until, u.app_metadata, u.user_metadata, u.is_anonymous, u.created_at, "
+    + "u.updated_at";
+
+  private UserJson() {
+  }
+
+  public static String time(OffsetDateTime t) {
+    return t == null ? null : t.withOffsetSameInstant(ZoneOffset.UTC).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+  }
+
+  public static JsonObject fromRow(Row row) {
+    UUID id = row.getUUID("id");
+    String email = row.getString("email");
+    OffsetDateTime confirmed = row.getOffsetDateTime("email_confirmed_at");
+    OffsetDateTime created = row.getOffsetDateTime("created_at");
+    OffsetDateTime updated = row.getOffsetDateTime("updated_at");
+    OffsetDateTime lastSignIn = row.getOffsetDateTime("last_sign_in_at");
+    JsonObject appMetadata = new JsonObject().put("provider", "email").put("providers", new JsonArray().add("email"));
+    Object storedApp = row.getValue("app_metadata");
+    if (storedApp instanceof JsonObject stored) {
+      appMetadata.mergeIn(stored);
+    }
+    Object storedUser = row.getValue("user_metadata");
+    JsonObject userMetadata = storedUser instanceof JsonObject stored ? stored.copy() : new JsonObject();
+
+    JsonObject user = new JsonObject()
+      .put("id", id.toString())
+      .put("aud", row.getString("aud"))
+      .put("role", row.getString("role"))
+      .put("email", email == null ? "" : email)
+      .put("phone", row.getString("phone") == null ? "" : row.getString("phone"));
+    putTime(user, "email_confirmed_at", confirmed);
+    putTime(user, "phone_confirmed_at", row.getOffsetDateTime("phone_confirmed_at"));
+    putTime(user, "confirmed_at", confirmed);
+    putTime(user, "confirmation_sent_at", row.getOffsetDateTime("confirmation_sent_at"));
+    putTime(user, "recovery_sent_at", row.getOffsetDateTime("recovery_sent_at"));
+    if (row.getString("new_email") != null) {
+      user.put("new_email", row.getString("new_email"));
+    }
+    putTime(user, "last_sign_in_at", lastSignIn);
+    putTime(user, "banned_until", row.getOffsetDateTime("banned_until"));
+    user.put("app_metadata", appMetadata)
+      .put("user_metadata", userMetadata)
+      .put("identities", identities(id, email, confirmed, created, updated, lastSignIn))
+      .put("created_at", time(created))
+      .put("updated_at", time(updated))
+      .put("is_anonymous", row.getBoolean("is_anonymous"));
+    return user;
+  }
+
+  private static JsonArray identities(UUID id, String email, OffsetDateTime confirmed, OffsetDateTime created,
+                                      OffsetDateTime updated, OffsetDateTime lastSignIn) {
+    if (email == null) {
+      return new JsonArray();
+    }
+    // One email identity per user, as GoTrue reports it; its id is derived so it is stable across reads.
+    String identityId = UUID.nameUUIDFromBytes(("email:" + id).getBytes(StandardCharsets.UTF_8)).toString();
+    JsonObject identity = new JsonObject()
+      .put("identity_id", identityId)
+      .put("id", id.toString())
+      .put("user_id", id.toString())
+      .put("identity_data", new JsonObject()
+        .put("sub", id.toString())
+        .put("email", email)
+        .put("email_verified", confirmed != null)
+        .put("phone_verified", false))
+      .put("provider", "email")
+      .put("created_at", time(created))
+      .put("updated_at", time(updated))
+      .put("email", email);
+    putTime(identity, "last_sign_in_at", lastSignIn);
+    return new JsonArray().add(identity);
+  }
+
+  private static void putTime(JsonObject json, String key, OffsetDateTime value) {
+    if (value != null) {
+      json.put(key, time(value));
+    }
+  }
+}

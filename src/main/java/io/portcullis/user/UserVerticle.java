@@ -1,0 +1,108 @@
+package io.portcullis.user;
+
+import io.portcullis.AppContext;
+import io.portcullis.bus.Addresses;
+import io.portcullis.bus.AuthBus;
+import io.portcullis.credential.Inputs;
+import io.portcullis.db.Pools;
+import io.portcullis.error.AuthException;
+import io.portcullis.error.ErrorCode;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+
+import java.time.OffsetDateTime;
+import java.util.UUID;
+
+/** User lookups with the reactive pg client: {@code auth.users.get} and the liveness check of Bearer routes. */
+public final class UserVerticle extends VerticleBase {
+
+  private final AppContext app;
+  private Pool pool;
+
+  public UserVerticle(AppContext app) {
+    this.app = app;
+  }
+
+  @Override
+  public Future<?> start() {
+    pool = Pools.shared(vertx, app.database(), app.config().db().poolSize());
+    UserRepository users = new UserRepository(pool);
+    AuthBus bus = new AuthBus(vertx, 10_000);
+    return Future.all(
+      bus.serve(Addresses.USERS_GET, msg -> get(users, msg.body())),
+      bus.serve(Addresses.SESSIONS_CHECK, msg -> check(users, msg.body())));
+  }
+
+  private static Future<JsonObject> get(UserRepository users, JsonObject body) {
+    String id = Inputs.optionalString(body, "id");
+    String email = Inputs.optionalString(body, "email");
+    Future<Row> row;
+    if (id != null) {
+      row = users.findById(parseUuid(id, "id"));
+    } else if (email != null) {
+      row = users.findByEmail(Inputs.email(email));
+    } else {
+      return Future.failedFuture(AuthException.validation("id or email is required"));
+    }
+    return row.compose(user -> user == null
+      ? Future.failedFuture(AuthException.withStatus(ErrorCode.USER_NOT_FOUND, 404, "User not found"))
+      : Future.succeededFuture(UserJson.fromRow(user)));
+  }
+
+  /**
+   * {@code {user_id, session_id?, role?}} → the user when the user exists, is not banned and, for a token that
+   * names a session, that session has not ended. A service key (admin role, no subject) has nothing to check.
+   */
+  private Future<JsonObject> check(UserRepository users, JsonObject body) {
+    String subject = Inputs.optionalString(body, "user_id");
+    String sessionId = Inputs.optionalString(body, "session_id");
+    if (subject == null) {
+      String role = Inputs.optionalString(body, "role");
+      return app.config().adminRoles().contains(role) && sessionId == null
+        ? Future.succeededFuture(new JsonObject().put("role", role))
+        : Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User from sub claim in JWT does not exist"));
+    }
+    UUID userId = uuidOrNull(subject);
+    UUID session = sessionId == null ? null : uuidOrNull(sessionId);
+    if (userId == null || (sessionId != null && session == null)) {
+      return Future.failedFuture(new AuthException(ErrorCode.BAD_JWT, "invalid claim: sub or session_id is not a UUID"));
+    }
+    return users.findWithSession(userId, session).compose(row -> {
+      if (row == null) {
+        return Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User from sub claim in JWT does not exist"));
+      }
+      if (session == null || !row.getBoolean("session_alive")) {
+        return Future.failedFuture(new AuthException(ErrorCode.SESSION_NOT_FOUND, "Session from session_id claim in JWT does not exist"));
+      }
+      OffsetDateTime bannedUntil = row.getOffsetDateTime("banned_until");
+      if (bannedUntil != null && bannedUntil.isAfter(OffsetDateTime.now(app.clock()))) {
+        return Future.failedFuture(AuthException.withStatus(ErrorCode.USER_BANNED, 403, "User is banned"));
+      }
+      return Future.succeededFuture(UserJson.fromRow(row));
+    });
+  }
+
+  private static UUID parseUuid(String value, String field) {
+    UUID id = uuidOrNull(value);
+    if (id == null) {
+      throw AuthException.validation("Field '" + field + "' must be a UUID");
+    }
+    return id;
+  }
+
+  private static UUID uuidOrNull(String value) {
+    try {
+      return UUID.fromString(value);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  @Override
+  public Future<?> stop() {
+    return pool == null ? Future.succeededFuture() : pool.close();
+  }
+}
