@@ -1,14 +1,20 @@
 package io.portcullis.db;
 
-import liquibase.Liquibase;
+import liquibase.Scope;
+import liquibase.UpdateSummaryOutputEnum;
+import liquibase.command.CommandScope;
+import liquibase.command.core.UpdateCommandStep;
+import liquibase.command.core.helpers.DbUrlConnectionArgumentsCommandStep;
+import liquibase.command.core.helpers.ShowSummaryArgument;
 import liquibase.database.DatabaseFactory;
 import liquibase.database.jvm.JdbcConnection;
-import liquibase.exception.LiquibaseException;
 import liquibase.resource.ClassLoaderResourceAccessor;
+import liquibase.ui.LoggerUIService;
 
+import java.io.OutputStream;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.SQLException;
+import java.util.Map;
 import java.util.Properties;
 
 /** Applies the Liquibase changelog over JDBC. Runs before any verticle deploys, so blocking is fine here. */
@@ -22,7 +28,6 @@ public final class Migrations {
   public static void run(Database db) {
     System.setProperty("liquibase.analytics.enabled", "false");
     System.setProperty("liquibase.showBanner", "false");
-    System.setProperty("liquibase.showSummaryOutput", "log");
     Properties props = new Properties();
     props.setProperty("user", db.user());
     if (db.password() != null) {
@@ -30,11 +35,16 @@ public final class Migrations {
     }
     try (Connection connection = DriverManager.getConnection(db.jdbcUrl(), props)) {
       var database = DatabaseFactory.getInstance().findCorrectDatabaseImplementation(new JdbcConnection(connection));
-      try (Liquibase liquibase = new Liquibase(CHANGELOG, new ClassLoaderResourceAccessor(), database)) {
-        liquibase.update("");
-      }
-    } catch (SQLException | LiquibaseException e) {
-      throw new IllegalStateException("Database migration failed: " + e.getMessage(), e);
+      // Liquibase's progress and summary go to the log (WARN and above by default), not to standard output.
+      Map<String, Object> scope = Map.of(
+        Scope.Attr.ui.name(), new LoggerUIService(),
+        Scope.Attr.resourceAccessor.name(), new ClassLoaderResourceAccessor());
+      Scope.child(scope, () -> new CommandScope(UpdateCommandStep.COMMAND_NAME)
+        .addArgumentValue(DbUrlConnectionArgumentsCommandStep.DATABASE_ARG, database)
+        .addArgumentValue(UpdateCommandStep.CHANGELOG_FILE_ARG, CHANGELOG)
+        .addArgumentValue(ShowSummaryArgument.SHOW_SUMMARY_OUTPUT, UpdateSummaryOutputEnum.LOG)
+        .setOutput(OutputStream.nullOutputStream())
+        .execute());
     } catch (Exception e) {
       throw new IllegalStateException("Database migration failed: " + e.getMessage(), e);
     }
