@@ -1,11 +1,14 @@
 package io.portcullis;
 
+import io.portcullis.account.AccountVerticle;
 import io.portcullis.config.Config;
 import io.portcullis.credential.CredentialVerticle;
 import io.portcullis.db.Database;
 import io.portcullis.db.Migrations;
 import io.portcullis.db.Pools;
 import io.portcullis.http.HttpVerticle;
+import io.portcullis.mail.MailTemplates;
+import io.portcullis.mail.MailVerticle;
 import io.portcullis.token.KeySet;
 import io.portcullis.token.SigningKeys;
 import io.portcullis.token.TokenVerticle;
@@ -18,6 +21,7 @@ import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 
@@ -62,10 +66,13 @@ public final class Server {
   public static Future<Server> start(Config config, Database database, Vertx vertx, int eventLoops, Clock clock) {
     SecureRandom random = new SecureRandom();
     int httpInstances = config.http().instances() > 0 ? config.http().instances() : eventLoops;
+    MailTemplates templates = MailTemplates.load(Path.of(config.mailer().templatesDir()));
     return loadKeys(vertx, config, database, clock, random)
-      .map(keys -> new AppContext(config, database.connectOptions(), keys, clock, random))
+      .map(keys -> new AppContext(config, database.connectOptions(), keys, templates, clock, random))
       .compose(app -> vertx.deployVerticle(() -> new UserVerticle(app), new DeploymentOptions())
         .compose(id -> vertx.deployVerticle(() -> new TokenVerticle(app), new DeploymentOptions()))
+        .compose(id -> vertx.deployVerticle(() -> new MailVerticle(app), new DeploymentOptions()))
+        .compose(id -> vertx.deployVerticle(() -> new AccountVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new CredentialVerticle(app), new DeploymentOptions()
           .setThreadingModel(ThreadingModel.WORKER)
           .setInstances(config.password().hashWorkers())))

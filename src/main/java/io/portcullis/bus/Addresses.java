@@ -28,6 +28,14 @@ public final class Addresses {
   /** {@code {}} → {@code {database: "up"}} or a failure. */
   public static final String READY = "auth.internal.ready";
 
+  /** {@code {}} → wakes the mail sender after a mail was written to the outbox (send, no reply). */
+  public static final String MAIL_KICK = "auth.internal.mail.kick";
+  /** Account flows by mail: recover, otp, resend, verify, email change. */
+  public static final String ACCOUNT_RECOVER = "auth.internal.account.recover";
+  public static final String ACCOUNT_OTP = "auth.internal.account.otp";
+  public static final String ACCOUNT_RESEND = "auth.internal.account.resend";
+  public static final String ACCOUNT_VERIFY = "auth.internal.account.verify";
+
   // Delivery headers carrying the caller's network identity into events
   public static final String HEADER_IP = "ip";
   public static final String HEADER_USER_AGENT = "user_agent";

@@ -18,7 +18,9 @@ public record Config(
   Jwt jwt,
   Password password,
   Signup signup,
-  Sessions sessions) {
+  Sessions sessions,
+  Mailer mailer,
+  Smtp smtp) {
 
   public record Http(String host, int port, int instances, int bodyLimitBytes) {
   }
@@ -45,6 +47,20 @@ public record Config(
   }
 
   public record Sessions(int refreshTokenReuseInterval) {
+  }
+
+  /** Lifetimes in seconds; the allow-list holds exact URLs or patterns with {@code *} (one path segment or
+   * host label) and {@code **} (anything). */
+  public record Mailer(int otpExp, int confirmationExp, int sendIntervalSeconds, boolean secureEmailChange,
+                       String templatesDir, List<String> redirectAllowList) {
+  }
+
+  /** {@code host} empty means no SMTP server: mails are written to the log instead. */
+  public record Smtp(String host, int port, String user, String password, String security, String from,
+                     String senderName, int maxAttempts) {
+    public boolean enabled() {
+      return host != null && !host.isEmpty();
+    }
   }
 
   /** The base URL of the GoTrue dialect as seen by clients. */

@@ -194,7 +194,23 @@ public final class ConfigLoader {
       jwt,
       password,
       new Config.Signup(r.bool("signup.disabled"), r.bool("signup.autoconfirm")),
-      new Config.Sessions(r.integer("sessions.refresh_token_reuse_interval", 0, 3600)));
+      new Config.Sessions(r.integer("sessions.refresh_token_reuse_interval", 0, 3600)),
+      new Config.Mailer(
+        r.integer("mailer.otp_exp", 60, 7 * 24 * 3600),
+        r.integer("mailer.confirmation_exp", 60, 30 * 24 * 3600),
+        r.integer("mailer.send_interval_seconds", 0, 24 * 3600),
+        r.bool("mailer.secure_email_change"),
+        r.nonEmpty("mailer.templates_dir"),
+        r.stringList("mailer.redirect_allow_list")),
+      new Config.Smtp(
+        r.string("smtp.host").trim(),
+        r.integer("smtp.port", 1, 65535),
+        r.string("smtp.user"),
+        r.string("smtp.password"),
+        r.oneOf("smtp.security", Set.of("NONE", "STARTTLS", "TLS")).toLowerCase(Locale.ROOT),
+        r.mailbox("smtp.from"),
+        r.string("smtp.sender_name"),
+        r.integer("smtp.max_attempts", 1, 100)));
   }
 
   private static String stripSlash(String url) {
@@ -233,6 +249,15 @@ public final class ConfigLoader {
       String s = string(path);
       if (s.isBlank()) {
         throw bad(path, "a non-empty string");
+      }
+      return s;
+    }
+
+    String mailbox(String path) {
+      String s = nonEmpty(path).trim();
+      int at = s.indexOf('@');
+      if (at <= 0 || at == s.length() - 1 || s.chars().anyMatch(Character::isWhitespace)) {
+        throw bad(path, "an email address");
       }
       return s;
     }

@@ -1,17 +1,22 @@
 package io.portcullis.credential;
 
 import io.portcullis.AppContext;
+import io.portcullis.account.AccountMails;
+import io.portcullis.account.OneTimeTokens;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
+import io.portcullis.mail.MailTemplates;
 import io.portcullis.user.UserJson;
 import io.portcullis.user.UserRepository;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
 
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -27,16 +32,25 @@ public final class CredentialService {
 
   private static final String PASSWORD = "password";
 
+  private static final String CONFIRMATION_SENT = "UPDATE users SET confirmation_sent_at = $2 WHERE id = $1";
+  private static final String EMAIL_CHANGE_REQUESTED = "UPDATE users SET new_email = $2, email_change_sent_at = $3 "
+    + "WHERE id = $1";
+
   private final AppContext app;
   private final PasswordHasher hasher;
+  private final Pool pool;
   private final UserRepository users;
+  private final AccountMails mails;
   private final AuthBus bus;
   private final Events events;
 
-  public CredentialService(AppContext app, PasswordHasher hasher, UserRepository users, AuthBus bus, Events events) {
+  public CredentialService(AppContext app, PasswordHasher hasher, Pool pool, AccountMails mails, AuthBus bus,
+                           Events events) {
     this.app = app;
     this.hasher = hasher;
-    this.users = users;
+    this.pool = pool;
+    this.users = new UserRepository(pool);
+    this.mails = mails;
     this.bus = bus;
     this.events = events;
   }
@@ -60,15 +74,47 @@ public final class CredentialService {
     }
     String email = Inputs.email(rawEmail);
     Inputs.newPassword(password, app.config().password().minLength());
+    String redirectTo = Inputs.optionalString(body, "redirect_to");
+    JsonObject metadata = data == null ? new JsonObject() : data;
     boolean autoconfirm = app.config().signup().autoconfirm();
     OffsetDateTime now = now();
     UUID id = UUID.randomUUID();
     String hash = blocking(() -> hasher.hash(password));
-    return users.insert(id, email, hash, autoconfirm ? now : null, data == null ? new JsonObject() : data, now)
-      .compose(user -> events.emit(Events.SIGNED_UP, id, null, ip, userAgent).map(done -> user))
-      .compose(user -> autoconfirm
-        ? issue(id, ip, userAgent)
-        : Future.succeededFuture(UserJson.fromRow(user)));
+    if (autoconfirm) {
+      return users.insert(id, email, hash, now, metadata, now)
+        .compose(user -> events.emit(Events.SIGNED_UP, id, null, ip, userAgent))
+        .compose(done -> issue(id, ip, userAgent));
+    }
+    return pool.withTransaction(conn -> new UserRepository(conn).insert(id, email, hash, null, metadata, now)
+        .compose(user -> mails.write(conn, id, OneTimeTokens.SIGNUP, MailTemplates.CONFIRMATION, email, email, null,
+          redirectTo, now))
+        .compose(done -> conn.preparedQuery(CONFIRMATION_SENT).execute(Tuple.of(id, now)))
+        .compose(done -> new UserRepository(conn).findById(id)))
+      .compose(user -> events.emit(Events.SIGNED_UP, id, null, ip, userAgent).map(done -> {
+        mails.kick();
+        return UserJson.fromRow(user);
+      }))
+      .recover(e -> e instanceof AuthException auth && auth.code() == ErrorCode.USER_ALREADY_EXISTS
+        ? repeatedSignup(email, metadata, redirectTo, now)
+        : Future.failedFuture(e));
+  }
+
+  /**
+   * A sign-up for a taken address while confirmation is on answers like a fresh sign-up, so it tells nothing; an
+   * account still awaiting confirmation gets its confirmation mail again (within the send interval).
+   */
+  private Future<JsonObject> repeatedSignup(String email, JsonObject metadata, String redirectTo, OffsetDateTime now) {
+    Future<Void> resent = pool.withTransaction(conn -> new UserRepository(conn).findByEmail(email)
+      .compose(user -> user == null || user.getOffsetDateTime("email_confirmed_at") != null
+        ? Future.<Void>succeededFuture()
+        : mails.claimSendSlot(conn, email, now)
+          .compose(slot -> mails.write(conn, user.getUUID("id"), OneTimeTokens.SIGNUP, MailTemplates.CONFIRMATION, email,
+            email, null, redirectTo, now))
+          .compose(done -> conn.preparedQuery(CONFIRMATION_SENT).execute(Tuple.of(user.getUUID("id"), now)))
+          .<Void>mapEmpty()))
+      .onSuccess(done -> mails.kick())
+      .otherwiseEmpty();
+    return resent.map(done -> UserJson.unconfirmedLookalike(email, metadata, now));
   }
 
   /** {@code {email, password}} → a session; one message for unknown email and wrong password. */
@@ -110,6 +156,7 @@ public final class CredentialService {
     String rawEmail = Inputs.optionalString(body, "email");
     String password = Inputs.optionalString(body, PASSWORD);
     JsonObject data = Inputs.optionalObject(body, "data");
+    String redirectTo = Inputs.optionalString(body, "redirect_to");
     String email = rawEmail == null ? null : Inputs.email(rawEmail);
     if (password != null) {
       Inputs.newPassword(password, app.config().password().minLength());
@@ -139,8 +186,30 @@ public final class CredentialService {
         hash = blocking(() -> hasher.hash(password));
       }
       String newEmail = email != null && !email.equals(current.getString("email")) ? email : null;
-      return users.update(userId, newEmail, hash, merge, remove.toArray(new String[0]), now())
-        .compose(updated -> password == null
+      // Without autoconfirm a new address is confirmed by mail first (both addresses when the change is secure).
+      boolean byMail = newEmail != null && !app.config().signup().autoconfirm();
+      String hashed = hash;
+      OffsetDateTime now = now();
+      Future<Void> free = byMail
+        ? users.findByEmail(newEmail).compose(other -> other == null
+          ? Future.<Void>succeededFuture()
+          : Future.failedFuture(new AuthException(ErrorCode.EMAIL_EXISTS,
+            "A user with this email address has already been registered")))
+        : Future.succeededFuture();
+      return free.compose(ok -> pool.withTransaction(conn -> {
+        UserRepository tx = new UserRepository(conn);
+        Future<Row> updated = tx.update(userId, byMail ? null : newEmail, hashed, merge, remove.toArray(new String[0]), now);
+        return !byMail ? updated : updated
+          .compose(row -> conn.preparedQuery(EMAIL_CHANGE_REQUESTED).execute(Tuple.of(userId, newEmail, now)))
+          .compose(done -> mails.emailChange(conn, userId, current.getString("email"), newEmail, redirectTo, now))
+          .compose(done -> tx.findById(userId));
+      }))
+        .onSuccess(row -> {
+          if (byMail) {
+            mails.kick();
+          }
+        })
+        .compose(updated -> password == null || updated == null
           ? Future.succeededFuture(updated)
           : bus.request(Addresses.SESSIONS_END, new JsonObject()
               .put("user_id", userId.toString())

@@ -1,11 +1,11 @@
 package io.portcullis.credential;
 
 import io.portcullis.AppContext;
+import io.portcullis.account.AccountMails;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.db.Pools;
 import io.portcullis.events.Events;
-import io.portcullis.user.UserRepository;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.sqlclient.Pool;
@@ -28,7 +28,7 @@ public final class CredentialVerticle extends VerticleBase {
     pool = Pools.shared(vertx, app.database(), app.config().db().poolSize());
     AuthBus bus = new AuthBus(vertx, 30_000);
     PasswordHasher hasher = new PasswordHasher(app.config().password(), app.random());
-    CredentialService service = new CredentialService(app, hasher, new UserRepository(pool), bus,
+    CredentialService service = new CredentialService(app, hasher, pool, new AccountMails(app, vertx), bus,
       new Events(vertx, pool, app.clock()));
     return Future.all(
       bus.serve(Addresses.USERS_SIGNUP, msg -> service.signup(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),

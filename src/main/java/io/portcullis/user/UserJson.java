@@ -17,7 +17,7 @@ public final class UserJson {
   public static final String COLUMNS = "u.id, u.aud, u.role, u.email, u.phone, u.encrypted_password, "
     + "u.email_confirmed_at, u.phone_confirmed_at, u.confirmation_sent_at, u.recovery_sent_at, u.new_email, "
     + "u.last_sign_in_at, u.banned_until, u.app_metadata, u.user_metadata, u.is_anonymous, u.created_at, "
-    + "u.updated_at";
+    + "u.updated_at, u.email_change_sent_at, u.deleted_at";
 
   private UserJson() {
   }
@@ -52,6 +52,7 @@ public final class UserJson {
     putTime(user, "confirmed_at", confirmed);
     putTime(user, "confirmation_sent_at", row.getOffsetDateTime("confirmation_sent_at"));
     putTime(user, "recovery_sent_at", row.getOffsetDateTime("recovery_sent_at"));
+    putTime(user, "email_change_sent_at", row.getOffsetDateTime("email_change_sent_at"));
     if (row.getString("new_email") != null) {
       user.put("new_email", row.getString("new_email"));
     }
@@ -63,6 +64,29 @@ public final class UserJson {
       .put("created_at", time(created))
       .put("updated_at", time(updated))
       .put("is_anonymous", row.getBoolean("is_anonymous"));
+    putTime(user, "deleted_at", row.getOffsetDateTime("deleted_at"));
+    return user;
+  }
+
+  /**
+   * What a fresh sign-up awaiting confirmation answers, for an address that already has an account: random ids,
+   * the given metadata, the same fields, so the answer does not tell the two apart.
+   */
+  public static JsonObject unconfirmedLookalike(String email, JsonObject metadata, OffsetDateTime now) {
+    UUID id = UUID.randomUUID();
+    JsonObject user = new JsonObject()
+      .put("id", id.toString())
+      .put("aud", "authenticated")
+      .put("role", "authenticated")
+      .put("email", email)
+      .put("phone", "")
+      .put("confirmation_sent_at", time(now))
+      .put("app_metadata", new JsonObject().put("provider", "email").put("providers", new JsonArray().add("email")))
+      .put("user_metadata", metadata.copy())
+      .put("identities", identities(id, email, null, now, now, null))
+      .put("created_at", time(now))
+      .put("updated_at", time(now))
+      .put("is_anonymous", false);
     return user;
   }
 

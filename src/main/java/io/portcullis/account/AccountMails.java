@@ -1,0 +1,98 @@
+package io.portcullis.account;
+
+import io.portcullis.AppContext;
+import io.portcullis.bus.Addresses;
+import io.portcullis.error.AuthException;
+import io.portcullis.error.ErrorCode;
+import io.portcullis.mail.MailOutbox;
+import io.portcullis.mail.MailTemplates;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Writes the mails of the account flows: a one-time token and its mail in the caller's transaction, then a kick
+ * to the mail sender once committed. Also guards the per-address send interval, the same for known and unknown
+ * addresses so that it reveals nothing.
+ */
+public final class AccountMails {
+
+  private static final String CLAIM_SLOT = "INSERT INTO email_send_log (email, last_sent_at) VALUES ($1, $2) "
+    + "ON CONFLICT (email) DO UPDATE SET last_sent_at = EXCLUDED.last_sent_at "
+    + "WHERE email_send_log.last_sent_at <= $3 RETURNING email";
+
+  private final AppContext app;
+  private final Vertx vertx;
+
+  public AccountMails(AppContext app, Vertx vertx) {
+    this.app = app;
+    this.vertx = vertx;
+  }
+
+  /** Fails with 429 over_email_send_rate_limit when a mail went to this address within the send interval. */
+  public Future<Void> claimSendSlot(SqlClient client, String email, OffsetDateTime now) {
+    int interval = app.config().mailer().sendIntervalSeconds();
+    return client.preparedQuery(CLAIM_SLOT).execute(Tuple.of(email, now, now.minusSeconds(interval)))
+      .compose(rows -> rows.size() > 0
+        ? Future.succeededFuture()
+        : Future.failedFuture(new AuthException(ErrorCode.OVER_EMAIL_SEND_RATE_LIMIT,
+          "For security purposes, you can only request this after " + interval + " seconds.")));
+  }
+
+  /**
+   * Creates a one-time token of {@code tokenType} for the user and writes its mail ({@code template}) to
+   * {@code to}. {@code email} and {@code newEmail} fill the template's placeholders.
+   */
+  public Future<Void> write(SqlClient client, UUID userId, String tokenType, String template, String to,
+                            String email, String newEmail, String redirectTo, OffsetDateTime now) {
+    String redirect = Redirects.resolve(app.config(), redirectTo);
+    Duration ttl = Duration.ofSeconds(OneTimeTokens.SIGNUP.equals(tokenType) || OneTimeTokens.INVITE.equals(tokenType)
+      || tokenType.startsWith("email_change")
+      ? app.config().mailer().confirmationExp()
+      : app.config().mailer().otpExp());
+    return OneTimeTokens.create(client, app.random(), userId, tokenType, to, redirect, now, ttl)
+      .compose(issued -> {
+        String link = app.config().publicBaseUrl() + "/verify?token=" + issued.link()
+          + "&type=" + publicType(tokenType) + "&redirect_to=" + URLEncoder.encode(redirect, StandardCharsets.UTF_8);
+        MailTemplates.Mail mail = app.templates().render(template, Map.of(
+          "ConfirmationURL", link,
+          "Token", issued.code(),
+          "TokenHash", issued.link(),
+          "SiteURL", app.config().siteUrl(),
+          "Email", email,
+          "NewEmail", newEmail == null ? "" : newEmail,
+          "RedirectTo", redirect));
+        return MailOutbox.enqueue(client, to, mail, now);
+      });
+  }
+
+  /** The mails of an email change: to the new address, and to the current one when the change is secure. */
+  public Future<Void> emailChange(SqlClient client, UUID userId, String current, String newEmail, String redirectTo,
+                                  OffsetDateTime now) {
+    Future<Void> toNew = write(client, userId, OneTimeTokens.EMAIL_CHANGE_NEW, MailTemplates.EMAIL_CHANGE, newEmail,
+      current, newEmail, redirectTo, now);
+    return app.config().mailer().secureEmailChange()
+      ? toNew.compose(done -> write(client, userId, OneTimeTokens.EMAIL_CHANGE_CURRENT, MailTemplates.EMAIL_CHANGE,
+          current, current, newEmail, redirectTo, now))
+      : toNew;
+  }
+
+  /** Wakes the mail sender; call after the transaction that wrote the mail committed. */
+  public void kick() {
+    vertx.eventBus().send(Addresses.MAIL_KICK, new JsonObject());
+  }
+
+  /** The {@code type} a link carries, as supabase-js and GoTrue name it. */
+  public static String publicType(String tokenType) {
+    return tokenType.startsWith("email_change") ? "email_change" : tokenType;
+  }
+}
