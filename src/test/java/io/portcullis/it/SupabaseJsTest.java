@@ -58,10 +58,6 @@ class SupabaseJsTest {
       + ", found " + version.output().trim() + " at " + node);
     installClient();
     app = TestApp.start();
-    // Start-up alone trips the 200 ms guard on a loaded 2-core machine (class loading and JFR registration on the
-    // first database connection, seen in SmokeTest too): that is JVM warm-up, not this test's doing. Blocking
-    // while the client runs still fails the test at close().
-    BlockedThreadGuard.drain();
   }
 
   @AfterAll
