@@ -1,7 +1,10 @@
 package io.portcullis.http;
 
 import io.portcullis.bus.Addresses;
+import io.portcullis.account.Redirects;
 import io.portcullis.bus.AuthBus;
+import io.portcullis.bus.BusErrors;
+import io.portcullis.config.Config;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.token.TokenVerifier;
@@ -9,6 +12,8 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 
 /**
@@ -21,14 +26,79 @@ final class AuthRoutes {
   static final String CLAIMS = "portcullis.claims";
 
   private final AuthBus bus;
+  private final Config config;
 
-  AuthRoutes(AuthBus bus) {
+  AuthRoutes(AuthBus bus, Config config) {
     this.bus = bus;
+    this.config = config;
   }
 
   void signup(RoutingContext ctx) {
-    JsonObject body = Requests.json(ctx, false);
+    JsonObject body = withRedirect(ctx, Requests.json(ctx, false));
     reply(ctx, send(ctx, Addresses.USERS_SIGNUP, body), true);
+  }
+
+  /** {@code recover}, {@code otp} and {@code resend}: always {@code 200 {}} unless the input is invalid. */
+  void mailFlow(RoutingContext ctx, String address) {
+    JsonObject body = withRedirect(ctx, Requests.json(ctx, false));
+    reply(ctx, send(ctx, address, body), false);
+  }
+
+  void verify(RoutingContext ctx) {
+    JsonObject body = withRedirect(ctx, Requests.json(ctx, false));
+    reply(ctx, send(ctx, Addresses.ACCOUNT_VERIFY, body), true);
+  }
+
+  /**
+   * The link in mails: 303 to the allowed {@code redirect_to} (else the site URL) with the session in the
+   * fragment, as supabase-js's implicit flow reads it, or the error in the fragment.
+   */
+  void verifyLink(RoutingContext ctx) {
+    String type = ctx.request().getParam("type", "");
+    String token = ctx.request().getParam("token", "");
+    String target = Redirects.resolve(config, ctx.request().getParam("redirect_to"));
+    JsonObject body = new JsonObject().put("type", type).put("token_hash", token);
+    send(ctx, Addresses.ACCOUNT_VERIFY, body)
+      .map(session -> session.containsKey("access_token")
+        ? fragment("access_token", session.getString("access_token"),
+            "token_type", "bearer",
+            "expires_in", String.valueOf(session.getLong("expires_in")),
+            "expires_at", String.valueOf(session.getLong("expires_at")),
+            "refresh_token", session.getString("refresh_token"),
+            "type", type)
+        : fragment("message", session.getString("msg", "")))
+      .otherwise(error -> {
+        AuthException auth = BusErrors.toAuthException(error);
+        return fragment("error", auth.status() >= 500 ? "server_error" : "access_denied",
+          "error_code", auth.code().code(),
+          "error_description", auth.getMessage());
+      })
+      .onSuccess(fragment -> ctx.response()
+        .setStatusCode(303)
+        .putHeader("Location", target + "#" + fragment)
+        .putHeader("Cache-Control", "no-store")
+        .putHeader("Content-Type", "application/json")
+        .end("{}"));
+  }
+
+  private static String fragment(String... pairs) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < pairs.length; i += 2) {
+      if (out.length() > 0) {
+        out.append('&');
+      }
+      out.append(pairs[i]).append('=').append(URLEncoder.encode(pairs[i + 1], StandardCharsets.UTF_8));
+    }
+    return out.toString();
+  }
+
+  /** supabase-js sends {@code redirect_to} (emailRedirectTo / redirectTo) as a query parameter. */
+  private static JsonObject withRedirect(RoutingContext ctx, JsonObject body) {
+    String redirectTo = ctx.request().getParam("redirect_to");
+    if (redirectTo != null && !redirectTo.isEmpty()) {
+      body.put("redirect_to", redirectTo);
+    }
+    return body;
   }
 
   /** RFC 6749 §4.3 and §6, in JSON (supabase-js) or form bodies (OAuth clients); grant_type in query or form. */
@@ -99,7 +169,7 @@ final class AuthRoutes {
     if (body.getValue("phone") instanceof String phone && !phone.isEmpty()) {
       throw AuthException.validation("Phone numbers are not supported");
     }
-    reply(ctx, send(ctx, Addresses.USERS_UPDATE, update), false);
+    reply(ctx, send(ctx, Addresses.USERS_UPDATE, withRedirect(ctx, update)), false);
   }
 
   void logout(RoutingContext ctx) {

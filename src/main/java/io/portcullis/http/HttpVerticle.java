@@ -1,6 +1,7 @@
 package io.portcullis.http;
 
 import io.portcullis.AppContext;
+import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.token.TokenVerifier;
 import io.vertx.core.Future;
@@ -30,7 +31,7 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     AuthBus bus = new AuthBus(vertx, 30_000);
-    AuthRoutes auth = new AuthRoutes(bus);
+    AuthRoutes auth = new AuthRoutes(bus, app.config());
     MetaRoutes meta = new MetaRoutes(app.config(), bus, app.keys().publishedJwks());
     TokenVerifier verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt());
     JWTAuthHandler bearer = JWTAuthHandler.create(verifier.provider());
@@ -56,6 +57,12 @@ public final class HttpVerticle extends VerticleBase {
 
     router.post(BASE + "/signup").handler(body).handler(auth::signup);
     router.post(BASE + "/token").handler(body).handler(auth::token);
+    router.post(BASE + "/recover").handler(body).handler(ctx -> auth.mailFlow(ctx, Addresses.ACCOUNT_RECOVER));
+    router.post(BASE + "/otp").handler(body).handler(ctx -> auth.mailFlow(ctx, Addresses.ACCOUNT_OTP));
+    router.post(BASE + "/magiclink").handler(body).handler(ctx -> auth.mailFlow(ctx, Addresses.ACCOUNT_OTP));
+    router.post(BASE + "/resend").handler(body).handler(ctx -> auth.mailFlow(ctx, Addresses.ACCOUNT_RESEND));
+    router.post(BASE + "/verify").handler(body).handler(auth::verify);
+    router.get(BASE + "/verify").handler(auth::verifyLink);
     router.get(BASE + "/settings").handler(meta::settings);
     router.get(BASE + "/health").handler(meta::health);
     router.get(BASE + "/.well-known/jwks.json").handler(meta::jwks);
