@@ -58,7 +58,7 @@ public final class Server {
   /** Loads (or on first start creates) the signing keys through a short-lived pool. */
   public static Future<KeySet> loadKeys(Vertx vertx, Config config, Database database, Clock clock, SecureRandom random) {
     Pool pool = Pools.shared(vertx, database.connectOptions(), 2);
-    return SigningKeys.load(pool, config.jwt(), clock, random)
+    return SigningKeys.load(vertx, pool, config.jwt(), clock, random)
       .eventually(() -> pool.close());
   }
 

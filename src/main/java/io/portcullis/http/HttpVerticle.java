@@ -33,7 +33,7 @@ public final class HttpVerticle extends VerticleBase {
     AuthBus bus = new AuthBus(vertx, 30_000);
     AuthRoutes auth = new AuthRoutes(bus, app.config());
     MetaRoutes meta = new MetaRoutes(app.config(), bus, app.keys().publishedJwks());
-    TokenVerifier verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt());
+    TokenVerifier verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt(), app.clock());
     JWTAuthHandler bearer = JWTAuthHandler.create(verifier.provider());
     BodyHandler body = BodyHandler.create(false)
       .setBodyLimit(app.config().http().bodyLimitBytes())

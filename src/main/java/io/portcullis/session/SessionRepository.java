@@ -119,13 +119,19 @@ public final class SessionRepository {
       session.getString("amr_method"), session.getOffsetDateTime("amr_at"));
   }
 
-  /** Ends one session; with a user id, only if it belongs to that user. Answers the count ended. */
-  public Future<Integer> endOne(UUID sessionId, UUID userId) {
+  /**
+   * Ends one session; with a user id, only if it belongs to that user. Answers the owner of the ended session, or
+   * null when none ended (the caller needs the owner for the sign-out event when it only knew the session).
+   */
+  public Future<UUID> endOne(UUID sessionId, UUID userId) {
     SqlClient client = pool;
     return (userId == null
       ? client.preparedQuery(DELETE_ONE).execute(Tuple.of(sessionId))
       : client.preparedQuery(DELETE_ONE_OF_USER).execute(Tuple.of(sessionId, userId)))
-      .map(RowSet::rowCount);
+      .map(rows -> {
+        Row row = first(rows);
+        return row == null ? null : row.getUUID("user_id");
+      });
   }
 
   public Future<Integer> endAll(UUID userId) {

@@ -2,6 +2,7 @@ package io.portcullis.token;
 
 import io.portcullis.config.Config;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -46,12 +47,12 @@ public final class SigningKeys {
   private SigningKeys() {
   }
 
-  public static Future<KeySet> load(Pool pool, Config.Jwt jwt, Clock clock, SecureRandom random) {
+  public static Future<KeySet> load(Vertx vertx, Pool pool, Config.Jwt jwt, Clock clock, SecureRandom random) {
     return pool.withTransaction(conn -> conn.preparedQuery(LOCK).execute(Tuple.of(LOCK_ID))
       .compose(locked -> secret(conn, clock, random))
       .compose(secret -> jwt.symmetric()
         ? Future.succeededFuture(symmetric(jwt, secret))
-        : asymmetric(conn, jwt.algorithm(), clock, random, secret)));
+        : asymmetric(vertx, conn, jwt.algorithm(), clock, random, secret)));
   }
 
   private static KeySet symmetric(Config.Jwt jwt, byte[] refreshSecret) {
@@ -64,8 +65,8 @@ public final class SigningKeys {
     return new KeySet(oct, List.of(oct), new JsonArray(), refreshSecret);
   }
 
-  private static Future<KeySet> asymmetric(SqlConnection conn, String algorithm, Clock clock, SecureRandom random,
-                                           byte[] refreshSecret) {
+  private static Future<KeySet> asymmetric(Vertx vertx, SqlConnection conn, String algorithm, Clock clock,
+                                           SecureRandom random, byte[] refreshSecret) {
     return conn.preparedQuery(SELECT_KEYS).execute(Tuple.of(algorithm)).compose(rows -> {
       JsonObject current = null;
       List<JsonObject> verify = new ArrayList<>();
@@ -83,16 +84,18 @@ public final class SigningKeys {
       if (current != null) {
         return Future.succeededFuture(new KeySet(current, verify, published, refreshSecret));
       }
-      JsonObject privateJwk = generate(algorithm, random);
-      JsonObject publicJwk = publicPart(privateJwk);
-      return conn.preparedQuery(INSERT_KEY)
-        .execute(Tuple.of(privateJwk.getString("kid"), algorithm, privateJwk.encode(), publicJwk.encode(),
-          OffsetDateTime.now(clock)))
-        .map(done -> {
-          verify.add(0, publicJwk);
-          published.add(publicJwk);
-          return new KeySet(privateJwk, verify, published, refreshSecret);
-        });
+      // Key generation takes up to a second for RSA: never on the event loop.
+      return vertx.executeBlocking(() -> generate(algorithm, random), false).compose(privateJwk -> {
+        JsonObject publicJwk = publicPart(privateJwk);
+        return conn.preparedQuery(INSERT_KEY)
+          .execute(Tuple.of(privateJwk.getString("kid"), algorithm, privateJwk.encode(), publicJwk.encode(),
+            OffsetDateTime.now(clock)))
+          .map(done -> {
+            verify.add(0, publicJwk);
+            published.add(publicJwk);
+            return new KeySet(privateJwk, verify, published, refreshSecret);
+          });
+      });
     });
   }
 

@@ -108,7 +108,11 @@ public final class TokenService {
     if (userId != null && except != null) {
       ended = sessions.endOthers(userId, except);
     } else if (sessionId != null) {
-      ended = sessions.endOne(sessionId, userId);
+      // {session_id} alone (the bus API) does not name the user: the event takes the owner of the ended row.
+      return sessions.endOne(sessionId, userId).compose(owner -> (owner == null
+        ? Future.<Void>succeededFuture()
+        : events.emit(Events.SIGNED_OUT, owner, sessionId, ip, userAgent))
+        .map(done -> new JsonObject().put("ended", owner == null ? 0 : 1)));
     } else if (userId != null) {
       ended = sessions.endAll(userId);
     } else {

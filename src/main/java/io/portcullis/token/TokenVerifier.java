@@ -8,10 +8,12 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.User;
+import io.vertx.ext.auth.authentication.Credentials;
 import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
 
+import java.time.Clock;
 import java.util.List;
 
 /**
@@ -24,17 +26,19 @@ public final class TokenVerifier {
 
   private final JWTAuth provider;
 
-  public TokenVerifier(Vertx vertx, KeySet keys, Config.Jwt jwt) {
+  public TokenVerifier(Vertx vertx, KeySet keys, Config.Jwt jwt, Clock clock) {
     if (keys.verificationJwks().isEmpty()) {
       // A JWTAuth without keys accepts unsigned tokens: never start like that.
       throw new IllegalStateException("No token verification keys are loaded");
     }
+    // vertx-auth-jwt checks exp/iat/nbf against System.currentTimeMillis(); they are checked below against the
+    // service's clock instead, the one that stamped them (and that tests move).
     JWTAuthOptions options = new JWTAuthOptions().setJWTOptions(new JWTOptions()
       .setIssuer(jwt.issuer())
       .setAudience(List.of(jwt.aud()))
-      .setLeeway(jwt.leewaySeconds()));
+      .setIgnoreExpiration(true));
     keys.verificationJwks().forEach(options::addJwk);
-    this.provider = JWTAuth.create(vertx, options);
+    this.provider = new ClockedProvider(JWTAuth.create(vertx, options), clock, jwt.leewaySeconds());
   }
 
   /** The provider behind {@code JWTAuthHandler} on Bearer routes. */
@@ -74,6 +78,54 @@ public final class TokenVerifier {
       throw badJwt();
     }
     return claims;
+  }
+
+  /**
+   * vertx-auth-jwt's provider, made total (a claim of the wrong type makes it throw, which would answer 500) and
+   * with the time claims checked against the service clock: {@code exp} must not have passed, {@code iat} and
+   * {@code nbf} must not lie in the future, each beyond the leeway.
+   */
+  private static final class ClockedProvider implements JWTAuth {
+
+    private final JWTAuth delegate;
+    private final Clock clock;
+    private final long leeway;
+
+    ClockedProvider(JWTAuth delegate, Clock clock, long leeway) {
+      this.delegate = delegate;
+      this.clock = clock;
+      this.leeway = leeway;
+    }
+
+    @Override
+    public Future<User> authenticate(Credentials credentials) {
+      Future<User> user;
+      try {
+        user = delegate.authenticate(credentials);
+      } catch (RuntimeException e) {
+        return Future.failedFuture(e);
+      }
+      return user.map(authenticated -> {
+        JsonObject claims = claims(authenticated);
+        long now = clock.instant().getEpochSecond();
+        if (now - leeway >= ((Number) claims.getValue("exp")).longValue()
+          || (claims.containsKey("iat") && ((Number) claims.getValue("iat")).longValue() > now + leeway)
+          || (claims.containsKey("nbf") && ((Number) claims.getValue("nbf")).longValue() > now + leeway)) {
+          throw badJwt();
+        }
+        return authenticated;
+      });
+    }
+
+    @Override
+    public String generateToken(JsonObject claims, JWTOptions options) {
+      return delegate.generateToken(claims, options);
+    }
+
+    @Override
+    public String generateToken(JsonObject claims) {
+      return delegate.generateToken(claims);
+    }
   }
 
   public static AuthException badJwt() {

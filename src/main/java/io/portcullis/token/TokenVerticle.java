@@ -28,7 +28,7 @@ public final class TokenVerticle extends VerticleBase {
     AuthBus bus = new AuthBus(vertx, 10_000);
     Events events = new Events(vertx, pool, app.clock());
     TokenService tokens = new TokenService(app, pool, new TokenSigner(vertx, app.keys(), app.config().jwt()), events);
-    TokenVerifier verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt());
+    TokenVerifier verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt(), app.clock());
     JsonObject jwks = new JsonObject().put("keys", app.keys().publishedJwks());
     return Future.all(
       bus.serve(Addresses.SESSIONS_ISSUE, msg -> tokens.issue(TokenService.uuid(msg.body(), "user_id"),
