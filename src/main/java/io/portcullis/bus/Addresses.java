@@ -36,6 +36,13 @@ public final class Addresses {
   public static final String ACCOUNT_RESEND = "auth.internal.account.resend";
   public static final String ACCOUNT_VERIFY = "auth.internal.account.verify";
 
+  /** {@code {password}} → {@code {hash}}, on the credential workers. */
+  public static final String PASSWORD_HASH = "auth.internal.password.hash";
+  /** {@code {user_id?, session_id?, role}} → {@code {actor_id?}} when the token is an admin's, else 403 not_admin. */
+  public static final String ADMIN_CHECK = "auth.internal.admin.check";
+  /** Admin operations: {@code {op, ...}} with op one of list, create, get, update, delete, audit. */
+  public static final String ADMIN = "auth.internal.admin";
+
   // Delivery headers carrying the caller's network identity into events
   public static final String HEADER_IP = "ip";
   public static final String HEADER_USER_AGENT = "user_agent";

@@ -30,8 +30,8 @@ public final class Events {
   public static final String BANNED = "user.banned";
 
   private static final Logger LOG = LoggerFactory.getLogger(Events.class);
-  private static final String INSERT = "INSERT INTO audit_log (type, user_id, session_id, ip, user_agent, created_at) "
-    + "VALUES ($1, $2, $3, $4, $5, $6)";
+  private static final String INSERT = "INSERT INTO audit_log (type, user_id, session_id, ip, user_agent, created_at, "
+    + "actor_id) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
   private final Vertx vertx;
   private final Pool pool;
@@ -45,6 +45,11 @@ public final class Events {
 
   /** Writes the audit row, then publishes; completes when the row is written (a failure is logged, not thrown). */
   public Future<Void> emit(String type, UUID userId, UUID sessionId, String ip, String userAgent) {
+    return emit(type, userId, sessionId, ip, userAgent, null);
+  }
+
+  /** An event caused by someone else than the user (an admin); {@code actorId} null for a service key. */
+  public Future<Void> emit(String type, UUID userId, UUID sessionId, String ip, String userAgent, UUID actorId) {
     OffsetDateTime at = OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC);
     JsonObject event = new JsonObject()
       .put("type", type)
@@ -59,7 +64,10 @@ public final class Events {
     if (userAgent != null) {
       event.put("user_agent", userAgent);
     }
-    return pool.preparedQuery(INSERT).execute(Tuple.of(type, userId, sessionId, ip, userAgent, at))
+    if (actorId != null) {
+      event.put("actor_id", actorId.toString());
+    }
+    return pool.preparedQuery(INSERT).execute(Tuple.of(type, userId, sessionId, ip, userAgent, at, actorId))
       .onFailure(e -> LOG.error("Audit row for {} not written: {}", type, e.toString()))
       .<Void>mapEmpty()
       .otherwiseEmpty()

@@ -56,11 +56,14 @@ public final class SigningKeys {
   }
 
   private static KeySet symmetric(Config.Jwt jwt, byte[] refreshSecret) {
+    byte[] secret = jwt.secret().getBytes(StandardCharsets.UTF_8);
     JsonObject oct = new JsonObject()
       .put("kty", "oct")
       .put("alg", jwt.algorithm())
       .put("use", "sig")
-      .put("k", b64(jwt.secret().getBytes(StandardCharsets.UTF_8)));
+      // A kid in every header (API.md §2): derived from the secret, so every instance agrees without storing it.
+      .put("kid", "hs-" + b64(Arrays.copyOf(sha256(secret), 9)))
+      .put("k", b64(secret));
     // Symmetric keys are never published: the JWKS stays empty.
     return new KeySet(oct, List.of(oct), new JsonArray(), refreshSecret);
   }
@@ -174,6 +177,14 @@ public final class SigningKeys {
       return padded;
     }
     return bytes;
+  }
+
+  private static byte[] sha256(byte[] bytes) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(bytes);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static String b64(byte[] bytes) {

@@ -17,7 +17,8 @@ public final class UserJson {
   public static final String COLUMNS = "u.id, u.aud, u.role, u.email, u.phone, u.encrypted_password, "
     + "u.email_confirmed_at, u.phone_confirmed_at, u.confirmation_sent_at, u.recovery_sent_at, u.new_email, "
     + "u.last_sign_in_at, u.banned_until, u.app_metadata, u.user_metadata, u.is_anonymous, u.created_at, "
-    + "u.updated_at, u.email_change_sent_at, u.deleted_at";
+    + "u.updated_at, u.email_change_sent_at, u.deleted_at, "
+    + "ARRAY(SELECT r.role FROM user_roles r WHERE r.user_id = u.id ORDER BY r.role) AS roles";
 
   private UserJson() {
   }
@@ -37,6 +38,11 @@ public final class UserJson {
     Object storedApp = row.getValue("app_metadata");
     if (storedApp instanceof JsonObject stored) {
       appMetadata.mergeIn(stored);
+    }
+    String[] roles = row.getArrayOfStrings("roles");
+    if (roles != null && roles.length > 0) {
+      // Roles live in user_roles (checked there on every admin request); tokens carry a copy for resource servers.
+      appMetadata.put("roles", new JsonArray(java.util.List.of(roles)));
     }
     Object storedUser = row.getValue("user_metadata");
     JsonObject userMetadata = storedUser instanceof JsonObject stored ? stored.copy() : new JsonObject();
