@@ -1,5 +1,6 @@
 package io.portcullis.it;
 
+import io.netty.buffer.AdaptiveByteBufAllocator;
 import io.portcullis.Server;
 import io.portcullis.config.Config;
 import io.portcullis.config.ConfigLoader;
@@ -37,6 +38,13 @@ public final class TestApp implements AutoCloseable {
   public static final String BASE = "/auth/v1";
   private static final java.util.concurrent.atomic.AtomicBoolean WARMED_UP = new java.util.concurrent.atomic.AtomicBoolean();
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  static {
+    // Netty's first adaptive-pool allocation registers a JFR event class, which initializes Flight Recorder's
+    // metadata once per JVM (200-300 ms on a busy machine). Pay it here, on the test thread, rather than on the
+    // first event loop that talks to PostgreSQL, where it trips the blocked-thread guard.
+    new AdaptiveByteBufAllocator().directBuffer(1024).release();
+  }
 
   public final Vertx vertx;
   public final Server server;
