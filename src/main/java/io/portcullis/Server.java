@@ -1,6 +1,7 @@
 package io.portcullis;
 
 import io.portcullis.account.AccountVerticle;
+import io.portcullis.admin.AdminVerticle;
 import io.portcullis.config.Config;
 import io.portcullis.credential.CredentialVerticle;
 import io.portcullis.db.Database;
@@ -73,6 +74,7 @@ public final class Server {
         .compose(id -> vertx.deployVerticle(() -> new TokenVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new MailVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new AccountVerticle(app), new DeploymentOptions()))
+        .compose(id -> vertx.deployVerticle(() -> new AdminVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new CredentialVerticle(app), new DeploymentOptions()
           .setThreadingModel(ThreadingModel.WORKER)
           .setInstances(config.password().hashWorkers())))

@@ -223,6 +223,13 @@ public final class CredentialService {
     });
   }
 
+  /** {@code {password}} → {@code {hash}} for the admin API; the caller has applied the password policy. */
+  public Future<JsonObject> hash(JsonObject body) {
+    String password = Inputs.requiredString(body, PASSWORD);
+    Inputs.newPassword(password, app.config().password().minLength());
+    return Future.succeededFuture(new JsonObject().put("hash", blocking(() -> hasher.hash(password))));
+  }
+
   private Future<JsonObject> issue(UUID userId, String ip, String userAgent) {
     return bus.request(Addresses.SESSIONS_ISSUE,
       new JsonObject().put("user_id", userId.toString()).put("amr_method", PASSWORD), ip, userAgent);

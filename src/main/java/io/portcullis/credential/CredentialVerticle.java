@@ -33,7 +33,8 @@ public final class CredentialVerticle extends VerticleBase {
     return Future.all(
       bus.serve(Addresses.USERS_SIGNUP, msg -> service.signup(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
       bus.serve(Addresses.TOKENS_PASSWORD, msg -> service.passwordGrant(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
-      bus.serve(Addresses.USERS_UPDATE, msg -> service.update(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))));
+      bus.serve(Addresses.USERS_UPDATE, msg -> service.update(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
+      bus.serve(Addresses.PASSWORD_HASH, msg -> service.hash(msg.body())));
   }
 
 

@@ -79,6 +79,21 @@ public final class HttpVerticle extends VerticleBase {
       router.route(method, BASE + "/userinfo").handler(body).handler(bearer).handler(auth::alive)
         .handler(auth::userinfo).failureHandler(bearerFailures);
     }
+    AdminRoutes admin = new AdminRoutes(bus);
+    String users = BASE + "/admin/users";
+    router.get(users).handler(bearer).handler(admin::requireAdmin).handler(admin::listUsers)
+      .failureHandler(bearerFailures);
+    router.post(users).handler(body).handler(bearer).handler(admin::requireAdmin).handler(admin::createUser)
+      .failureHandler(bearerFailures);
+    router.get(users + "/:id").handler(bearer).handler(admin::requireAdmin).handler(admin::getUser)
+      .failureHandler(bearerFailures);
+    router.put(users + "/:id").handler(body).handler(bearer).handler(admin::requireAdmin).handler(admin::updateUser)
+      .failureHandler(bearerFailures);
+    router.delete(users + "/:id").handler(body).handler(bearer).handler(admin::requireAdmin).handler(admin::deleteUser)
+      .failureHandler(bearerFailures);
+    router.get(BASE + "/admin/audit").handler(bearer).handler(admin::requireAdmin).handler(admin::audit)
+      .failureHandler(bearerFailures);
+
     // Last, so that the Bearer routes' own failure handler comes first for them.
     router.route().failureHandler(failures);
 

@@ -11,6 +11,10 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import io.vertx.ext.auth.User;
+import io.vertx.ext.auth.authorization.RoleBasedAuthorization;
+import io.vertx.ext.auth.sqlclient.SqlAuthorization;
+import io.vertx.ext.auth.sqlclient.SqlAuthorizationOptions;
 import io.vertx.sqlclient.Row;
 
 import java.time.OffsetDateTime;
@@ -31,9 +35,35 @@ public final class UserVerticle extends VerticleBase {
     pool = Pools.shared(vertx, app.database(), app.config().db().poolSize());
     UserRepository users = new UserRepository(pool);
     AuthBus bus = new AuthBus(vertx, 10_000);
+    // Roles and permissions from SQL, read on every admin request: taking a role away takes effect at once.
+    SqlAuthorization authorization = SqlAuthorization.create(pool, new SqlAuthorizationOptions()
+      .setRolesQuery("SELECT role FROM user_roles WHERE user_id = $1::text::uuid")
+      .setPermissionsQuery("SELECT permission FROM role_permissions WHERE role = $1"));
     return Future.all(
       bus.serve(Addresses.USERS_GET, msg -> get(users, msg.body())),
-      bus.serve(Addresses.SESSIONS_CHECK, msg -> check(users, msg.body())));
+      bus.serve(Addresses.SESSIONS_CHECK, msg -> check(users, msg.body())),
+      bus.serve(Addresses.ADMIN_CHECK, msg -> admin(users, authorization, msg.body())));
+  }
+
+  /**
+   * An admin is a service key (an admin role claim, no user, no session) or a user, with a living session, whose
+   * current database role is an admin role or who holds the {@code admin} role in {@code user_roles}.
+   */
+  private Future<JsonObject> admin(UserRepository users, SqlAuthorization authorization, JsonObject body) {
+    String subject = Inputs.optionalString(body, "user_id");
+    if (subject == null) {
+      return check(users, body).map(key -> new JsonObject());
+    }
+    return check(users, body).compose(user -> {
+      if (app.config().adminRoles().contains(user.getString("role"))) {
+        return Future.succeededFuture(new JsonObject().put("actor_id", subject));
+      }
+      User principal = User.fromName(subject);
+      return authorization.getAuthorizations(principal).compose(loaded ->
+        RoleBasedAuthorization.create("admin").match(principal)
+          ? Future.succeededFuture(new JsonObject().put("actor_id", subject))
+          : Future.failedFuture(new AuthException(ErrorCode.NOT_ADMIN, "User not allowed")));
+    });
   }
 
   private static Future<JsonObject> get(UserRepository users, JsonObject body) {
@@ -63,7 +93,7 @@ public final class UserVerticle extends VerticleBase {
       String role = Inputs.optionalString(body, "role");
       return app.config().adminRoles().contains(role) && sessionId == null
         ? Future.succeededFuture(new JsonObject().put("role", role))
-        : Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User from sub claim in JWT does not exist"));
+        : Future.failedFuture(new AuthException(ErrorCode.NOT_ADMIN, "User not allowed"));
     }
     UUID userId = uuidOrNull(subject);
     UUID session = sessionId == null ? null : uuidOrNull(sessionId);

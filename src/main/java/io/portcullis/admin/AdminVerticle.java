@@ -1,0 +1,76 @@
+package io.portcullis.admin;
+
+import io.portcullis.AppContext;
+import io.portcullis.bus.Addresses;
+import io.portcullis.bus.AuthBus;
+import io.portcullis.credential.Inputs;
+import io.portcullis.db.Pools;
+import io.portcullis.error.AuthException;
+import io.portcullis.events.Events;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+
+import java.util.UUID;
+
+/**
+ * User administration on the bus ({@code auth.internal.admin}); the HTTP layer has already checked that the
+ * caller is an admin. Messages are {@code {op, actor_id?, ...}}.
+ */
+public final class AdminVerticle extends VerticleBase {
+
+  private final AppContext app;
+  private Pool pool;
+
+  public AdminVerticle(AppContext app) {
+    this.app = app;
+  }
+
+  @Override
+  public Future<?> start() {
+    pool = Pools.shared(vertx, app.database(), app.config().db().poolSize());
+    AuthBus bus = new AuthBus(vertx, 30_000);
+    AdminService admin = new AdminService(app, pool, bus, new Events(vertx, pool, app.clock()));
+    return bus.serve(Addresses.ADMIN, msg -> handle(admin, msg.body()));
+  }
+
+  private static Future<JsonObject> handle(AdminService admin, JsonObject body) {
+    String op = Inputs.requiredString(body, "op");
+    UUID actor = uuid(Inputs.optionalString(body, "actor_id"));
+    JsonObject data = Inputs.optionalObject(body, "body");
+    return switch (op) {
+      case "list" -> admin.list(body.getInteger("page", 1), body.getInteger("per_page", 50));
+      case "audit" -> admin.audit(body.getInteger("page", 1), body.getInteger("per_page", 50));
+      case "create" -> admin.create(data == null ? new JsonObject() : data, actor);
+      case "get" -> admin.get(required(body));
+      case "update" -> admin.update(required(body), data == null ? new JsonObject() : data, actor);
+      case "delete" -> admin.delete(required(body), body.getBoolean("soft", false), actor);
+      default -> Future.failedFuture(AuthException.validation("Unknown admin operation"));
+    };
+  }
+
+  private static UUID required(JsonObject body) {
+    UUID id = uuid(Inputs.optionalString(body, "id"));
+    if (id == null) {
+      throw AuthException.withStatus(io.portcullis.error.ErrorCode.USER_NOT_FOUND, 404, "User not found");
+    }
+    return id;
+  }
+
+  private static UUID uuid(String value) {
+    if (value == null) {
+      return null;
+    }
+    try {
+      return UUID.fromString(value);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  @Override
+  public Future<?> stop() {
+    return pool == null ? Future.succeededFuture() : pool.close();
+  }
+}
