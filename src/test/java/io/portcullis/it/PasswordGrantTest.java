@@ -169,6 +169,15 @@ class PasswordGrantTest {
   }
 
   @Test
+  void emailWithNulCharacterIsInvalidCredentialsNotAServerError() {
+    assertError(400, "invalid_credentials",
+      h -> app.postJson(PASSWORD_GRANT, credentials("a\u0000b@example.com", PASSWORD), h));
+    ErrorShapes.Both form = assertError(400, "invalid_credentials",
+      h -> app.postForm(TOKEN, "grant_type=password&username=a%00b%40example.com&password=x", h));
+    assertOAuthError(form, "invalid_grant");
+  }
+
+  @Test
   void bcryptHashIsReplacedByArgon2idOnSignIn() {
     String email = TestApp.uniqueEmail();
     String bcrypt = Password.hash(PASSWORD).with(BcryptFunction.getInstance(Bcrypt.B, 10)).getResult();

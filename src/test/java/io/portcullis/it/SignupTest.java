@@ -153,6 +153,23 @@ class SignupTest {
   }
 
   @Test
+  void nulCharacterInEmailOrDataIsAValidationFailureNotAServerError() {
+    assertError(400, "validation_failed",
+      h -> app.postJson(SIGNUP, credentials("a\u0000b@example.com", PASSWORD), h));
+    assertError(400, "validation_failed",
+      h -> app.postJson(SIGNUP, credentials("tab\tin@example.com", PASSWORD), h));
+    assertError(400, "validation_failed", h -> app.postJson(SIGNUP, credentials(TestApp.uniqueEmail(), PASSWORD)
+      .put("data", new JsonObject().put("name", "a\u0000b")), h));
+    assertError(400, "validation_failed", h -> app.postJson(SIGNUP, credentials(TestApp.uniqueEmail(), PASSWORD)
+      .put("data", new JsonObject().put("nested", new JsonObject().put("k\u0000", 1))), h));
+    // A backslash followed by "u0000" is plain text and stays.
+    JsonObject text = new JsonObject().put("name", "\\u0000");
+    TestApp.Response r = app.postJson(SIGNUP, credentials(TestApp.uniqueEmail(), PASSWORD).put("data", text));
+    assertEquals(200, r.status(), r.raw());
+    assertEquals(text, r.json().getJsonObject("user").getJsonObject("user_metadata"));
+  }
+
+  @Test
   void malformedJsonIsBadJson() {
     assertError(400, "bad_json", h -> app.request("POST", SIGNUP, "application/json", "{\"email\": ", h));
     assertError(400, "bad_json", h -> app.request("POST", SIGNUP, "application/json;charset=UTF-8", "not json", h));

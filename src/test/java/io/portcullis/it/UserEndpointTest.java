@@ -105,6 +105,14 @@ class UserEndpointTest {
   }
 
   @Test
+  void nulCharacterInEmailOrDataIsAValidationFailureNotAServerError() {
+    String token = accessToken(app.signUp(TestApp.uniqueEmail(), PASSWORD));
+    assertError(400, "validation_failed", h -> put(token, new JsonObject().put("email", "a\u0000b@example.com"), h));
+    assertError(400, "validation_failed",
+      h -> put(token, new JsonObject().put("data", new JsonObject().put("a", "x\u0000y")), h));
+  }
+
+  @Test
   void samePasswordIsRefused() {
     String token = accessToken(app.signUp(TestApp.uniqueEmail(), PASSWORD));
     assertError(422, "same_password", h -> put(token, new JsonObject().put("password", PASSWORD), h));
