@@ -169,6 +169,16 @@ class PasswordGrantTest {
   }
 
   @Test
+  void formBodyRejectedBeforeParsingStillCarriesRfc6749Error() {
+    ErrorShapes.Both badEncoding = assertError(400, "validation_failed",
+      h -> app.postForm(TOKEN, "grant_type=password&username=a%zz&password=%", h));
+    assertOAuthError(badEncoding, "invalid_request");
+    String tooLarge = "grant_type=password&username=a&password=" + "x".repeat(17 * 1024);
+    ErrorShapes.Both both = assertError(413, "request_too_large", h -> app.postForm(TOKEN, tooLarge, h));
+    assertOAuthError(both, "invalid_request");
+  }
+
+  @Test
   void emailWithNulCharacterIsInvalidCredentialsNotAServerError() {
     assertError(400, "invalid_credentials",
       h -> app.postJson(PASSWORD_GRANT, credentials("a\u0000b@example.com", PASSWORD), h));
