@@ -101,6 +101,14 @@ class PasswordGrantTest {
   }
 
   @Test
+  void userWithoutPasswordAnswersInvalidCredentials() {
+    String email = TestApp.uniqueEmail();
+    insertConfirmedUser(email, null);
+    assertError(400, "invalid_credentials", h -> app.postJson(PASSWORD_GRANT, credentials(email, PASSWORD), h));
+    assertError(400, "invalid_credentials", h -> app.postJson(PASSWORD_GRANT, credentials(email, "anything-else"), h));
+  }
+
+  @Test
   void formFailuresCarryRfc6749ErrorFields() {
     String email = TestApp.uniqueEmail();
     app.signUp(email, PASSWORD);
