@@ -125,7 +125,9 @@ public final class CredentialService {
       return Future.failedFuture(AuthException.validation("email and password are required"));
     }
     String email = rawEmail.trim().toLowerCase(java.util.Locale.ROOT);
-    return users.findByEmail(email).compose(user -> {
+    // No stored email holds a NUL, and PostgreSQL text refuses one (SQLSTATE 22021): such a user is unknown.
+    Future<Row> found = email.indexOf('\0') >= 0 ? Future.succeededFuture(null) : users.findByEmail(email);
+    return found.compose(user -> {
       String stored = user == null ? null : user.getString("encrypted_password");
       PasswordHasher.Verification result = blocking(() -> hasher.verify(password, stored));
       if (!result.matches()) {

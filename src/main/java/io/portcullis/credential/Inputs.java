@@ -45,13 +45,32 @@ public final class Inputs {
     if (!(value instanceof JsonObject o)) {
       throw AuthException.validation("Field '" + field + "' must be an object");
     }
+    // PostgreSQL's jsonb refuses \u0000 (SQLSTATE 22P05): refuse it here rather than fail with a 500 there.
+    if (containsNul(o)) {
+      throw AuthException.validation("Field '" + field + "' must not contain NUL characters");
+    }
     return o;
+  }
+
+  private static boolean containsNul(Object value) {
+    if (value instanceof String s) {
+      return s.indexOf('\0') >= 0;
+    }
+    if (value instanceof JsonObject object) {
+      return object.stream().anyMatch(e -> containsNul(e.getKey()) || containsNul(e.getValue()));
+    }
+    if (value instanceof JsonArray array) {
+      return array.stream().anyMatch(Inputs::containsNul);
+    }
+    return false;
   }
 
   /** Trimmed, lower-cased and checked; emails are compared case-insensitively everywhere. */
   public static String email(String raw) {
     String email = raw.trim().toLowerCase(Locale.ROOT);
-    if (email.length() > MAX_EMAIL_LENGTH || !EMAIL.matcher(email).matches()) {
+    // Control characters are never part of an address, and PostgreSQL text refuses NUL (SQLSTATE 22021).
+    if (email.length() > MAX_EMAIL_LENGTH || email.chars().anyMatch(Character::isISOControl)
+      || !EMAIL.matcher(email).matches()) {
       throw AuthException.validation("Unable to validate email address: invalid format");
     }
     return email;

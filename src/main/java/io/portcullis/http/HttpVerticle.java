@@ -56,6 +56,12 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/ready").handler(meta::readiness);
 
     router.post(BASE + "/signup").handler(body).handler(auth::signup);
+    // A route of its own that marks form requests before the body is read, so that a form body refused while
+    // reading it (too large, bad encoding) still gets RFC 6749's error fields.
+    router.post(BASE + "/token").handler(ctx -> {
+      ctx.put(FailureHandler.FORM_REQUEST, Requests.isForm(ctx));
+      ctx.next();
+    });
     router.post(BASE + "/token").handler(body).handler(auth::token);
     router.post(BASE + "/recover").handler(body).handler(ctx -> auth.mailFlow(ctx, Addresses.ACCOUNT_RECOVER));
     router.post(BASE + "/otp").handler(body).handler(ctx -> auth.mailFlow(ctx, Addresses.ACCOUNT_OTP));
