@@ -14,6 +14,7 @@ public record Config(
   String externalUrl,
   List<String> adminRoles,
   Http http,
+  Cors cors,
   Db db,
   Jwt jwt,
   Password password,
@@ -23,6 +24,10 @@ public record Config(
   Smtp smtp) {
 
   public record Http(String host, int port, int instances, int bodyLimitBytes) {
+  }
+
+  /** Browser origins allowed to call the API; empty means the site URL alone, {@code *} any origin. */
+  public record Cors(List<String> allowedOrigins, boolean allowCredentials) {
   }
 
   /** {@code url} empty means the embedded PostgreSQL under {@code data_dir}. */

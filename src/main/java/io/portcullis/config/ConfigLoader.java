@@ -190,6 +190,7 @@ public final class ConfigLoader {
       adminRoles,
       new Config.Http(r.nonEmpty("http.host"), r.integer("http.port", 0, 65535),
         r.integer("http.instances", 0, 256), r.integer("http.body_limit_bytes", 1024, 10 * 1024 * 1024)),
+      new Config.Cors(r.stringList("cors.allowed_origins"), r.bool("cors.allow_credentials")),
       new Config.Db(dbUrl, r.integer("db.pool_size", 1, 512), r.integer("db.embedded_port", 0, 65535)),
       jwt,
       password,

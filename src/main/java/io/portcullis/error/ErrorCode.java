@@ -23,6 +23,7 @@ public enum ErrorCode {
   REFRESH_TOKEN_ALREADY_USED(400, "refresh_token_already_used"),
   UNSUPPORTED_GRANT_TYPE(400, "unsupported_grant_type"),
   NOT_ADMIN(403, "not_admin"),
+  ORIGIN_NOT_ALLOWED(403, "origin_not_allowed"),
   OTP_EXPIRED(403, "otp_expired"),
   OVER_REQUEST_RATE_LIMIT(429, "over_request_rate_limit"),
   OVER_EMAIL_SEND_RATE_LIMIT(429, "over_email_send_rate_limit"),

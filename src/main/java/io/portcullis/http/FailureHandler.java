@@ -76,6 +76,9 @@ public final class FailureHandler implements Handler<RoutingContext> {
     switch (status) {
       case 400:
         return AuthException.validation("Bad request");
+      case 403:
+        // Only CorsHandler fails with a bare 403 outside Bearer routes.
+        return new AuthException(ErrorCode.ORIGIN_NOT_ALLOWED, "Origin not allowed");
       case 404:
         return new AuthException(ErrorCode.NOT_FOUND, "Not found");
       case 405:

@@ -3,6 +3,7 @@ package io.portcullis.http;
 import io.portcullis.AppContext;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
+import io.portcullis.config.Config;
 import io.portcullis.token.TokenVerifier;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -11,7 +12,11 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.JWTAuthHandler;
+
+import java.util.List;
+import java.util.Set;
 
 /**
  * HTTP routing only, one instance per event loop: the route table of API.md §1 in one place, JWTAuthHandler on
@@ -41,6 +46,7 @@ public final class HttpVerticle extends VerticleBase {
     FailureHandler failures = new FailureHandler(false);
 
     Router router = Router.router(vertx);
+    router.route().handler(cors(app.config()));
     router.route().handler(ctx -> {
       String version = ctx.request().getHeader(FailureHandler.API_VERSION);
       if (version != null && version.length() <= 32) {
@@ -48,7 +54,7 @@ public final class HttpVerticle extends VerticleBase {
       }
       ctx.next();
     });
-    for (int status : new int[] {400, 404, 405, 413, 500}) {
+    for (int status : new int[] {400, 403, 404, 405, 413, 500}) {
       router.errorHandler(status, failures);
     }
 
@@ -111,6 +117,23 @@ public final class HttpVerticle extends VerticleBase {
       .setIdleTimeout(60);
     server = vertx.createHttpServer(options).requestHandler(router);
     return server.listen();
+  }
+
+  /** CORS as API.md §1 and supabase-js in a browser need it. */
+  private static CorsHandler cors(Config config) {
+    List<String> origins = config.cors().allowedOrigins().isEmpty()
+      ? List.of(config.siteUrl())
+      : config.cors().allowedOrigins();
+    CorsHandler cors = CorsHandler.create()
+      .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE))
+      .allowedHeaders(Set.of("authorization", "apikey", "content-type", "x-client-info", "x-supabase-api-version"))
+      .exposedHeaders(Set.of("X-Total-Count", "Link", "X-Supabase-Api-Version"))
+      .allowCredentials(config.cors().allowCredentials() && !origins.contains("*"))
+      .maxAgeSeconds(600);
+    if (!origins.contains("*")) {
+      cors.addOrigins(origins);
+    }
+    return cors;
   }
 
   /** The port actually bound (configured port 0 picks a free one). */
