@@ -78,8 +78,9 @@ public final class UserJson {
    * What a fresh sign-up awaiting confirmation answers, for an address that already has an account: random ids,
    * the given metadata, the same fields, so the answer does not tell the two apart.
    */
-  public static JsonObject unconfirmedLookalike(String email, JsonObject metadata, OffsetDateTime now) {
+  public static JsonObject unconfirmedLookalike(String email, JsonObject metadata, OffsetDateTime at) {
     UUID id = UUID.randomUUID();
+    OffsetDateTime now = at.truncatedTo(java.time.temporal.ChronoUnit.MICROS); // as PostgreSQL would store it
     JsonObject user = new JsonObject()
       .put("id", id.toString())
       .put("aud", "authenticated")
