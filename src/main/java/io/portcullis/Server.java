@@ -8,6 +8,8 @@ import io.portcullis.db.Database;
 import io.portcullis.db.Migrations;
 import io.portcullis.db.Pools;
 import io.portcullis.http.HttpVerticle;
+import io.portcullis.limit.HashGate;
+import io.portcullis.limit.RateLimiter;
 import io.portcullis.mail.MailTemplates;
 import io.portcullis.mail.MailVerticle;
 import io.portcullis.token.KeySet;
@@ -68,6 +70,8 @@ public final class Server {
     SecureRandom random = new SecureRandom();
     int httpInstances = config.http().instances() > 0 ? config.http().instances() : eventLoops;
     MailTemplates templates = MailTemplates.load(Path.of(config.mailer().templatesDir()));
+    RateLimiter limiter = new RateLimiter(clock);
+    HashGate hashing = new HashGate(config.password().hashWorkers(), config.password().hashQueue());
     return loadKeys(vertx, config, database, clock, random)
       .map(keys -> new AppContext(config, database.connectOptions(), keys, templates, clock, random))
       .compose(app -> vertx.deployVerticle(() -> new UserVerticle(app), new DeploymentOptions())
@@ -78,7 +82,7 @@ public final class Server {
         .compose(id -> vertx.deployVerticle(() -> new CredentialVerticle(app), new DeploymentOptions()
           .setThreadingModel(ThreadingModel.WORKER)
           .setInstances(config.password().hashWorkers())))
-        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(app), new DeploymentOptions()
+        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(app, limiter, hashing), new DeploymentOptions()
           .setInstances(httpInstances)))
         .map(id -> {
           LOG.info("Portcullis listening on {}:{} ({} HTTP instances, {} hash workers, {} signing)",

@@ -109,9 +109,7 @@ public final class AdminService {
   public Future<JsonObject> create(JsonObject body, UUID actor) {
     String email = Inputs.email(Inputs.requiredString(body, "email"));
     String password = Inputs.optionalString(body, "password");
-    if (password != null) {
-      Inputs.newPassword(password, app.config().password().minLength());
-    }
+    // The password policy is applied by the credential workers that hash it.
     boolean confirm = bool(body, "email_confirm");
     String role = role(body);
     JsonObject userMetadata = withoutNulls(Inputs.optionalObject(body, "user_metadata"));
@@ -134,9 +132,7 @@ public final class AdminService {
     String rawEmail = Inputs.optionalString(body, "email");
     String email = rawEmail == null ? null : Inputs.email(rawEmail);
     String password = Inputs.optionalString(body, "password");
-    if (password != null) {
-      Inputs.newPassword(password, app.config().password().minLength());
-    }
+    // The password policy is applied by the credential workers that hash it.
     boolean confirm = bool(body, "email_confirm");
     String role = role(body);
     JsonObject userMetadata = Inputs.optionalObject(body, "user_metadata");

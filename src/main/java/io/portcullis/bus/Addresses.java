@@ -36,6 +36,10 @@ public final class Addresses {
   public static final String ACCOUNT_RESEND = "auth.internal.account.resend";
   public static final String ACCOUNT_VERIFY = "auth.internal.account.verify";
 
+  /** RFC 7662: {@code {token}} → {@code {active, ...}}. */
+  public static final String TOKENS_INTROSPECT = "auth.internal.tokens.introspect";
+  /** RFC 7009: {@code {token}} → {@code {}}; ends the refresh token's session. */
+  public static final String TOKENS_REVOKE = "auth.internal.tokens.revoke";
   /** {@code {password}} → {@code {hash}}, on the credential workers. */
   public static final String PASSWORD_HASH = "auth.internal.password.hash";
   /** {@code {user_id?, session_id?, role}} → {@code {actor_id?}} when the token is an admin's, else 403 not_admin. */

@@ -6,6 +6,7 @@ import io.portcullis.config.ConfigException;
 import io.portcullis.config.ConfigLoader;
 import io.portcullis.credential.Inputs;
 import io.portcullis.credential.PasswordHasher;
+import io.portcullis.credential.PasswordPolicy;
 import io.portcullis.db.Database;
 import io.portcullis.db.Pools;
 import io.portcullis.error.AuthException;
@@ -167,7 +168,7 @@ public final class Commands {
     if (!ROLE.matcher(role).matches()) {
       throw new IllegalArgumentException("--role must be lower-case letters, digits and underscores");
     }
-    Inputs.newPassword(password, config.password().minLength());
+    new PasswordPolicy(config.password()).check(password);
     String hash = new PasswordHasher(config.password(), new SecureRandom()).hash(password);
     JsonObject user = withDatabase(config, (vertx, database) -> {
       Pool pool = Pools.shared(vertx, database.connectOptions(), 2);

@@ -20,10 +20,14 @@ public record Config(
   Password password,
   Signup signup,
   Sessions sessions,
+  boolean rateLimitsEnabled,
+  RateLimit rateLimit,
+  Lockout lockout,
   Mailer mailer,
   Smtp smtp) {
 
-  public record Http(String host, int port, int instances, int bodyLimitBytes) {
+  public record Http(String host, int port, int instances, int bodyLimitBytes, int requestTimeoutMs,
+                     int idleTimeoutSeconds, List<String> trustedProxies, String clientIpHeader) {
   }
 
   /** Browser origins allowed to call the API; empty means the site URL alone, {@code *} any origin. */
@@ -44,8 +48,19 @@ public record Config(
     }
   }
 
+  /** {@code requiredCharacters}: comma-separated classes among lower, upper, digit, symbol (empty: none). */
   public record Password(int minLength, int argon2MemoryKib, int argon2Iterations, int argon2Parallelism,
-                         int hashWorkers) {
+                         int hashWorkers, int hashQueue, List<String> requiredCharacters, boolean rejectCommon) {
+  }
+
+  /** Requests per hour per client IP, per route, with bucket sizes. */
+  public record RateLimit(int burst, int refreshBurst, int passwordGrant, int refresh, int signup, int recover, int otp,
+                          int resend, int verify, int userUpdate) {
+  }
+
+  /** Per-account brute-force protection (Keycloak's model). */
+  public record Lockout(boolean enabled, int failures, int waitIncrementSeconds, int maxWaitSeconds,
+                        int resetAfterSeconds) {
   }
 
   public record Signup(boolean disabled, boolean autoconfirm) {

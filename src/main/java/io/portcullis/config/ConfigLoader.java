@@ -173,7 +173,10 @@ public final class ConfigLoader {
       r.integer("password.argon2_memory_kib", 8, 4 * 1024 * 1024),
       r.integer("password.argon2_iterations", 1, 100),
       r.integer("password.argon2_parallelism", 1, 64),
-      r.integer("password.hash_workers", 1, 256));
+      r.integer("password.hash_workers", 1, 256),
+      r.integer("password.hash_queue", 0, 100_000),
+      r.characterClasses("password.required_characters"),
+      r.bool("password.reject_common"));
     if (password.argon2MemoryKib() < 8 * password.argon2Parallelism()) {
       throw new ConfigException("Setting 'password.argon2_memory_kib' must be at least 8 × password.argon2_parallelism");
     }
@@ -189,13 +192,33 @@ public final class ConfigLoader {
       externalUrl,
       adminRoles,
       new Config.Http(r.nonEmpty("http.host"), r.integer("http.port", 0, 65535),
-        r.integer("http.instances", 0, 256), r.integer("http.body_limit_bytes", 1024, 10 * 1024 * 1024)),
+        r.integer("http.instances", 0, 256), r.integer("http.body_limit_bytes", 1024, 10 * 1024 * 1024),
+        r.integer("http.request_timeout_ms", 100, 600_000), r.integer("http.idle_timeout_seconds", 1, 3600),
+        r.stringList("http.trusted_proxies"), r.nonEmpty("http.client_ip_header")),
       new Config.Cors(r.stringList("cors.allowed_origins"), r.bool("cors.allow_credentials")),
       new Config.Db(dbUrl, r.integer("db.pool_size", 1, 512), r.integer("db.embedded_port", 0, 65535)),
       jwt,
       password,
       new Config.Signup(r.bool("signup.disabled"), r.bool("signup.autoconfirm")),
       new Config.Sessions(r.integer("sessions.refresh_token_reuse_interval", 0, 3600)),
+      r.onOff("rate_limits"),
+      new Config.RateLimit(
+        r.integer("rate_limit.burst", 1, 1_000_000),
+        r.integer("rate_limit.refresh_burst", 1, 1_000_000),
+        r.integer("rate_limit.password_grant", 1, 100_000_000),
+        r.integer("rate_limit.refresh", 1, 100_000_000),
+        r.integer("rate_limit.signup", 1, 100_000_000),
+        r.integer("rate_limit.recover", 1, 100_000_000),
+        r.integer("rate_limit.otp", 1, 100_000_000),
+        r.integer("rate_limit.resend", 1, 100_000_000),
+        r.integer("rate_limit.verify", 1, 100_000_000),
+        r.integer("rate_limit.user_update", 1, 100_000_000)),
+      new Config.Lockout(
+        r.bool("lockout.enabled"),
+        r.integer("lockout.failures", 1, 1000),
+        r.integer("lockout.wait_increment_seconds", 1, 86_400),
+        r.integer("lockout.max_wait_seconds", 1, 30 * 86_400),
+        r.integer("lockout.reset_after_seconds", 1, 365 * 86_400)),
       new Config.Mailer(
         r.integer("mailer.otp_exp", 60, 7 * 24 * 3600),
         r.integer("mailer.confirmation_exp", 60, 30 * 24 * 3600),
@@ -252,6 +275,29 @@ public final class ConfigLoader {
         throw bad(path, "a non-empty string");
       }
       return s;
+    }
+
+    boolean onOff(String path) {
+      String s = string(path).trim().toLowerCase(Locale.ROOT);
+      if (!s.equals("on") && !s.equals("off")) {
+        throw bad(path, "on or off");
+      }
+      return s.equals("on");
+    }
+
+    List<String> characterClasses(String path) {
+      List<String> out = new ArrayList<>();
+      for (String part : string(path).split(",")) {
+        String name = part.trim().toLowerCase(Locale.ROOT);
+        if (name.isEmpty()) {
+          continue;
+        }
+        if (!Set.of("lower", "upper", "digit", "symbol").contains(name)) {
+          throw bad(path, "a comma-separated list of lower, upper, digit, symbol");
+        }
+        out.add(name);
+      }
+      return List.copyOf(out);
     }
 
     String mailbox(String path) {

@@ -32,6 +32,10 @@ public final class CredentialService {
 
   private static final String PASSWORD = "password";
 
+  /** A sign-in's account (null when the email is unknown) and whether it is locked. */
+  private record Candidate(Row user, boolean locked) {
+  }
+
   private static final String CONFIRMATION_SENT = "UPDATE users SET confirmation_sent_at = $2 WHERE id = $1";
   private static final String EMAIL_CHANGE_REQUESTED = "UPDATE users SET new_email = $2, email_change_sent_at = $3 "
     + "WHERE id = $1";
@@ -43,6 +47,8 @@ public final class CredentialService {
   private final AccountMails mails;
   private final AuthBus bus;
   private final Events events;
+  private final Lockout lockout;
+  private final PasswordPolicy policy;
 
   public CredentialService(AppContext app, PasswordHasher hasher, Pool pool, AccountMails mails, AuthBus bus,
                            Events events) {
@@ -53,6 +59,8 @@ public final class CredentialService {
     this.mails = mails;
     this.bus = bus;
     this.events = events;
+    this.lockout = new Lockout(app.config().lockout());
+    this.policy = new PasswordPolicy(app.config().password());
   }
 
   /** {@code {email, password, data?}} → a session (autoconfirm) or the new user. */
@@ -73,7 +81,7 @@ public final class CredentialService {
       return Future.failedFuture(AuthException.validation("Signup requires a valid password"));
     }
     String email = Inputs.email(rawEmail);
-    Inputs.newPassword(password, app.config().password().minLength());
+    policy.check(password);
     String redirectTo = Inputs.optionalString(body, "redirect_to");
     JsonObject metadata = data == null ? new JsonObject() : data;
     boolean autoconfirm = app.config().signup().autoconfirm();
@@ -127,11 +135,21 @@ public final class CredentialService {
     String email = rawEmail.trim().toLowerCase(java.util.Locale.ROOT);
     // No stored email holds a NUL, and PostgreSQL text refuses one (SQLSTATE 22021): such a user is unknown.
     Future<Row> found = email.indexOf('\0') >= 0 ? Future.succeededFuture(null) : users.findByEmail(email);
-    return found.compose(user -> {
-      String stored = user == null ? null : user.getString("encrypted_password");
+    OffsetDateTime now = now();
+    return found.compose(user -> (user == null
+      ? Future.succeededFuture(false)
+      : lockout.locked(pool, user.getUUID("id"), now)).map(locked -> new Candidate(user, locked)))
+      .compose(candidate -> {
+      Row user = candidate.user();
+      boolean locked = candidate.locked();
+      // A locked account costs the same hash and answers the same, right password or not.
+      String stored = user == null || locked ? null : user.getString("encrypted_password");
       PasswordHasher.Verification result = blocking(() -> hasher.verify(password, stored));
       if (!result.matches()) {
-        return Future.failedFuture(new AuthException(ErrorCode.INVALID_CREDENTIALS, "Invalid login credentials"));
+        AuthException invalid = new AuthException(ErrorCode.INVALID_CREDENTIALS, "Invalid login credentials");
+        return user == null || locked
+          ? Future.failedFuture(invalid)
+          : lockout.failed(pool, user.getUUID("id"), now).compose(done -> Future.failedFuture(invalid));
       }
       if (user.getOffsetDateTime("email_confirmed_at") == null) {
         return Future.failedFuture(new AuthException(ErrorCode.EMAIL_NOT_CONFIRMED, "Email not confirmed"));
@@ -144,7 +162,7 @@ public final class CredentialService {
       Future<Void> rehashed = result.rehash()
         ? users.setHash(id, blocking(() -> hasher.hash(password)))
         : Future.succeededFuture();
-      return rehashed.compose(done -> issue(id, ip, userAgent));
+      return rehashed.compose(done -> lockout.clear(pool, id)).compose(done -> issue(id, ip, userAgent));
     });
   }
 
@@ -161,7 +179,7 @@ public final class CredentialService {
     String redirectTo = Inputs.optionalString(body, "redirect_to");
     String email = rawEmail == null ? null : Inputs.email(rawEmail);
     if (password != null) {
-      Inputs.newPassword(password, app.config().password().minLength());
+      policy.check(password);
     }
     JsonObject merge = new JsonObject();
     List<String> remove = new ArrayList<>();
@@ -228,7 +246,7 @@ public final class CredentialService {
   /** {@code {password}} → {@code {hash}} for the admin API; the caller has applied the password policy. */
   public Future<JsonObject> hash(JsonObject body) {
     String password = Inputs.requiredString(body, PASSWORD);
-    Inputs.newPassword(password, app.config().password().minLength());
+    policy.check(password);
     return Future.succeededFuture(new JsonObject().put("hash", blocking(() -> hasher.hash(password))));
   }
 

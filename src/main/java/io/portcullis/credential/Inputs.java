@@ -75,17 +75,4 @@ public final class Inputs {
     }
     return email;
   }
-
-  /** The password policy for new passwords (length for now; API.md §3 weak_password). */
-  public static void newPassword(String password, int minLength) {
-    int length = password.codePointCount(0, password.length());
-    if (length < minLength) {
-      throw AuthException.weakPassword("Password should be at least " + minLength + " characters.",
-        new JsonArray().add("length"));
-    }
-    if (length > MAX_PASSWORD_LENGTH) {
-      throw AuthException.weakPassword("Password should be at most " + MAX_PASSWORD_LENGTH + " characters.",
-        new JsonArray().add("length"));
-    }
-  }
 }

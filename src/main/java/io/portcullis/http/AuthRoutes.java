@@ -7,6 +7,7 @@ import io.portcullis.bus.BusErrors;
 import io.portcullis.config.Config;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
+import io.portcullis.limit.HashGate;
 import io.portcullis.token.TokenVerifier;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -27,15 +28,27 @@ final class AuthRoutes {
 
   private final AuthBus bus;
   private final Config config;
+  private final HashGate hashing;
 
-  AuthRoutes(AuthBus bus, Config config) {
+  AuthRoutes(AuthBus bus, Config config, HashGate hashing) {
     this.bus = bus;
     this.config = config;
+    this.hashing = hashing;
+  }
+
+  /** Sends a request that hashes a password, unless too many already wait for the hashing workers. */
+  private Future<JsonObject> sendHashing(RoutingContext ctx, String address, JsonObject body) {
+    if (!hashing.tryEnter()) {
+      ctx.response().putHeader("Retry-After", "1");
+      return Future.failedFuture(new AuthException(ErrorCode.SERVICE_UNAVAILABLE,
+        "Too many sign-ins at once; retry in a moment"));
+    }
+    return send(ctx, address, body).andThen(done -> hashing.leave());
   }
 
   void signup(RoutingContext ctx) {
     JsonObject body = withRedirect(ctx, Requests.json(ctx, false));
-    reply(ctx, send(ctx, Addresses.USERS_SIGNUP, body), true);
+    reply(ctx, sendHashing(ctx, Addresses.USERS_SIGNUP, body), true);
   }
 
   /** {@code recover}, {@code otp} and {@code resend}: always {@code 200 {}} unless the input is invalid. */
@@ -121,12 +134,26 @@ final class AuthRoutes {
         if (!form && body.getValue("email") == null && body.getValue("phone") != null) {
           throw AuthException.validation("Phone sign-in is not enabled");
         }
-        reply(ctx, send(ctx, Addresses.TOKENS_PASSWORD, credentials), true);
+        reply(ctx, sendHashing(ctx, Addresses.TOKENS_PASSWORD, credentials), true);
       }
       case "refresh_token" -> reply(ctx, send(ctx, Addresses.TOKENS_REFRESH,
         new JsonObject().put("refresh_token", body.getValue("refresh_token"))), true);
       default -> throw new AuthException(ErrorCode.UNSUPPORTED_GRANT_TYPE, "Unsupported grant type");
     }
+  }
+
+  /** RFC 7662 (admin Bearer): form or JSON {@code token=...}. */
+  void introspect(RoutingContext ctx) {
+    JsonObject body = Requests.isForm(ctx) ? Requests.form(ctx) : Requests.json(ctx, false);
+    reply(ctx, send(ctx, Addresses.TOKENS_INTROSPECT, new JsonObject().put("token", body.getValue("token"))), true);
+  }
+
+  /** RFC 7009: form or JSON {@code token=<refresh token>} → 200 whether or not the token was known. */
+  void revoke(RoutingContext ctx) {
+    boolean form = Requests.isForm(ctx);
+    ctx.put(FailureHandler.FORM_REQUEST, form);
+    JsonObject body = form ? Requests.form(ctx) : Requests.json(ctx, false);
+    reply(ctx, send(ctx, Addresses.TOKENS_REVOKE, new JsonObject().put("token", body.getValue("token"))), true);
   }
 
   /**
@@ -169,7 +196,9 @@ final class AuthRoutes {
     if (body.getValue("phone") instanceof String phone && !phone.isEmpty()) {
       throw AuthException.validation("Phone numbers are not supported");
     }
-    reply(ctx, send(ctx, Addresses.USERS_UPDATE, withRedirect(ctx, update)), false);
+    reply(ctx, update.containsKey("password")
+      ? sendHashing(ctx, Addresses.USERS_UPDATE, withRedirect(ctx, update))
+      : send(ctx, Addresses.USERS_UPDATE, withRedirect(ctx, update)), false);
   }
 
   void logout(RoutingContext ctx) {

@@ -85,6 +85,8 @@ public final class FailureHandler implements Handler<RoutingContext> {
         return new AuthException(ErrorCode.METHOD_NOT_ALLOWED, "Method not allowed");
       case 413:
         return new AuthException(ErrorCode.REQUEST_TOO_LARGE, "Request body too large");
+      case 503:
+        return new AuthException(ErrorCode.SERVICE_UNAVAILABLE, "Service temporarily unavailable");
       default:
         return failure == null
           ? new AuthException(ErrorCode.UNEXPECTED_FAILURE, "Unexpected failure")

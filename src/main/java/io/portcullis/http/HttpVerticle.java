@@ -4,6 +4,9 @@ import io.portcullis.AppContext;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.config.Config;
+import io.portcullis.limit.ClientIp;
+import io.portcullis.limit.HashGate;
+import io.portcullis.limit.RateLimiter;
 import io.portcullis.token.TokenVerifier;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -14,6 +17,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.JWTAuthHandler;
+import io.vertx.ext.web.handler.TimeoutHandler;
 
 import java.util.List;
 import java.util.Set;
@@ -24,19 +28,27 @@ import java.util.Set;
  */
 public final class HttpVerticle extends VerticleBase {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HttpVerticle.class);
+
   public static final String BASE = "/auth/v1";
 
   private final AppContext app;
+  private final RateLimiter limiter;
+  private final HashGate hashing;
   private HttpServer server;
 
-  public HttpVerticle(AppContext app) {
+  /** {@code limiter} and {@code hashing} are shared by every instance of the process. */
+  public HttpVerticle(AppContext app, RateLimiter limiter, HashGate hashing) {
     this.app = app;
+    this.limiter = limiter;
+    this.hashing = hashing;
   }
 
   @Override
   public Future<?> start() {
     AuthBus bus = new AuthBus(vertx, 30_000);
-    AuthRoutes auth = new AuthRoutes(bus, app.config());
+    AuthRoutes auth = new AuthRoutes(bus, app.config(), hashing);
+    Limits limits = new Limits(app.config(), limiter);
     MetaRoutes meta = new MetaRoutes(app.config(), bus, app.keys().publishedJwks());
     TokenVerifier verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt(), app.clock());
     JWTAuthHandler bearer = JWTAuthHandler.create(verifier.provider());
@@ -47,6 +59,26 @@ public final class HttpVerticle extends VerticleBase {
 
     Router router = Router.router(vertx);
     router.route().handler(cors(app.config()));
+    boolean https = app.config().externalUrl().startsWith("https://");
+    router.route().handler(ctx -> {
+      ctx.response().headers()
+        .add("X-Content-Type-Options", "nosniff")
+        .add("Referrer-Policy", "no-referrer")
+        .add("X-Frame-Options", "DENY")
+        .add("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+      if (https) {
+        ctx.response().headers().add("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+      }
+      ctx.next();
+    });
+    ClientIp clientIp = new ClientIp(app.config().http().trustedProxies(), app.config().http().clientIpHeader());
+    router.route().handler(ctx -> {
+      String peer = ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress();
+      ctx.put(Requests.CLIENT_IP, clientIp.resolve(peer, ctx.request()::getHeader));
+      ctx.next();
+    });
+    // No request may hold a connection longer than this, whatever it waits on (503 service_unavailable).
+    router.route().handler(TimeoutHandler.create(app.config().http().requestTimeoutMs(), 503));
     router.route().handler(ctx -> {
       String version = ctx.request().getHeader(FailureHandler.API_VERSION);
       if (version != null && version.length() <= 32) {
@@ -54,7 +86,7 @@ public final class HttpVerticle extends VerticleBase {
       }
       ctx.next();
     });
-    for (int status : new int[] {400, 403, 404, 405, 413, 500}) {
+    for (int status : new int[] {400, 403, 404, 405, 413, 500, 503}) {
       router.errorHandler(status, failures);
     }
 
@@ -83,7 +115,8 @@ public final class HttpVerticle extends VerticleBase {
     FailureHandler bearerFailures = new FailureHandler(true);
     router.get(BASE + "/user").handler(bearer).handler(auth::alive).handler(auth::getUser)
       .failureHandler(bearerFailures);
-    router.put(BASE + "/user").handler(body).handler(bearer).handler(auth::alive).handler(auth::updateUser)
+    router.put(BASE + "/user").handler(body).handler(bearer).handler(limits.userUpdate).handler(auth::alive)
+      .handler(auth::updateUser)
       .failureHandler(bearerFailures);
     router.post(BASE + "/logout").handler(body).handler(bearer).handler(auth::alive).handler(auth::logout)
       .failureHandler(bearerFailures);
@@ -103,6 +136,9 @@ public final class HttpVerticle extends VerticleBase {
       .failureHandler(bearerFailures);
     router.delete(users + "/:id").handler(body).handler(bearer).handler(admin::requireAdmin).handler(admin::deleteUser)
       .failureHandler(bearerFailures);
+    router.post(BASE + "/oauth/introspect").handler(body).handler(bearer).handler(admin::requireAdmin)
+      .handler(auth::introspect).failureHandler(bearerFailures);
+    router.post(BASE + "/oauth/revoke").handler(body).handler(auth::revoke);
     router.get(BASE + "/admin/audit").handler(bearer).handler(admin::requireAdmin).handler(admin::audit)
       .failureHandler(bearerFailures);
 
@@ -114,8 +150,13 @@ public final class HttpVerticle extends VerticleBase {
       .setPort(app.config().http().port())
       .setMaxInitialLineLength(8192)
       .setMaxHeaderSize(16384)
-      .setIdleTimeout(60);
+      // Slow or idle clients (slow-loris) are closed once nothing moves for this long.
+      .setIdleTimeout(app.config().http().idleTimeoutSeconds());
     server = vertx.createHttpServer(options).requestHandler(router);
+    if (!app.config().rateLimitsEnabled()) {
+      LOG.warn("Rate limits are OFF (rate_limits / PORTCULLIS_RATE_LIMITS): use this for load tests only");
+    }
+    vertx.setPeriodic(60_000, id -> limiter.evictFull(limits.byName()));
     return server.listen();
   }
 

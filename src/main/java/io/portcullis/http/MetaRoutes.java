@@ -42,6 +42,8 @@ final class MetaRoutes {
       .put("jwks_uri", base + "/.well-known/jwks.json")
       .put("token_endpoint", base + "/token")
       .put("userinfo_endpoint", base + "/userinfo")
+      .put("introspection_endpoint", base + "/oauth/introspect")
+      .put("revocation_endpoint", base + "/oauth/revoke")
       .put("grant_types_supported", new JsonArray().add("password").add("refresh_token"))
       .put("response_types_supported", new JsonArray().add("token"))
       .put("subject_types_supported", new JsonArray().add("public"))

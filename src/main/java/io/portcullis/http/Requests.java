@@ -52,7 +52,14 @@ final class Requests {
     return form;
   }
 
+  static final String CLIENT_IP = "portcullis.ip";
+
+  /** The client's address as HttpVerticle resolved it (trusted proxies honoured). */
   static String ip(RoutingContext ctx) {
+    String resolved = ctx.get(CLIENT_IP);
+    if (resolved != null) {
+      return resolved;
+    }
     return ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress();
   }
 

@@ -29,6 +29,10 @@ public final class SessionRepository {
   private static final String REVOKE = "UPDATE refresh_tokens SET revoked_at = $2 WHERE id = $1";
   private static final String ROTATED = "UPDATE sessions SET refresh_counter = $2, refreshed_at = $3, updated_at = $3 "
     + "WHERE id = $1";
+  /** A refresh token that would refresh now: not revoked, its session alive. */
+  private static final String ACTIVE_REFRESH = "SELECT t.session_id, s.user_id, t.created_at FROM refresh_tokens t "
+    + "JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL";
+  private static final String SESSION_OF_TOKEN = "SELECT session_id FROM refresh_tokens WHERE token_hash = $1";
   private static final String DELETE_ONE = "DELETE FROM sessions WHERE id = $1 RETURNING user_id";
   private static final String DELETE_ONE_OF_USER = "DELETE FROM sessions WHERE id = $1 AND user_id = $2 RETURNING user_id";
   private static final String DELETE_ALL = "DELETE FROM sessions WHERE user_id = $1 RETURNING user_id";
@@ -123,6 +127,20 @@ public final class SessionRepository {
    * Ends one session; with a user id, only if it belongs to that user. Answers the owner of the ended session, or
    * null when none ended (the caller needs the owner for the sign-out event when it only knew the session).
    */
+  /** {@code session_id, user_id, created_at} of an active refresh token, or null. */
+  public Future<Row> activeRefresh(byte[] tokenHash) {
+    return pool.preparedQuery(ACTIVE_REFRESH).execute(Tuple.of(Buffer.buffer(tokenHash))).map(SessionRepository::first);
+  }
+
+  /** The session a refresh token (revoked or not) belongs to, or null. */
+  public Future<UUID> sessionOf(byte[] tokenHash) {
+    return pool.preparedQuery(SESSION_OF_TOKEN).execute(Tuple.of(Buffer.buffer(tokenHash)))
+      .map(rows -> {
+        Row row = first(rows);
+        return row == null ? null : row.getUUID("session_id");
+      });
+  }
+
   public Future<UUID> endOne(UUID sessionId, UUID userId) {
     SqlClient client = pool;
     return (userId == null

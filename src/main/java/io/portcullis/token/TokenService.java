@@ -124,6 +124,33 @@ public final class TokenService {
       .map(done -> new JsonObject().put("ended", count)));
   }
 
+  /**
+   * RFC 7009: ends the session of a refresh token; unknown tokens are fine (the answer is the same). An access
+   * token is not revocable on its own (it expires); its session ends with the refresh token's.
+   */
+  public Future<JsonObject> revoke(JsonObject body, String ip, String userAgent) {
+    String token = Inputs.optionalString(body, "token");
+    if (token == null || token.isEmpty()) {
+      return Future.failedFuture(AuthException.validation("token is required"));
+    }
+    return sessions.sessionOf(RefreshTokens.hash(token)).compose(sessionId -> sessionId == null
+      ? Future.succeededFuture(new JsonObject())
+      : end(new JsonObject().put("session_id", sessionId.toString()), ip, userAgent).map(ended -> new JsonObject()));
+  }
+
+  /** RFC 7662 for refresh tokens: active while not rotated and its session lives. */
+  public Future<JsonObject> introspectRefresh(String token) {
+    return sessions.activeRefresh(RefreshTokens.hash(token)).map(row -> row == null
+      ? new JsonObject().put("active", false)
+      : new JsonObject()
+        .put("active", true)
+        .put("token_type", "refresh_token")
+        .put("sub", row.getUUID("user_id").toString())
+        .put("session_id", row.getUUID("session_id").toString())
+        .put("iat", row.getOffsetDateTime("created_at").toEpochSecond())
+        .put("iss", app.config().jwt().issuer()));
+  }
+
   private JsonObject session(JsonObject user, UUID sessionId, String amrMethod, Instant amrAt, String refreshToken) {
     Instant now = app.clock().instant();
     long exp = app.config().jwt().exp();

@@ -3,6 +3,7 @@ package io.portcullis.token;
 import io.portcullis.AppContext;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
+import io.portcullis.bus.BusErrors;
 import io.portcullis.db.Pools;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
@@ -11,6 +12,8 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+
+import java.util.List;
 
 /** Token issuance: sessions, refresh-token rotation, sign-out, token verification for the bus, and JWKS. */
 public final class TokenVerticle extends VerticleBase {
@@ -30,16 +33,18 @@ public final class TokenVerticle extends VerticleBase {
     TokenService tokens = new TokenService(app, pool, new TokenSigner(vertx, app.keys(), app.config().jwt()), events);
     TokenVerifier verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt(), app.clock());
     JsonObject jwks = new JsonObject().put("keys", app.keys().publishedJwks());
-    return Future.all(
+    return Future.all(List.of(
       bus.serve(Addresses.SESSIONS_ISSUE, msg -> tokens.issue(TokenService.uuid(msg.body(), "user_id"),
         msg.body().getString("amr_method", "password"), AuthBus.ip(msg), AuthBus.userAgent(msg))),
       bus.serve(Addresses.TOKENS_REFRESH, msg -> tokens.refresh(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
       bus.serve(Addresses.SESSIONS_END, msg -> tokens.end(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
       bus.serve(Addresses.TOKENS_VERIFY, msg -> verify(bus, verifier, msg.body())),
+      bus.serve(Addresses.TOKENS_REVOKE, msg -> tokens.revoke(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
+      bus.serve(Addresses.TOKENS_INTROSPECT, msg -> introspect(bus, verifier, tokens, msg.body())),
       bus.serve(Addresses.KEYS_JWKS, msg -> Future.succeededFuture(jwks)),
       bus.serve(Addresses.READY, msg -> pool.query("SELECT 1").execute()
         .map(rows -> new JsonObject().put("database", "up"))
-        .recover(e -> Future.failedFuture(new AuthException(ErrorCode.SERVICE_UNAVAILABLE, "Database unavailable", e)))));
+        .recover(e -> Future.failedFuture(new AuthException(ErrorCode.SERVICE_UNAVAILABLE, "Database unavailable", e))))));
   }
 
   /** Same rules as Bearer routes: a valid signature and claims, then a living user and session. */
@@ -60,6 +65,38 @@ public final class TokenVerticle extends VerticleBase {
     });
   }
 
+
+  /** An access token that passes every Bearer-route check, or a live refresh token, is active; all else is not. */
+  private static Future<JsonObject> introspect(AuthBus bus, TokenVerifier verifier, TokenService tokens, JsonObject body) {
+    String token = body.getValue("token") instanceof String s ? s : null;
+    if (token == null || token.isEmpty()) {
+      return Future.failedFuture(AuthException.validation("token is required"));
+    }
+    if (token.chars().filter(c -> c == '.').count() != 2) {
+      return tokens.introspectRefresh(token);
+    }
+    return verify(bus, verifier, new JsonObject().put("token", token))
+      .map(verified -> {
+        JsonObject claims = verified.getJsonObject("claims");
+        JsonObject answer = new JsonObject()
+          .put("active", true)
+          .put("token_type", "access_token")
+          .put("scope", "openid email profile");
+        for (String claim : new String[] {"sub", "exp", "iat", "nbf", "iss", "aud", "role", "session_id", "email"}) {
+          if (claims.containsKey(claim)) {
+            answer.put(claim, claims.getValue(claim));
+          }
+        }
+        if (claims.containsKey("email")) {
+          answer.put("username", claims.getValue("email"));
+        }
+        return answer;
+      })
+      .recover(e -> {
+        AuthException error = BusErrors.toAuthException(e);
+        return error.status() >= 500 ? Future.failedFuture(error) : Future.succeededFuture(new JsonObject().put("active", false));
+      });
+  }
 
   @Override
   public Future<?> stop() {
