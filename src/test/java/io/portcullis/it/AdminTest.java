@@ -2,7 +2,6 @@ package io.portcullis.it;
 
 import com.nimbusds.jwt.SignedJWT;
 import io.portcullis.bus.Addresses;
-import io.portcullis.cli.Commands;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -10,22 +9,16 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 import static io.portcullis.it.TestApp.BASE;
 import static io.portcullis.it.TestApp.bearer;
@@ -46,7 +39,6 @@ class AdminTest {
   private static final String USERS = BASE + "/admin/users";
   private static final String AUDIT = BASE + "/admin/audit";
   private static final String PASSWORD = "password123";
-  private static final Pattern JWT = Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
   private static final Duration EVENT_WAIT = Duration.ofSeconds(10);
 
   static TestApp app;
@@ -57,7 +49,7 @@ class AdminTest {
   @BeforeAll
   static void start() throws Exception {
     app = TestApp.start();
-    serviceKey = serviceKey(app);
+    serviceKey = CommandLine.serviceKey(app);
     consumer = app.vertx.eventBus().consumer(Addresses.EVENTS, message -> EVENTS.add(message.body()));
     consumer.completion().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
@@ -73,7 +65,7 @@ class AdminTest {
   void listUsersPaginatesWithTotalCountAndGoTrueLinkHeader() throws Exception {
     // A fresh app, so that exactly five users exist.
     try (TestApp fresh = TestApp.start()) {
-      String key = serviceKey(fresh);
+      String key = CommandLine.serviceKey(fresh);
       List<String> emails = new ArrayList<>();
       for (int i = 0; i < 5; i++) {
         emails.add(TestApp.uniqueEmail());
@@ -206,7 +198,8 @@ class AdminTest {
 
   @Test
   void createUserWithABadEmailAnswers400ValidationFailed() {
-    assertError(400, "validation_failed", create(new JsonObject().put("email", "not-an-email").put("password", PASSWORD)));
+    assertError(400, "validation_failed",
+      create(new JsonObject().put("email", "not-an-email").put("password", PASSWORD)));
     assertError(400, "validation_failed", create(new JsonObject().put("password", PASSWORD)));
   }
 
@@ -497,7 +490,8 @@ class AdminTest {
   @Test
   void userCreatedWithTheAdminRoleOnTheCommandLineIsAnAdmin() throws Exception {
     String email = TestApp.uniqueEmail();
-    Run created = command(app, "create-user", "--email", email, "--password", PASSWORD, "--role", "admin");
+    CommandLine.Run created = CommandLine.run(app, "create-user", "--email", email, "--password", PASSWORD,
+      "--role", "admin");
     assertEquals(0, created.exit(), created.err());
     String token = app.signIn(email, PASSWORD).getString("access_token");
     assertEquals("admin", claims(token).getString("role"));
@@ -515,7 +509,8 @@ class AdminTest {
   @Test
   void loggedOutAdminsTokenGets403SessionNotFound() throws Exception {
     String email = TestApp.uniqueEmail();
-    Run created = command(app, "create-user", "--email", email, "--password", PASSWORD, "--role", "admin");
+    CommandLine.Run created = CommandLine.run(app, "create-user", "--email", email, "--password", PASSWORD,
+      "--role", "admin");
     assertEquals(0, created.exit(), created.err());
     String token = app.signIn(email, PASSWORD).getString("access_token");
     assertEquals(200, app.get(USERS, bearer(token)).status());
@@ -618,41 +613,5 @@ class AdminTest {
 
   private static JsonObject claims(String token) throws Exception {
     return new JsonObject(SignedJWT.parse(token).getJWTClaimsSet().toJSONObject());
-  }
-
-  // ---- the command line, in-process (as CommandsTest runs it) ----
-
-  record Run(int exit, String out, String err) {
-  }
-
-  /** A service_role key from the {@code service-key} command run against the app's database. */
-  static String serviceKey(TestApp target) {
-    Run run = command(target, "service-key");
-    assertEquals(0, run.exit(), run.err());
-    return run.out().lines().map(String::trim).filter(line -> JWT.matcher(line).matches()).findFirst()
-      .orElseGet(() -> fail("no JWT printed in: " + run.out()));
-  }
-
-  /** Runs a command on the app's data directory with its issuer, capturing what it prints. */
-  static synchronized Run command(TestApp target, String... args) {
-    Map<String, String> env = new HashMap<>();
-    env.put("PORTCULLIS_DATA_DIR", target.dataDir.toString());
-    env.put("PORTCULLIS_EXTERNAL_URL", target.url(""));
-    env.put("PORTCULLIS_PASSWORD_ARGON2_MEMORY_KIB", "64");
-    env.put("PORTCULLIS_PASSWORD_ARGON2_ITERATIONS", "1");
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
-    ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
-    int exit;
-    try {
-      System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
-      exit = Commands.run(args, env);
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
-    return new Run(exit, outBytes.toString(StandardCharsets.UTF_8), errBytes.toString(StandardCharsets.UTF_8));
   }
 }
