@@ -1,5 +1,8 @@
 // Drives a running Portcullis with the official @supabase/supabase-js client, the way an application would.
-// Usage: PORTCULLIS_URL=http://127.0.0.1:9999 node e2e.mjs
+// Usage: PORTCULLIS_URL=http://127.0.0.1:9999 [E2E_FLOW=core] node e2e.mjs
+// E2E_FLOW picks one flow (default core; see `flows` at the end for each one's inputs). Mail flows run in two
+// invocations around the mail: the first makes the server send it, SupabaseJsTest reads the code from its SMTP
+// server, the second is given it in E2E_CODE.
 // Exits 0 and prints a JSON summary when every step holds; exits 1 with the failing step, its reason and the
 // HTTP exchanges so far otherwise. Run by SupabaseJsTest; see package.json for the pinned client version.
 
@@ -39,8 +42,8 @@ globalThis.fetch = recordingFetch;
 const clientVersion = JSON.parse(readFileSync(
   new URL('./node_modules/@supabase/supabase-js/package.json', import.meta.url), 'utf8')).version;
 
-function client(storageKey) {
-  return createClient(url, 'any-anon-key', {
+function client(storageKey, key = 'any-anon-key') {
+  return createClient(url, key, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false, storageKey },
     global: { fetch: recordingFetch },
     // Node 20 has no global WebSocket; realtime-js refuses to construct without one.
@@ -95,168 +98,443 @@ setTimeout(() => {
   process.exit(1);
 }, Number(process.env.E2E_TIMEOUT_MS || 90_000)).unref();
 
-const supabase = client('portcullis-e2e');
-const other = client('portcullis-e2e-errors');
-const email = `e2e-${randomUUID()}@example.com`;
-const password = 'first-Password-1';
-const newPassword = 'second-Password-2';
-let userId;
-let session;
+async function coreFlow() {
+  const supabase = client('portcullis-e2e');
+  const other = client('portcullis-e2e-errors');
+  const email = `e2e-${randomUUID()}@example.com`;
+  const password = 'first-Password-1';
+  const newPassword = 'second-Password-2';
+  let userId;
+  let session;
 
-await step('signUp returns a session (autoconfirm)', async () => {
-  const { data, error } = await supabase.auth.signUp({
-    email, password, options: { data: { display_name: 'Ada', plan: 'free' } },
+  await step('signUp returns a session (autoconfirm)', async () => {
+    const { data, error } = await supabase.auth.signUp({
+      email, password, options: { data: { display_name: 'Ada', plan: 'free' } },
+    });
+    noError(error, 'signUp');
+    check(data.session, 'signUp answered no session although autoconfirm is on', data);
+    check(typeof data.session.access_token === 'string' && data.session.access_token.split('.').length === 3,
+      'access_token is not a JWT', data.session.access_token);
+    check(typeof data.session.refresh_token === 'string' && data.session.refresh_token.length > 0, 'no refresh_token');
+    check(data.session.expires_in > 0, 'expires_in is not positive', data.session.expires_in);
+    equal(data.session.token_type, 'bearer', 'token_type');
+    equal(data.user.email, email, 'user.email');
+    equal(data.user.user_metadata.display_name, 'Ada', 'user_metadata.display_name');
+    equal(data.user.user_metadata.plan, 'free', 'user_metadata.plan');
+    check(data.user.email_confirmed_at, 'email_confirmed_at missing with autoconfirm', data.user);
+    userId = data.user.id;
+    return { user_id: userId };
   });
-  noError(error, 'signUp');
-  check(data.session, 'signUp answered no session although autoconfirm is on', data);
-  check(typeof data.session.access_token === 'string' && data.session.access_token.split('.').length === 3,
-    'access_token is not a JWT', data.session.access_token);
-  check(typeof data.session.refresh_token === 'string' && data.session.refresh_token.length > 0, 'no refresh_token');
-  check(data.session.expires_in > 0, 'expires_in is not positive', data.session.expires_in);
-  equal(data.session.token_type, 'bearer', 'token_type');
-  equal(data.user.email, email, 'user.email');
-  equal(data.user.user_metadata.display_name, 'Ada', 'user_metadata.display_name');
-  equal(data.user.user_metadata.plan, 'free', 'user_metadata.plan');
-  check(data.user.email_confirmed_at, 'email_confirmed_at missing with autoconfirm', data.user);
-  userId = data.user.id;
-  return { user_id: userId };
-});
 
-await step('signInWithPassword returns a session with the user', async () => {
-  const { data, error } = await supabase.auth.signInWithPassword({ email, password });
-  noError(error, 'signInWithPassword');
-  check(data.session && data.session.access_token, 'no session', data);
-  equal(data.user.id, userId, 'user.id');
-  equal(data.session.user.id, userId, 'session.user.id');
-  const { payload } = decodeJwt(data.session.access_token);
-  equal(payload.sub, userId, 'access token sub');
-  equal(payload.aud, 'authenticated', 'access token aud');
-  equal(payload.role, 'authenticated', 'access token role');
-  session = data.session;
-});
+  await step('signInWithPassword returns a session with the user', async () => {
+    const { data, error } = await supabase.auth.signInWithPassword({ email, password });
+    noError(error, 'signInWithPassword');
+    check(data.session && data.session.access_token, 'no session', data);
+    equal(data.user.id, userId, 'user.id');
+    equal(data.session.user.id, userId, 'session.user.id');
+    const { payload } = decodeJwt(data.session.access_token);
+    equal(payload.sub, userId, 'access token sub');
+    equal(payload.aud, 'authenticated', 'access token aud');
+    equal(payload.role, 'authenticated', 'access token role');
+    session = data.session;
+  });
 
-await step('getUser returns the signed-in user', async () => {
-  const { data, error } = await supabase.auth.getUser();
-  noError(error, 'getUser');
-  equal(data.user.id, userId, 'user.id');
-  equal(data.user.email, email, 'user.email');
-  equal(data.user.aud, 'authenticated', 'user.aud');
-  check(data.user.app_metadata && data.user.app_metadata.provider === 'email', 'app_metadata.provider is not email',
-    data.user.app_metadata);
-});
+  await step('getUser returns the signed-in user', async () => {
+    const { data, error } = await supabase.auth.getUser();
+    noError(error, 'getUser');
+    equal(data.user.id, userId, 'user.id');
+    equal(data.user.email, email, 'user.email');
+    equal(data.user.aud, 'authenticated', 'user.aud');
+    check(data.user.app_metadata && data.user.app_metadata.provider === 'email', 'app_metadata.provider is not email',
+      data.user.app_metadata);
+  });
 
-await step('updateUser merges data into user_metadata', async () => {
-  const { data, error } = await supabase.auth.updateUser({ data: { plan: 'pro', theme: 'dark' } });
-  noError(error, 'updateUser');
-  const metadata = data.user.user_metadata;
-  equal(metadata.display_name, 'Ada', 'kept user_metadata.display_name');
-  equal(metadata.plan, 'pro', 'updated user_metadata.plan');
-  equal(metadata.theme, 'dark', 'added user_metadata.theme');
-  const again = await supabase.auth.getUser();
-  noError(again.error, 'getUser after updateUser');
-  equal(again.data.user.user_metadata.theme, 'dark', 'user_metadata.theme read back');
-});
+  await step('updateUser merges data into user_metadata', async () => {
+    const { data, error } = await supabase.auth.updateUser({ data: { plan: 'pro', theme: 'dark' } });
+    noError(error, 'updateUser');
+    const metadata = data.user.user_metadata;
+    equal(metadata.display_name, 'Ada', 'kept user_metadata.display_name');
+    equal(metadata.plan, 'pro', 'updated user_metadata.plan');
+    equal(metadata.theme, 'dark', 'added user_metadata.theme');
+    const again = await supabase.auth.getUser();
+    noError(again.error, 'getUser after updateUser');
+    equal(again.data.user.user_metadata.theme, 'dark', 'user_metadata.theme read back');
+  });
 
-await step('updateUser changes the password; the new one signs in, the old one does not', async () => {
-  const { data, error } = await supabase.auth.updateUser({ password: newPassword });
-  noError(error, 'updateUser password');
-  equal(data.user.id, userId, 'user.id');
-  const old = await other.auth.signInWithPassword({ email, password });
-  check(old.error, 'the old password still signs in');
-  equal(old.error.code, 'invalid_credentials', 'old password error code');
-  const signIn = await supabase.auth.signInWithPassword({ email, password: newPassword });
-  noError(signIn.error, 'signInWithPassword with the new password');
-  equal(signIn.data.user.id, userId, 'user.id');
-  session = signIn.data.session;
-});
+  await step('updateUser changes the password; the new one signs in, the old one does not', async () => {
+    const { data, error } = await supabase.auth.updateUser({ password: newPassword });
+    noError(error, 'updateUser password');
+    equal(data.user.id, userId, 'user.id');
+    const old = await other.auth.signInWithPassword({ email, password });
+    check(old.error, 'the old password still signs in');
+    equal(old.error.code, 'invalid_credentials', 'old password error code');
+    const signIn = await supabase.auth.signInWithPassword({ email, password: newPassword });
+    noError(signIn.error, 'signInWithPassword with the new password');
+    equal(signIn.data.user.id, userId, 'user.id');
+    session = signIn.data.session;
+  });
 
-await step('refreshSession rotates both tokens', async () => {
-  const { data, error } = await supabase.auth.refreshSession();
-  noError(error, 'refreshSession');
-  check(data.session, 'no session', data);
-  check(data.session.access_token !== session.access_token, 'access_token did not change');
-  check(data.session.refresh_token !== session.refresh_token, 'refresh_token did not change');
-  equal(data.session.user.id, userId, 'session.user.id');
-  equal(decodeJwt(data.session.access_token).payload.session_id, decodeJwt(session.access_token).payload.session_id,
-    'session_id across a refresh');
-  session = data.session;
-});
+  await step('refreshSession rotates both tokens', async () => {
+    const { data, error } = await supabase.auth.refreshSession();
+    noError(error, 'refreshSession');
+    check(data.session, 'no session', data);
+    check(data.session.access_token !== session.access_token, 'access_token did not change');
+    check(data.session.refresh_token !== session.refresh_token, 'refresh_token did not change');
+    equal(data.session.user.id, userId, 'session.user.id');
+    equal(decodeJwt(data.session.access_token).payload.session_id, decodeJwt(session.access_token).payload.session_id,
+      'session_id across a refresh');
+    session = data.session;
+  });
 
-await step('getClaims verifies the ES256 token locally with the JWKS', async () => {
-  const from = exchanges.length;
-  const { data, error } = await supabase.auth.getClaims();
-  noError(error, 'getClaims');
-  check(data && data.claims, 'getClaims returned no claims', data);
-  equal(data.header.alg, 'ES256', 'header.alg');
-  check(typeof data.header.kid === 'string' && data.header.kid.length > 0, 'header has no kid', data.header);
-  equal(data.claims.sub, userId, 'claims.sub');
-  equal(data.claims.session_id, decodeJwt(session.access_token).payload.session_id, 'claims.session_id');
-  for (const claim of ['iss', 'aud', 'exp', 'iat', 'role', 'aal', 'session_id']) {
-    check(data.claims[claim] !== undefined, `claims lack ${claim}`, data.claims);
+  await step('getClaims verifies the ES256 token locally with the JWKS', async () => {
+    const from = exchanges.length;
+    const { data, error } = await supabase.auth.getClaims();
+    noError(error, 'getClaims');
+    check(data && data.claims, 'getClaims returned no claims', data);
+    equal(data.header.alg, 'ES256', 'header.alg');
+    check(typeof data.header.kid === 'string' && data.header.kid.length > 0, 'header has no kid', data.header);
+    equal(data.claims.sub, userId, 'claims.sub');
+    equal(data.claims.session_id, decodeJwt(session.access_token).payload.session_id, 'claims.session_id');
+    for (const claim of ['iss', 'aud', 'exp', 'iat', 'role', 'aal', 'session_id']) {
+      check(data.claims[claim] !== undefined, `claims lack ${claim}`, data.claims);
+    }
+    const made = exchanges.slice(from).map((e) => `${e.method} ${new URL(e.path, url).pathname}`);
+    check(made.includes('GET /auth/v1/.well-known/jwks.json'), 'getClaims did not fetch the JWKS', made);
+    // Falling back to GET /user would mean the client could not verify the signature itself.
+    check(!made.includes('GET /auth/v1/user'), 'getClaims fell back to GET /user instead of verifying locally', made);
+    return { kid: data.header.kid, jwks_fetched: true };
+  });
+
+  await step('wrong password fails with invalid_credentials', async () => {
+    const { data, error } = await other.auth.signInWithPassword({ email, password: 'not-the-password-9' });
+    check(error, 'signing in with a wrong password succeeded', data);
+    check(isAuthApiError(error), 'not an AuthApiError', describeError(error));
+    equal(error.code, 'invalid_credentials', 'error.code');
+    equal(error.status, 400, 'error.status');
+    check(!data.session, 'a session came back with the error', data);
+  });
+
+  await step('signUp with a taken email fails with user_already_exists', async () => {
+    const { error } = await other.auth.signUp({ email, password: 'another-Password-3' });
+    check(error, 'a second signUp with the same email succeeded');
+    equal(error.code, 'user_already_exists', 'error.code');
+    equal(error.status, 422, 'error.status');
+  });
+
+  await step('signUp with a short password fails with AuthWeakPasswordError', async () => {
+    const { error } = await other.auth.signUp({ email: `e2e-${randomUUID()}@example.com`, password: 'short' });
+    check(error, 'signUp with a 5-character password succeeded');
+    check(error instanceof AuthWeakPasswordError && isAuthWeakPasswordError(error), 'not an AuthWeakPasswordError',
+      describeError(error));
+    equal(error.code, 'weak_password', 'error.code');
+    equal(error.status, 422, 'error.status');
+    check(Array.isArray(error.reasons) && error.reasons.includes('length'), 'reasons lack "length"', error.reasons);
+    return { reasons: error.reasons };
+  });
+
+  await step('signOut ends the session: the old access token gets session_not_found', async () => {
+    const oldAccessToken = session.access_token;
+    const oldRefreshToken = session.refresh_token;
+    const { error } = await supabase.auth.signOut();
+    noError(error, 'signOut');
+    const logout = exchanges.filter((e) => e.path.startsWith('/auth/v1/logout')).pop();
+    check(logout && logout.status === 204, 'POST /logout did not answer 204', logout);
+    const local = await supabase.auth.getSession();
+    check(!local.data.session, 'the client still holds a session after signOut', local.data);
+
+    const from = exchanges.length;
+    const after = await other.auth.getUser(oldAccessToken);
+    check(after.error, 'getUser with the signed-out access token succeeded', after.data);
+    // auth-js turns the wire's session_not_found into AuthSessionMissingError (fetch.ts handleError), whose own
+    // code is undefined; so the wire answer is checked as recorded.
+    equal(after.error.name, 'AuthSessionMissingError', 'client error class');
+    const wire = exchanges.slice(from).find((e) => e.path === '/auth/v1/user');
+    check(wire, 'getUser sent no GET /user', exchanges.slice(from));
+    equal(wire.status, 403, 'GET /user status');
+    equal(wire.code, 'session_not_found', 'GET /user error code');
+
+    const refresh = await other.auth.refreshSession({ refresh_token: oldRefreshToken });
+    check(refresh.error, 'the signed-out refresh token still refreshes', refresh.data);
+    equal(refresh.error.code, 'refresh_token_not_found', 'refresh after signOut: error.code');
+    equal(refresh.error.status, 400, 'refresh after signOut: error.status');
+  });
+}
+
+function input(name) {
+  const value = process.env[name];
+  if (!value) {
+    console.error(`FAIL: flow ${flow} needs ${name}`);
+    process.exit(2);
   }
-  const made = exchanges.slice(from).map((e) => `${e.method} ${new URL(e.path, url).pathname}`);
-  check(made.includes('GET /auth/v1/.well-known/jwks.json'), 'getClaims did not fetch the JWKS', made);
-  // Falling back to GET /user would mean the client could not verify the signature itself.
-  check(!made.includes('GET /auth/v1/user'), 'getClaims fell back to GET /user instead of verifying locally', made);
-  return { kid: data.header.kid, jwks_fetched: true };
-});
+  return value;
+}
 
-await step('wrong password fails with invalid_credentials', async () => {
-  const { data, error } = await other.auth.signInWithPassword({ email, password: 'not-the-password-9' });
-  check(error, 'signing in with a wrong password succeeded', data);
-  check(isAuthApiError(error), 'not an AuthApiError', describeError(error));
-  equal(error.code, 'invalid_credentials', 'error.code');
-  equal(error.status, 400, 'error.status');
-  check(!data.session, 'a session came back with the error', data);
-});
+/** The wire answer of the last request to `path` made since exchange `from` (to see behind client errors). */
+function lastExchange(from, path) {
+  return exchanges.slice(from).filter((e) => new URL(e.path, url).pathname === path).pop();
+}
 
-await step('signUp with a taken email fails with user_already_exists', async () => {
-  const { error } = await other.auth.signUp({ email, password: 'another-Password-3' });
-  check(error, 'a second signUp with the same email succeeded');
-  equal(error.code, 'user_already_exists', 'error.code');
-  equal(error.status, 422, 'error.status');
-});
+// The admin API with the service key (E2E_SERVICE_KEY), as a server-side application uses it.
+async function adminFlow() {
+  const serviceKey = input('E2E_SERVICE_KEY');
+  const admin = createClient(url, serviceKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    global: { fetch: recordingFetch },
+    realtime: { transport: WebSocket },
+  }).auth.admin;
+  const user = client('portcullis-e2e-admin-user');
+  const password = 'admin-Made-1';
+  const created = [];
 
-await step('signUp with a short password fails with AuthWeakPasswordError', async () => {
-  const { error } = await other.auth.signUp({ email: `e2e-${randomUUID()}@example.com`, password: 'short' });
-  check(error, 'signUp with a 5-character password succeeded');
-  check(error instanceof AuthWeakPasswordError && isAuthWeakPasswordError(error), 'not an AuthWeakPasswordError',
-    describeError(error));
-  equal(error.code, 'weak_password', 'error.code');
-  equal(error.status, 422, 'error.status');
-  check(Array.isArray(error.reasons) && error.reasons.includes('length'), 'reasons lack "length"', error.reasons);
-  return { reasons: error.reasons };
-});
+  await step('admin.createUser with email_confirm makes users who can sign in', async () => {
+    for (let i = 0; i < 3; i++) {
+      const email = `e2e-admin-${randomUUID()}@example.com`;
+      const { data, error } = await admin.createUser({
+        email, password, email_confirm: true, user_metadata: { n: i }, app_metadata: { plan: 'trial' },
+      });
+      noError(error, 'admin.createUser');
+      check(data.user && typeof data.user.id === 'string', 'createUser returned no user', data);
+      equal(data.user.email, email, 'user.email');
+      check(data.user.email_confirmed_at, 'email_confirmed_at missing with email_confirm', data.user);
+      equal(data.user.user_metadata.n, i, 'user_metadata.n');
+      equal(data.user.app_metadata.plan, 'trial', 'app_metadata.plan');
+      created.push(data.user);
+    }
+    const signIn = await user.auth.signInWithPassword({ email: created[0].email, password });
+    noError(signIn.error, 'signInWithPassword as an admin-made user');
+    equal(signIn.data.user.id, created[0].id, 'user.id');
+    const taken = await admin.createUser({ email: created[0].email, password, email_confirm: true });
+    check(taken.error, 'createUser with a taken email succeeded', taken.data);
+    equal(taken.error.code, 'email_exists', 'taken email: error.code');
+    equal(taken.error.status, 422, 'taken email: error.status');
+    return { ids: created.map((u) => u.id) };
+  });
 
-await step('signOut ends the session: the old access token gets session_not_found', async () => {
-  const oldAccessToken = session.access_token;
-  const oldRefreshToken = session.refresh_token;
-  const { error } = await supabase.auth.signOut();
-  noError(error, 'signOut');
-  const logout = exchanges.filter((e) => e.path.startsWith('/auth/v1/logout')).pop();
-  check(logout && logout.status === 204, 'POST /logout did not answer 204', logout);
-  const local = await supabase.auth.getSession();
-  check(!local.data.session, 'the client still holds a session after signOut', local.data);
+  await step('admin.listUsers parses the pagination headers', async () => {
+    const { data, error } = await admin.listUsers({ page: 1, perPage: 2 });
+    noError(error, 'admin.listUsers page 1');
+    equal(data.users.length, 2, 'users on page 1');
+    equal(data.aud, 'authenticated', 'aud');
+    check(Number.isInteger(data.total) && data.total >= created.length, 'total not parsed', data.total);
+    const lastPage = Math.ceil(data.total / 2);
+    // auth-js reads one digit of the page number: more than 18 users would not parse, whatever the server does.
+    check(lastPage <= 9, 'too many users for auth-js to parse the last page', data.total);
+    equal(data.nextPage, 2, 'nextPage');
+    equal(data.lastPage, lastPage, 'lastPage');
 
-  const from = exchanges.length;
-  const after = await other.auth.getUser(oldAccessToken);
-  check(after.error, 'getUser with the signed-out access token succeeded', after.data);
-  // auth-js turns the wire's session_not_found into AuthSessionMissingError (fetch.ts handleError), whose own
-  // code is undefined; so the wire answer is checked as recorded.
-  equal(after.error.name, 'AuthSessionMissingError', 'client error class');
-  const wire = exchanges.slice(from).find((e) => e.path === '/auth/v1/user');
-  check(wire, 'getUser sent no GET /user', exchanges.slice(from));
-  equal(wire.status, 403, 'GET /user status');
-  equal(wire.code, 'session_not_found', 'GET /user error code');
+    const last = await admin.listUsers({ page: lastPage, perPage: 2 });
+    noError(last.error, 'admin.listUsers last page');
+    equal(last.data.nextPage, null, 'nextPage on the last page');
+    equal(last.data.lastPage, lastPage, 'lastPage on the last page');
+    equal(last.data.users.length, data.total - 2 * (lastPage - 1), 'users on the last page');
 
-  const refresh = await other.auth.refreshSession({ refresh_token: oldRefreshToken });
-  check(refresh.error, 'the signed-out refresh token still refreshes', refresh.data);
-  equal(refresh.error.code, 'refresh_token_not_found', 'refresh after signOut: error.code');
-  equal(refresh.error.status, 400, 'refresh after signOut: error.status');
-});
+    const from = exchanges.length;
+    const all = await admin.listUsers();
+    noError(all.error, 'admin.listUsers without parameters');
+    const sent = lastExchange(from, '/auth/v1/admin/users');
+    check(sent && sent.path.includes('page=&per_page='), 'listUsers() did not send empty page parameters', sent);
+    equal(all.data.total, data.total, 'total without parameters');
+    equal(all.data.users.length, data.total, 'users on the default page');
+    for (const u of created) {
+      check(all.data.users.some((listed) => listed.id === u.id), 'a created user is not listed', u.id);
+    }
+    return { total: data.total, lastPage };
+  });
+
+  await step('admin.getUserById answers the user, and user_not_found for an unknown id', async () => {
+    const { data, error } = await admin.getUserById(created[1].id);
+    noError(error, 'admin.getUserById');
+    equal(data.user.id, created[1].id, 'user.id');
+    equal(data.user.email, created[1].email, 'user.email');
+    const unknown = await admin.getUserById(randomUUID());
+    check(unknown.error, 'getUserById of an unknown id succeeded', unknown.data);
+    equal(unknown.error.code, 'user_not_found', 'unknown id: error.code');
+    equal(unknown.error.status, 404, 'unknown id: error.status');
+  });
+
+  await step('admin.updateUserById changes metadata and password; a ban refuses sign-in until lifted', async () => {
+    const target = created[1];
+    const { data, error } = await admin.updateUserById(target.id, {
+      password: 'admin-Changed-2', user_metadata: { n: null, plan: 'pro' },
+    });
+    noError(error, 'admin.updateUserById');
+    equal(data.user.id, target.id, 'user.id');
+    equal(data.user.user_metadata.plan, 'pro', 'user_metadata.plan');
+    check(!('n' in data.user.user_metadata), 'a null metadata value was not removed', data.user.user_metadata);
+    const oldPassword = await user.auth.signInWithPassword({ email: target.email, password });
+    check(oldPassword.error, 'the old password still signs in');
+    equal(oldPassword.error.code, 'invalid_credentials', 'old password: error.code');
+    const signIn = await user.auth.signInWithPassword({ email: target.email, password: 'admin-Changed-2' });
+    noError(signIn.error, 'signInWithPassword with the password set by the admin');
+    const signedIn = signIn.data.session;
+
+    const ban = await admin.updateUserById(target.id, { ban_duration: '24h' });
+    noError(ban.error, 'admin.updateUserById ban_duration');
+    check(ban.data.user.banned_until, 'banned_until missing after a ban', ban.data.user);
+    const refused = await user.auth.signInWithPassword({ email: target.email, password: 'admin-Changed-2' });
+    check(refused.error, 'a banned user signed in', refused.data);
+    equal(refused.error.code, 'user_banned', 'banned: error.code');
+    equal(refused.error.status, 400, 'banned: error.status');
+    const from = exchanges.length;
+    const me = await user.auth.getUser(signedIn.access_token);
+    check(me.error, 'the banned user\'s access token still works', me.data);
+    const wire = lastExchange(from, '/auth/v1/user');
+    check(wire && wire.status === 403 && wire.code === 'session_not_found', 'the ban did not end the session', wire);
+
+    const lift = await admin.updateUserById(target.id, { ban_duration: 'none' });
+    noError(lift.error, 'admin.updateUserById ban_duration none');
+    check(!lift.data.user.banned_until, 'banned_until still set after lifting the ban', lift.data.user);
+    const again = await user.auth.signInWithPassword({ email: target.email, password: 'admin-Changed-2' });
+    noError(again.error, 'signInWithPassword after the ban was lifted');
+  });
+
+  await step('an ordinary user\'s token is refused with not_admin', async () => {
+    const signIn = await user.auth.signInWithPassword({ email: created[0].email, password });
+    noError(signIn.error, 'signInWithPassword');
+    const asUser = client('portcullis-e2e-not-admin', signIn.data.session.access_token).auth.admin;
+    const { error } = await asUser.listUsers();
+    check(error, 'an ordinary user listed the users');
+    equal(error.code, 'not_admin', 'error.code');
+    equal(error.status, 403, 'error.status');
+  });
+
+  await step('admin.deleteUser removes users, hard and soft', async () => {
+    const hard = await admin.deleteUser(created[0].id);
+    noError(hard.error, 'admin.deleteUser');
+    equal(hard.data.user.id, created[0].id, 'deleted user.id');
+    const soft = await admin.deleteUser(created[2].id, true);
+    noError(soft.error, 'admin.deleteUser soft');
+    for (const u of [created[0], created[2]]) {
+      const gone = await admin.getUserById(u.id);
+      check(gone.error, 'a deleted user is still found', gone.data);
+      equal(gone.error.code, 'user_not_found', 'deleted: error.code');
+      equal(gone.error.status, 404, 'deleted: error.status');
+      const signIn = await user.auth.signInWithPassword({ email: u.email, password });
+      check(signIn.error, 'a deleted user signed in', signIn.data);
+      equal(signIn.error.code, 'invalid_credentials', 'deleted user sign-in: error.code');
+    }
+  });
+}
+
+// Password recovery by mail, first half: an account (E2E_EMAIL, E2E_PASSWORD) asks for a recovery mail.
+async function recoveryRequestFlow() {
+  const email = input('E2E_EMAIL');
+  const password = input('E2E_PASSWORD');
+  const supabase = client('portcullis-e2e-recovery');
+  await step('signUp the account to recover', async () => {
+    const { data, error } = await supabase.auth.signUp({ email, password });
+    noError(error, 'signUp');
+    check(data.session, 'no session with autoconfirm', data);
+  });
+  await step('resetPasswordForEmail answers without error, for a known and an unknown address alike', async () => {
+    const { data, error } = await supabase.auth.resetPasswordForEmail(email);
+    noError(error, 'resetPasswordForEmail');
+    equal(JSON.stringify(data), '{}', 'data');
+    const unknown = await supabase.auth.resetPasswordForEmail(`e2e-nobody-${randomUUID()}@example.com`);
+    noError(unknown.error, 'resetPasswordForEmail of an unknown address');
+    equal(JSON.stringify(unknown.data), '{}', 'data for an unknown address');
+  });
+}
+
+// Password recovery by mail, second half: the code from the mail (E2E_CODE) signs in; a new password is set.
+async function recoveryCompleteFlow() {
+  const email = input('E2E_EMAIL');
+  const password = input('E2E_PASSWORD');
+  const code = input('E2E_CODE');
+  const newPassword = input('E2E_NEW_PASSWORD');
+  const supabase = client('portcullis-e2e-recovery');
+  const other = client('portcullis-e2e-recovery-other');
+  const events = [];
+  supabase.auth.onAuthStateChange((event) => events.push(event));
+
+  await step('verifyOtp type recovery with the mailed code answers a session', async () => {
+    const { data, error } = await supabase.auth.verifyOtp({ email, token: code, type: 'recovery' });
+    noError(error, 'verifyOtp recovery');
+    check(data.session && data.session.access_token, 'no session', data);
+    equal(data.user.email, email, 'user.email');
+    check(events.includes('PASSWORD_RECOVERY'), 'no PASSWORD_RECOVERY event', events);
+    const again = await other.auth.verifyOtp({ email, token: code, type: 'recovery' });
+    check(again.error, 'the recovery code was accepted twice', again.data);
+    equal(again.error.code, 'otp_expired', 'second use: error.code');
+    equal(again.error.status, 403, 'second use: error.status');
+    return { events };
+  });
+
+  await step('updateUser sets the new password; it signs in, the old one does not', async () => {
+    const { data, error } = await supabase.auth.updateUser({ password: newPassword });
+    noError(error, 'updateUser password');
+    equal(data.user.email, email, 'user.email');
+    const old = await other.auth.signInWithPassword({ email, password });
+    check(old.error, 'the old password still signs in');
+    equal(old.error.code, 'invalid_credentials', 'old password: error.code');
+    const signIn = await other.auth.signInWithPassword({ email, password: newPassword });
+    noError(signIn.error, 'signInWithPassword with the new password');
+    equal(signIn.data.user.email, email, 'user.email');
+  });
+}
+
+// Sign-up with confirmation by mail (server with autoconfirm off), first half: signUp answers a user, no session.
+async function signupRequestFlow() {
+  const email = input('E2E_EMAIL');
+  const password = input('E2E_PASSWORD');
+  const supabase = client('portcullis-e2e-confirm');
+  await step('signUp with confirmation required answers the user and no session', async () => {
+    const { data, error } = await supabase.auth.signUp({ email, password, options: { data: { plan: 'free' } } });
+    noError(error, 'signUp');
+    check(data.user && typeof data.user.id === 'string', 'no user', data);
+    check(!data.session, 'a session came back although confirmation is required', data);
+    equal(data.user.email, email, 'user.email');
+    check(!data.user.email_confirmed_at, 'email_confirmed_at set before confirmation', data.user);
+    check(data.user.confirmation_sent_at, 'confirmation_sent_at missing', data.user);
+    const signIn = await supabase.auth.signInWithPassword({ email, password });
+    check(signIn.error, 'signed in before confirming', signIn.data);
+    equal(signIn.error.code, 'email_not_confirmed', 'error.code');
+    equal(signIn.error.status, 400, 'error.status');
+  });
+}
+
+// Sign-up confirmation, second half: the mailed code (E2E_CODE) confirms the address and signs in.
+async function signupCompleteFlow() {
+  const email = input('E2E_EMAIL');
+  const password = input('E2E_PASSWORD');
+  const code = input('E2E_CODE');
+  const supabase = client('portcullis-e2e-confirm');
+  await step('verifyOtp type signup with the mailed code confirms and answers a session', async () => {
+    const { data, error } = await supabase.auth.verifyOtp({ email, token: code, type: 'signup' });
+    noError(error, 'verifyOtp signup');
+    check(data.session && data.session.access_token && data.session.refresh_token, 'no session', data);
+    equal(data.user.email, email, 'user.email');
+    check(data.user.email_confirmed_at, 'email_confirmed_at missing after confirmation', data.user);
+    equal(data.user.user_metadata.plan, 'free', 'user_metadata.plan');
+    const me = await supabase.auth.getUser();
+    noError(me.error, 'getUser with the confirmed session');
+    equal(me.data.user.email, email, 'user.email');
+  });
+  await step('the confirmed user signs in with the password', async () => {
+    const { data, error } = await client('portcullis-e2e-confirm-other').auth.signInWithPassword({ email, password });
+    noError(error, 'signInWithPassword after confirmation');
+    equal(data.user.email, email, 'user.email');
+  });
+}
+
+const flows = {
+  core: coreFlow,
+  admin: adminFlow,
+  'recovery-request': recoveryRequestFlow,
+  'recovery-complete': recoveryCompleteFlow,
+  'signup-request': signupRequestFlow,
+  'signup-complete': signupCompleteFlow,
+};
+const flow = process.env.E2E_FLOW || 'core';
+if (!flows[flow]) {
+  console.error(`FAIL: unknown E2E_FLOW ${flow}; one of ${Object.keys(flows).join(', ')}`);
+  process.exit(2);
+}
+await flows[flow]();
 
 console.log(JSON.stringify({
   ok: true,
+  flow,
   client: `@supabase/supabase-js@${clientVersion}`,
   node: process.version,
   server: url,

@@ -21,6 +21,7 @@ import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -119,8 +120,9 @@ public final class AdminService {
     OffsetDateTime bannedUntil = banUntil(Inputs.optionalString(body, "ban_duration"), now);
     UUID id = UUID.randomUUID();
     return hash(password).compose(hash -> pool.withTransaction(conn -> conn.preparedQuery(INSERT)
-        .execute(Tuple.from(List.of(id, email, nullable(hash), nullable(confirm ? now : null),
-          role == null ? "authenticated" : role, userMetadata, storedAppMetadata(appMetadata), nullable(bannedUntil), now)))
+        .execute(Tuple.from(Arrays.asList(id, email, nullable(hash), nullable(confirm ? now : null),
+          role == null ? "authenticated" : role, userMetadata, merged(storedAppMetadata(appMetadata)),
+          nullable(bannedUntil), now)))
         .compose(done -> roles == null ? Future.succeededFuture() : setRoles(conn, id, roles))
         .compose(done -> new UserRepository(conn).findById(id))))
       .recover(AdminService::emailTaken)
@@ -144,7 +146,7 @@ public final class AdminService {
     OffsetDateTime bannedUntil = banChange ? banUntil(banDuration, now) : null;
     boolean banned = bannedUntil != null;
     return hash(password).compose(hash -> pool.withTransaction(conn -> conn.preparedQuery(UPDATE)
-        .execute(Tuple.from(List.of(id, nullable(email), nullable(hash), confirm, nullable(role),
+        .execute(Tuple.from(Arrays.asList(id, nullable(email), nullable(hash), confirm, nullable(role),
           merged(userMetadata), removed(userMetadata), merged(storedAppMetadata(appMetadata)), now,
           removed(storedAppMetadata(appMetadata)), banChange, nullable(bannedUntil))))
         .compose(updated -> updated.rowCount() == 0
@@ -286,6 +288,7 @@ public final class AdminService {
       : e);
   }
 
+  /** Marks a parameter that may be null (the tuples are built with Arrays.asList, which allows it). */
   private static Object nullable(Object value) {
     return value;
   }

@@ -1,6 +1,15 @@
 package io.portcullis.it;
 
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
 import io.vertx.core.json.JsonObject;
+import jakarta.mail.Address;
+import jakarta.mail.BodyPart;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Multipart;
+import jakarta.mail.Part;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeMessage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -13,12 +22,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -26,8 +41,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The real-client test: the official {@code @supabase/supabase-js}, pinned by the committed package-lock.json in
  * src/test/js/supabase-e2e, drives a running Portcullis through e2e.mjs (sign-up, sign-in, user updates, a password
- * change, refresh, local ES256 verification via JWKS, the error codes the client maps, sign-out). Skipped when node
- * or npm is not on PATH; an npm install that fails fails the test, since CI has node and the registry.
+ * change, refresh, local ES256 verification via JWKS, the error codes the client maps, sign-out; the admin API with
+ * a service key; password recovery and sign-up confirmation with the code from the mail). Mails go to a GreenMail
+ * SMTP server in this JVM: a mail flow runs node twice, and between the two runs this test reads the code from the
+ * mail the service really sent and hands it to the second. Skipped when node or npm is not on PATH; an npm install
+ * that fails fails the test, since CI has node and the registry.
  */
 class SupabaseJsTest {
 
@@ -40,9 +58,18 @@ class SupabaseJsTest {
   private static final Path SOURCES = BASEDIR.resolve("src/test/js/supabase-e2e");
   private static final Path INSTALL_DIR = BASEDIR.resolve("target/supabase-js");
 
+  private static final Duration MAIL_WAIT = Duration.ofSeconds(30);
+  /** The 6-digit code of a mail, once its links (whose tokens might hold six digits in a row) are taken out. */
+  private static final Pattern CODE = Pattern.compile("(?<![0-9A-Za-z])([0-9]{6})(?![0-9A-Za-z])");
+  private static final Pattern LINK = Pattern.compile("https?://\\S+");
+
   static Path node;
   static Path npm;
+  static GreenMail smtp;
+  /** Autoconfirm on (the default): sign-up answers a session; recovery mails go to {@link #smtp}. */
   static TestApp app;
+  /** Autoconfirm off: sign-up answers a user and mails a confirmation to {@link #smtp}. */
+  static TestApp confirmingApp;
 
   @BeforeAll
   static void installClientAndStart() throws Exception {
@@ -57,30 +84,163 @@ class SupabaseJsTest {
     assertTrue(major >= MIN_NODE_MAJOR, "supabase-js " + CLIENT_VERSION + " needs Node.js >= " + MIN_NODE_MAJOR
       + ", found " + version.output().trim() + " at " + node);
     installClient();
-    app = TestApp.start();
+    smtp = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP).dynamicPort());
+    smtp.start();
+    Map<String, String> mail = Map.of(
+      "PORTCULLIS_SMTP_HOST", "127.0.0.1",
+      "PORTCULLIS_SMTP_PORT", Integer.toString(smtp.getSmtp().getPort()),
+      "PORTCULLIS_SMTP_SECURITY", "none");
+    app = TestApp.start(mail);
+    Map<String, String> confirming = new HashMap<>(mail);
+    confirming.put("PORTCULLIS_SIGNUP_AUTOCONFIRM", "false");
+    confirmingApp = TestApp.start(confirming);
   }
 
   @AfterAll
   static void stop() {
-    if (app != null) {
-      app.close();
+    try {
+      if (app != null) {
+        app.close();
+      }
+    } finally {
+      try {
+        if (confirmingApp != null) {
+          confirmingApp.close();
+        }
+      } finally {
+        if (smtp != null) {
+          smtp.stop();
+        }
+      }
     }
   }
 
   @Test
   void officialSupabaseJsClientSignsUpSignsInUpdatesRefreshesVerifiesClaimsAndSignsOut() throws Exception {
     // Here rather than in @BeforeAll: Surefire counts an aborted class as no test at all, not as a skipped one.
+    requireTools();
+    runFlow(app, "core", Map.of());
+  }
+
+  @Test
+  void officialSupabaseJsAdminApiListsCreatesReadsUpdatesBansAndDeletesUsersWithTheServiceKey() throws Exception {
+    requireTools();
+    runFlow(app, "admin", Map.of("E2E_SERVICE_KEY", CommandLine.serviceKey(app)));
+  }
+
+  @Test
+  void officialSupabaseJsResetsAPasswordWithTheCodeFromTheRecoveryMail() throws Exception {
+    requireTools();
+    String email = "e2e-recovery-" + UUID.randomUUID() + "@example.com";
+    Map<String, String> account = Map.of("E2E_EMAIL", email, "E2E_PASSWORD", "before-Recovery-1");
+
+    runFlow(app, "recovery-request", account);
+    String code = codeFromMail(email, "type=recovery");
+
+    Map<String, String> complete = new HashMap<>(account);
+    complete.put("E2E_CODE", code);
+    complete.put("E2E_NEW_PASSWORD", "after-Recovery-2");
+    runFlow(app, "recovery-complete", complete);
+  }
+
+  @Test
+  void officialSupabaseJsConfirmsASignUpWithTheCodeFromTheConfirmationMail() throws Exception {
+    requireTools();
+    String email = "e2e-confirm-" + UUID.randomUUID() + "@example.com";
+    Map<String, String> account = Map.of("E2E_EMAIL", email, "E2E_PASSWORD", "confirm-Me-1");
+
+    runFlow(confirmingApp, "signup-request", account);
+    String code = codeFromMail(email, "type=signup");
+
+    Map<String, String> complete = new HashMap<>(account);
+    complete.put("E2E_CODE", code);
+    runFlow(confirmingApp, "signup-complete", complete);
+  }
+
+  private static void requireTools() {
     assumeTrue(toolsPresent(), "node and npm are not both on PATH (node=" + node + ", npm=" + npm
       + "): the supabase-js real-client test needs them");
+  }
+
+  /** Runs one flow of e2e.mjs against {@code target} and fails unless every step of it held. */
+  private static void runFlow(TestApp target, String flow, Map<String, String> inputs) throws Exception {
     Files.copy(SOURCES.resolve("e2e.mjs"), INSTALL_DIR.resolve("e2e.mjs"), StandardCopyOption.REPLACE_EXISTING);
-    Outcome outcome = run(List.of(node.toString(), "e2e.mjs"), INSTALL_DIR,
-      Map.of("PORTCULLIS_URL", app.url(""), "E2E_TIMEOUT_MS", Long.toString(RUN_TIMEOUT.toMillis() - 10_000)),
-      RUN_TIMEOUT);
+    Map<String, String> env = new HashMap<>(inputs);
+    env.put("PORTCULLIS_URL", target.url(""));
+    env.put("E2E_FLOW", flow);
+    env.put("E2E_TIMEOUT_MS", Long.toString(RUN_TIMEOUT.toMillis() - 10_000));
+    Outcome outcome = run(List.of(node.toString(), "e2e.mjs"), INSTALL_DIR, env, RUN_TIMEOUT);
     System.out.println(outcome.output());
-    assertEquals(0, outcome.exitCode(), "node e2e.mjs failed against " + app.url("") + ":\n" + outcome.output());
+    assertEquals(0, outcome.exitCode(), "node e2e.mjs (flow " + flow + ") failed against " + target.url("") + ":\n"
+      + outcome.output());
     assertTrue(outcome.output().contains("\"ok\": true"), "no success summary:\n" + outcome.output());
+    assertTrue(outcome.output().contains("\"flow\": \"" + flow + "\""), "ran another flow:\n" + outcome.output());
     assertTrue(outcome.output().contains("@supabase/supabase-js@" + CLIENT_VERSION),
       "ran another client version:\n" + outcome.output());
+  }
+
+  /**
+   * The 6-digit code of the mail sent to {@code email} whose link holds {@code linkType}; waits for GreenMail to
+   * receive it (delivery follows the request through the outbox), and fails if more than one such mail came.
+   */
+  private static String codeFromMail(String email, String linkType) throws Exception {
+    long deadline = System.nanoTime() + MAIL_WAIT.toNanos();
+    while (true) {
+      MimeMessage[] received = smtp.getReceivedMessages();
+      List<String> texts = new ArrayList<>();
+      for (MimeMessage message : received) {
+        if (addressedTo(message, email)) {
+          String text = plainText(message);
+          assertNotNull(text, "the mail to " + email + " has no text/plain part");
+          texts.add(text);
+        }
+      }
+      if (!texts.isEmpty()) {
+        assertEquals(1, texts.size(), "more than one mail to " + email + ": " + texts);
+        String text = texts.get(0);
+        assertTrue(text.contains(linkType), "the mail to " + email + " has no " + linkType + " link:\n" + text);
+        Matcher code = CODE.matcher(LINK.matcher(text).replaceAll(" "));
+        assertTrue(code.find(), "no 6-digit code in the mail to " + email + ":\n" + text);
+        return code.group(1);
+      }
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return fail("no mail to " + email + " within " + MAIL_WAIT.toSeconds() + " s; GreenMail holds "
+          + received.length + " mails");
+      }
+      // Blocks until one more mail arrives (or the time is up), then looks again.
+      smtp.waitForIncomingEmail(TimeUnit.NANOSECONDS.toMillis(left) + 1, received.length + 1);
+    }
+  }
+
+  private static boolean addressedTo(MimeMessage message, String email) throws MessagingException {
+    Address[] recipients = message.getAllRecipients();
+    if (recipients == null) {
+      return false;
+    }
+    for (Address recipient : recipients) {
+      if (recipient instanceof InternetAddress address && email.equalsIgnoreCase(address.getAddress())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The decoded text/plain part of a message (multipart or not). */
+  private static String plainText(Part part) throws MessagingException, IOException {
+    if (part.isMimeType("text/plain")) {
+      return part.getContent().toString();
+    }
+    if (part.getContent() instanceof Multipart multipart) {
+      for (int i = 0; i < multipart.getCount(); i++) {
+        BodyPart body = multipart.getBodyPart(i);
+        String text = plainText(body);
+        if (text != null) {
+          return text;
+        }
+      }
+    }
+    return null;
   }
 
   private static boolean toolsPresent() {

@@ -1,0 +1,56 @@
+package io.portcullis.it;
+
+import io.portcullis.cli.Commands;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** The command line run in-process against a running test app's database, as an operator would run it beside it. */
+final class CommandLine {
+
+  private static final Pattern JWT = Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
+
+  private CommandLine() {
+  }
+
+  record Run(int exit, String out, String err) {
+  }
+
+  /** A service_role key from the {@code service-key} command. */
+  static String serviceKey(TestApp app) {
+    Run run = run(app, "service-key");
+    assertEquals(0, run.exit(), run.err());
+    return run.out().lines().map(String::trim).filter(line -> JWT.matcher(line).matches()).findFirst()
+      .orElseGet(() -> fail("no JWT printed in: " + run.out()));
+  }
+
+  /** Runs a command with the app's data directory and issuer (its external URL), capturing what it prints. */
+  static synchronized Run run(TestApp app, String... args) {
+    Map<String, String> env = new HashMap<>();
+    env.put("PORTCULLIS_DATA_DIR", app.dataDir.toString());
+    env.put("PORTCULLIS_EXTERNAL_URL", app.url(""));
+    env.put("PORTCULLIS_PASSWORD_ARGON2_MEMORY_KIB", "64");
+    env.put("PORTCULLIS_PASSWORD_ARGON2_ITERATIONS", "1");
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
+    ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+    int exit;
+    try {
+      System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
+      exit = Commands.run(args, env);
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
+    }
+    return new Run(exit, outBytes.toString(StandardCharsets.UTF_8), errBytes.toString(StandardCharsets.UTF_8));
+  }
+}
