@@ -4,6 +4,7 @@ import io.portcullis.AppContext;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.credential.Inputs;
+import io.portcullis.credential.Lockout;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
@@ -174,6 +175,11 @@ public final class AdminService {
         .compose(done -> events.emit(Events.DELETED, id, null, null, null, actor))
         .map(done -> user);
     });
+  }
+
+  /** Clears a brute-force lockout of the user; answers the user. */
+  public Future<JsonObject> unlock(UUID id) {
+    return get(id).compose(user -> Lockout.unlock(pool, id).map(done -> user));
   }
 
   private Future<String> hash(String password) {

@@ -46,6 +46,7 @@ public final class AdminVerticle extends VerticleBase {
       case "get" -> admin.get(required(body));
       case "update" -> admin.update(required(body), data == null ? new JsonObject() : data, actor);
       case "delete" -> admin.delete(required(body), body.getBoolean("soft", false), actor);
+      case "unlock" -> admin.unlock(required(body));
       default -> Future.failedFuture(AuthException.validation("Unknown admin operation"));
     };
   }

@@ -25,6 +25,10 @@ public final class Addresses {
   public static final String USERS_UPDATE = "auth.internal.users.update";
   /** {@code {}} → the public JWKS document. */
   public static final String KEYS_JWKS = "auth.internal.keys.jwks";
+  /** {@code {}} → {@code {kid, activate_at}}: adds the next signing key (published now, signing later). */
+  public static final String KEYS_ROTATE = "auth.internal.keys.rotate";
+  /** Published, local only: {@code {verification: [JWK], published: [JWK]}} after the key set changed. */
+  public static final String KEYS_CHANGED = "auth.internal.keys.changed";
   /** {@code {}} → {@code {database: "up"}} or a failure. */
   public static final String READY = "auth.internal.ready";
 

@@ -10,6 +10,7 @@ import io.portcullis.credential.PasswordPolicy;
 import io.portcullis.db.Database;
 import io.portcullis.db.Pools;
 import io.portcullis.error.AuthException;
+import io.portcullis.token.SigningKeys;
 import io.portcullis.token.TokenSigner;
 import io.portcullis.user.UserRepository;
 import io.vertx.core.Future;
@@ -52,6 +53,8 @@ public final class Commands {
     "  create-user --email E --password P [--role R]",
     "                                           create a confirmed user (role defaults to authenticated)",
     "  service-key                              print a long-lived service_role access token for admin calls",
+    "  rotate-keys                              add the next signing key (published now, signing after",
+    "                                           jwt.rotation_delay_seconds); running servers pick it up",
     "  help                                     show this text",
     "",
     "Configuration: conf/config.json (or PORTCULLIS_CONFIG), overridden by PORTCULLIS_* environment variables.");
@@ -92,6 +95,8 @@ public final class Commands {
           return createUser(config, options);
         case "service-key":
           return serviceKey(config);
+        case "rotate-keys":
+          return rotateKeys(config);
         default:
           return usage("Unknown command: " + command);
       }
@@ -184,11 +189,31 @@ public final class Commands {
   }
 
   private static int serviceKey(Config config) {
+    Instant now = Instant.now();
     String key = withDatabase(config, (vertx, database) ->
       Server.loadKeys(vertx, config, database, Clock.systemUTC(), new SecureRandom())
-        .map(keys -> new TokenSigner(vertx, keys, config.jwt())
-          .serviceKey("service_role", Instant.now(), config.jwt().serviceKeyExp())));
+        .compose(keys -> {
+          String token = new TokenSigner(vertx, keys, config.jwt())
+            .serviceKey("service_role", now, config.jwt().serviceKeyExp());
+          if (config.jwt().symmetric()) {
+            return Future.succeededFuture(token);
+          }
+          // Its key must stay published as long as this token lives, rotations or not.
+          Pool pool = Pools.shared(vertx, database.connectOptions(), 2);
+          return SigningKeys.recordExpiry(pool, keys.signingKid(),
+              OffsetDateTime.ofInstant(now.plusSeconds(config.jwt().serviceKeyExp()), ZoneOffset.UTC))
+            .map(done -> token);
+        }));
     System.out.println(key);
+    return 0;
+  }
+
+  private static int rotateKeys(Config config) {
+    JsonObject rotated = withDatabase(config, (vertx, database) -> {
+      Pool pool = Pools.shared(vertx, database.connectOptions(), 2);
+      return SigningKeys.rotate(vertx, pool, config.jwt(), Clock.systemUTC(), new SecureRandom());
+    });
+    System.out.println(rotated.encodePrettily());
     return 0;
   }
 

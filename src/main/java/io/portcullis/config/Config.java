@@ -42,7 +42,7 @@ public record Config(
   }
 
   public record Jwt(String algorithm, int exp, String aud, String issuer, String secret, int leewaySeconds,
-                    long serviceKeyExp) {
+                    long serviceKeyExp, int rotationDelaySeconds, int keyRefreshSeconds, String keysEncryptionKey) {
     public boolean symmetric() {
       return algorithm.toUpperCase(Locale.ROOT).startsWith("HS");
     }

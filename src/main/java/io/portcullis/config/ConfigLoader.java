@@ -163,7 +163,14 @@ public final class ConfigLoader {
       r.string("jwt.issuer").isEmpty() ? externalUrl + "/auth/v1" : r.string("jwt.issuer"),
       r.string("jwt.secret"),
       r.integer("jwt.leeway_seconds", 0, 300),
-      r.longValue("jwt.service_key_exp", 60, 100L * 365 * 24 * 3600));
+      r.longValue("jwt.service_key_exp", 60, 100L * 365 * 24 * 3600),
+      r.integer("jwt.rotation_delay_seconds", 0, 30 * 24 * 3600),
+      r.integer("jwt.key_refresh_seconds", 1, 3600),
+      r.string("jwt.keys_encryption_key"));
+    if (!jwt.keysEncryptionKey().isEmpty() && jwt.keysEncryptionKey().length() < 32) {
+      throw new ConfigException("Setting 'jwt.keys_encryption_key' (" + envName("jwt.keys_encryption_key")
+        + ") must be at least 32 characters");
+    }
     if (jwt.symmetric() && jwt.secret().length() < 32) {
       throw new ConfigException("Setting 'jwt.secret' (" + envName("jwt.secret")
         + ") must be at least 32 characters when jwt.algorithm is HS256");

@@ -84,6 +84,16 @@ final class AdminRoutes {
       .put("soft", Boolean.TRUE.equals(soft))));
   }
 
+  /** Adds the next signing key; it is published now and signs after {@code jwt.rotation_delay_seconds}. */
+  void rotateKeys(RoutingContext ctx) {
+    reply(ctx, bus.request(Addresses.KEYS_ROTATE, new JsonObject()));
+  }
+
+  /** Clears a brute-force lockout. */
+  void unlock(RoutingContext ctx) {
+    reply(ctx, op(ctx, new JsonObject().put("op", "unlock").put("id", ctx.pathParam("id"))));
+  }
+
   private Future<JsonObject> op(RoutingContext ctx, JsonObject message) {
     message.put("actor_id", ctx.<String>get(ACTOR));
     return bus.request(Addresses.ADMIN, message, Requests.ip(ctx), Requests.userAgent(ctx));

@@ -19,6 +19,9 @@ import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.JWTAuthHandler;
 import io.vertx.ext.web.handler.TimeoutHandler;
 
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -139,6 +142,10 @@ public final class HttpVerticle extends VerticleBase {
     router.post(BASE + "/oauth/introspect").handler(body).handler(bearer).handler(admin::requireAdmin)
       .handler(auth::introspect).failureHandler(bearerFailures);
     router.post(BASE + "/oauth/revoke").handler(body).handler(auth::revoke);
+    router.post(BASE + "/admin/keys/rotate").handler(bearer).handler(admin::requireAdmin).handler(admin::rotateKeys)
+      .failureHandler(bearerFailures);
+    router.post(users + "/:id/unlock").handler(bearer).handler(admin::requireAdmin).handler(admin::unlock)
+      .failureHandler(bearerFailures);
     router.get(BASE + "/admin/audit").handler(bearer).handler(admin::requireAdmin).handler(admin::audit)
       .failureHandler(bearerFailures);
 
@@ -153,6 +160,12 @@ public final class HttpVerticle extends VerticleBase {
       // Slow or idle clients (slow-loris) are closed once nothing moves for this long.
       .setIdleTimeout(app.config().http().idleTimeoutSeconds());
     server = vertx.createHttpServer(options).requestHandler(router);
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.KEYS_CHANGED, msg -> {
+      List<JsonObject> verification = new ArrayList<>();
+      msg.body().getJsonArray("verification").forEach(jwk -> verification.add((JsonObject) jwk));
+      verifier.update(verification);
+      meta.useJwks(msg.body().getJsonArray("published"));
+    });
     if (!app.config().rateLimitsEnabled()) {
       LOG.warn("Rate limits are OFF (rate_limits / PORTCULLIS_RATE_LIMITS): use this for load tests only");
     }

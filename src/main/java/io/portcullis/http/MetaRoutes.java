@@ -15,7 +15,7 @@ final class MetaRoutes {
 
   private final Config config;
   private final AuthBus bus;
-  private final String jwks;
+  private volatile String jwks;
   private final String settings;
   private final String discovery;
   private final String health;
@@ -79,6 +79,11 @@ final class MetaRoutes {
         .put("database", status.getString("database")).put("migrations", "applied")))
       .onFailure(e -> ctx.response().setStatusCode(503).putHeader("Content-Type", "application/json")
         .end(new JsonObject().put("status", "unavailable").put("database", "down").encode()));
+  }
+
+  /** After a key rotation took effect. */
+  void useJwks(JsonArray publishedKeys) {
+    this.jwks = new JsonObject().put("keys", publishedKeys).encode();
   }
 
   void jwks(RoutingContext ctx) {

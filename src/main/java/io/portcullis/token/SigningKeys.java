@@ -30,17 +30,23 @@ import java.util.List;
 
 /**
  * Signing keys live in PostgreSQL so that a restart or a second instance keeps verifying earlier tokens. The first
- * process to start generates them, under an advisory lock so that two starting together agree on one key.
+ * process to start generates one, under an advisory lock so that two starting together agree on it. Key states
+ * follow from time, so every instance agrees without talking to the others: the newest key whose
+ * {@code activate_at} has passed signs; a newer one (from {@code rotate-keys}) is published in JWKS before it
+ * signs; an older one keeps verifying until the longest-lived token it signed has expired.
  */
 public final class SigningKeys {
 
   private static final long LOCK_ID = 0x706f7274L; // "port"
   private static final String REFRESH_SECRET = "refresh_token_hmac";
   private static final String LOCK = "SELECT pg_advisory_xact_lock($1)";
-  private static final String SELECT_KEYS = "SELECT kid, private_jwk, public_jwk, status FROM signing_keys "
-    + "WHERE algorithm = $1 AND status IN ('current', 'previous', 'next') ORDER BY created_at DESC";
-  private static final String INSERT_KEY = "INSERT INTO signing_keys (kid, algorithm, private_jwk, public_jwk, status, "
-    + "created_at) VALUES ($1, $2, $3, $4, 'current', $5)";
+  private static final String SELECT_KEYS = "SELECT kid, private_jwk, public_jwk, activate_at, max_exp FROM signing_keys "
+    + "WHERE algorithm = $1 ORDER BY activate_at DESC, created_at DESC";
+  private static final String INSERT_KEY = "INSERT INTO signing_keys (kid, algorithm, private_jwk, public_jwk, "
+    + "created_at, activate_at) VALUES ($1, $2, $3, $4, $5, $6)";
+  private static final String SEAL_KEY = "UPDATE signing_keys SET private_jwk = $2 WHERE kid = $1";
+  private static final String RECORD_EXP = "UPDATE signing_keys SET max_exp = GREATEST(COALESCE(max_exp, $2), $2) "
+    + "WHERE kid = $1";
   private static final String SELECT_SECRET = "SELECT value FROM server_secrets WHERE name = $1";
   private static final String INSERT_SECRET = "INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3)";
 
@@ -48,11 +54,47 @@ public final class SigningKeys {
   }
 
   public static Future<KeySet> load(Vertx vertx, Pool pool, Config.Jwt jwt, Clock clock, SecureRandom random) {
+    KeyCipher cipher = KeyCipher.of(jwt.keysEncryptionKey(), random);
     return pool.withTransaction(conn -> conn.preparedQuery(LOCK).execute(Tuple.of(LOCK_ID))
       .compose(locked -> secret(conn, clock, random))
       .compose(secret -> jwt.symmetric()
         ? Future.succeededFuture(symmetric(jwt, secret))
-        : asymmetric(vertx, conn, jwt.algorithm(), clock, random, secret)));
+        : asymmetric(vertx, conn, jwt, cipher, clock, random, secret)));
+  }
+
+  /**
+   * Adds the next signing key, published now and signing after {@code jwt.rotation_delay_seconds} (longer than
+   * the JWKS cache, so resource servers know it before they see it). A rotation already pending is answered
+   * as it is. Answers {@code {kid, activate_at}}.
+   */
+  public static Future<JsonObject> rotate(Vertx vertx, Pool pool, Config.Jwt jwt, Clock clock, SecureRandom random) {
+    if (jwt.symmetric()) {
+      return Future.failedFuture(new IllegalStateException("HS256 keys are the configured secret: rotate it in the "
+        + "configuration instead"));
+    }
+    KeyCipher cipher = KeyCipher.of(jwt.keysEncryptionKey(), random);
+    OffsetDateTime now = OffsetDateTime.now(clock);
+    return pool.withTransaction(conn -> conn.preparedQuery(LOCK).execute(Tuple.of(LOCK_ID))
+      .compose(locked -> conn.preparedQuery(SELECT_KEYS).execute(Tuple.of(jwt.algorithm())))
+      .compose(rows -> {
+        for (Row row : rows) {
+          if (row.getOffsetDateTime("activate_at").isAfter(now)) {
+            return Future.succeededFuture(answer(row.getString("kid"), row.getOffsetDateTime("activate_at")));
+          }
+        }
+        OffsetDateTime activateAt = now.plusSeconds(jwt.rotationDelaySeconds());
+        return insert(vertx, conn, jwt.algorithm(), cipher, random, now, activateAt)
+          .map(jwk -> answer(jwk.getString("kid"), activateAt));
+      }));
+  }
+
+  /** Remembers the expiry of a long-lived token (a service key) so its key stays published until then. */
+  public static Future<Void> recordExpiry(Pool pool, String kid, OffsetDateTime exp) {
+    return pool.preparedQuery(RECORD_EXP).execute(Tuple.of(kid, exp)).mapEmpty();
+  }
+
+  private static JsonObject answer(String kid, OffsetDateTime activateAt) {
+    return new JsonObject().put("kid", kid).put("activate_at", activateAt.toString());
   }
 
   private static KeySet symmetric(Config.Jwt jwt, byte[] refreshSecret) {
@@ -68,37 +110,95 @@ public final class SigningKeys {
     return new KeySet(oct, List.of(oct), new JsonArray(), refreshSecret);
   }
 
-  private static Future<KeySet> asymmetric(Vertx vertx, SqlConnection conn, String algorithm, Clock clock,
-                                           SecureRandom random, byte[] refreshSecret) {
-    return conn.preparedQuery(SELECT_KEYS).execute(Tuple.of(algorithm)).compose(rows -> {
-      JsonObject current = null;
+  private static Future<KeySet> asymmetric(Vertx vertx, SqlConnection conn, Config.Jwt jwt, KeyCipher cipher,
+                                           Clock clock, SecureRandom random, byte[] refreshSecret) {
+    OffsetDateTime now = OffsetDateTime.now(clock);
+    return conn.preparedQuery(SELECT_KEYS).execute(Tuple.of(jwt.algorithm())).compose(rows -> {
+      List<Row> keys = new ArrayList<>();
+      rows.forEach(keys::add);
+      Future<Void> sealed = seal(conn, keys, cipher);
+      Row signer = keys.stream().filter(k -> !k.getOffsetDateTime("activate_at").isAfter(now)).findFirst().orElse(null);
+      if (signer == null) {
+        return sealed.compose(done -> insert(vertx, conn, jwt.algorithm(), cipher, random, now, now))
+          .map(jwk -> {
+            JsonObject publicJwk = publicPart(jwk);
+            List<JsonObject> verify = new ArrayList<>();
+            JsonArray published = new JsonArray();
+            for (Row next : keys) {
+              JsonObject pub = new JsonObject(next.getString("public_jwk"));
+              verify.add(pub);
+              published.add(pub);
+            }
+            verify.add(publicJwk);
+            published.add(publicJwk);
+            return new KeySet(jwk, verify, published, refreshSecret);
+          });
+      }
+      String signingKid = signer.getString("kid");
+      JsonObject signing = new JsonObject(open(signer.getString("private_jwk"), signingKid, cipher));
       List<JsonObject> verify = new ArrayList<>();
       JsonArray published = new JsonArray();
-      for (Row row : rows) {
-        JsonObject publicJwk = new JsonObject(row.getString("public_jwk"));
-        published.add(publicJwk);
-        if (!"next".equals(row.getString("status"))) {
-          verify.add(publicJwk);
+      OffsetDateTime supersededAt = null;
+      for (Row key : keys) {
+        OffsetDateTime activateAt = key.getOffsetDateTime("activate_at");
+        boolean live = activateAt.isAfter(now) || key == signer || retiresAfter(key, supersededAt, jwt).isAfter(now);
+        if (live) {
+          JsonObject pub = new JsonObject(key.getString("public_jwk"));
+          verify.add(pub);
+          published.add(pub);
         }
-        if ("current".equals(row.getString("status"))) {
-          current = new JsonObject(row.getString("private_jwk"));
+        if (!activateAt.isAfter(now)) {
+          supersededAt = activateAt;
         }
       }
-      if (current != null) {
-        return Future.succeededFuture(new KeySet(current, verify, published, refreshSecret));
+      return sealed.map(done -> new KeySet(signing, verify, published, refreshSecret));
+    });
+  }
+
+  /** A superseded key verifies until its newest access token and any longer-lived token it signed expired. */
+  private static OffsetDateTime retiresAfter(Row key, OffsetDateTime supersededAt, Config.Jwt jwt) {
+    OffsetDateTime byAccessTokens = supersededAt == null
+      ? OffsetDateTime.MAX
+      : supersededAt.plusSeconds(jwt.exp() + (long) jwt.leewaySeconds());
+    OffsetDateTime maxExp = key.getOffsetDateTime("max_exp");
+    return maxExp != null && maxExp.isAfter(byAccessTokens) ? maxExp.plusSeconds(jwt.leewaySeconds()) : byAccessTokens;
+  }
+
+  /** With an encryption key configured, keys still stored in clear are encrypted in place. */
+  private static Future<Void> seal(SqlConnection conn, List<Row> keys, KeyCipher cipher) {
+    Future<Void> chain = Future.succeededFuture();
+    for (Row key : keys) {
+      String stored = key.getString("private_jwk");
+      String kid = key.getString("kid");
+      open(stored, kid, cipher); // fails start-up at once on a wrong or missing encryption key
+      if (cipher != null && !KeyCipher.isEncrypted(stored)) {
+        chain = chain.compose(done -> conn.preparedQuery(SEAL_KEY).execute(Tuple.of(kid, cipher.encrypt(stored, kid)))
+          .mapEmpty());
       }
-      // Key generation takes up to a second for RSA: never on the event loop.
-      return vertx.executeBlocking(() -> generate(algorithm, random), false).compose(privateJwk -> {
-        JsonObject publicJwk = publicPart(privateJwk);
-        return conn.preparedQuery(INSERT_KEY)
-          .execute(Tuple.of(privateJwk.getString("kid"), algorithm, privateJwk.encode(), publicJwk.encode(),
-            OffsetDateTime.now(clock)))
-          .map(done -> {
-            verify.add(0, publicJwk);
-            published.add(publicJwk);
-            return new KeySet(privateJwk, verify, published, refreshSecret);
-          });
-      });
+    }
+    return chain;
+  }
+
+  private static String open(String stored, String kid, KeyCipher cipher) {
+    if (!KeyCipher.isEncrypted(stored)) {
+      return stored;
+    }
+    if (cipher == null) {
+      throw new KeyCipher.KeyEncryptionException("Signing key " + kid + " is encrypted: set jwt.keys_encryption_key "
+        + "(PORTCULLIS_JWT_KEYS_ENCRYPTION_KEY) to the key it was encrypted with");
+    }
+    return cipher.decrypt(stored, kid);
+  }
+
+  private static Future<JsonObject> insert(Vertx vertx, SqlConnection conn, String algorithm, KeyCipher cipher,
+                                           SecureRandom random, OffsetDateTime now, OffsetDateTime activateAt) {
+    // Key generation takes up to a second for RSA: never on the event loop.
+    return vertx.executeBlocking(() -> generate(algorithm, random), false).compose(privateJwk -> {
+      String kid = privateJwk.getString("kid");
+      String stored = cipher == null ? privateJwk.encode() : cipher.encrypt(privateJwk.encode(), kid);
+      return conn.preparedQuery(INSERT_KEY)
+        .execute(Tuple.of(kid, algorithm, stored, publicPart(privateJwk).encode(), now, activateAt))
+        .map(done -> privateJwk);
     });
   }
 

@@ -25,7 +25,7 @@ public final class TokenService {
 
   private final AppContext app;
   private final Pool pool;
-  private final TokenSigner signer;
+  private volatile TokenSigner signer;
   private final RefreshTokens refreshTokens;
   private final SessionRepository sessions;
   private final Events events;
@@ -37,6 +37,11 @@ public final class TokenService {
     this.refreshTokens = new RefreshTokens(app.keys().refreshSecret());
     this.sessions = new SessionRepository(pool, refreshTokens);
     this.events = events;
+  }
+
+  /** Signs with another key from now on (after a rotation took effect). */
+  public void useSigner(TokenSigner next) {
+    this.signer = next;
   }
 
   /** A new session for a user whose credentials were just checked; records {@code user.signed_in}. */

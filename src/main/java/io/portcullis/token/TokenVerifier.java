@@ -24,11 +24,24 @@ import java.util.List;
  */
 public final class TokenVerifier {
 
-  private final JWTAuth provider;
+  private final Vertx vertx;
+  private final Config.Jwt jwt;
+  private final ClockedProvider provider;
 
   public TokenVerifier(Vertx vertx, KeySet keys, Config.Jwt jwt, Clock clock) {
-    if (keys.verificationJwks().isEmpty()) {
-      // A JWTAuth without keys accepts unsigned tokens: never start like that.
+    this.vertx = vertx;
+    this.jwt = jwt;
+    this.provider = new ClockedProvider(build(keys.verificationJwks()), clock, jwt.leewaySeconds());
+  }
+
+  /** Swaps in a new set of verification keys (after a rotation); requests in flight finish with the old set. */
+  public void update(List<JsonObject> verificationJwks) {
+    provider.delegate = build(verificationJwks);
+  }
+
+  private JWTAuth build(List<JsonObject> verificationJwks) {
+    if (verificationJwks.isEmpty()) {
+      // A JWTAuth without keys accepts unsigned tokens: never run like that.
       throw new IllegalStateException("No token verification keys are loaded");
     }
     // vertx-auth-jwt checks exp/iat/nbf against System.currentTimeMillis(); they are checked below against the
@@ -37,8 +50,8 @@ public final class TokenVerifier {
       .setIssuer(jwt.issuer())
       .setAudience(List.of(jwt.aud()))
       .setIgnoreExpiration(true));
-    keys.verificationJwks().forEach(options::addJwk);
-    this.provider = new ClockedProvider(JWTAuth.create(vertx, options), clock, jwt.leewaySeconds());
+    verificationJwks.forEach(options::addJwk);
+    return JWTAuth.create(vertx, options);
   }
 
   /** The provider behind {@code JWTAuthHandler} on Bearer routes. */
@@ -87,7 +100,7 @@ public final class TokenVerifier {
    */
   private static final class ClockedProvider implements JWTAuth {
 
-    private final JWTAuth delegate;
+    private volatile JWTAuth delegate;
     private final Clock clock;
     private final long leeway;
 

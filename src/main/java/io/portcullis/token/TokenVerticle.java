@@ -18,8 +18,13 @@ import java.util.List;
 /** Token issuance: sessions, refresh-token rotation, sign-out, token verification for the bus, and JWKS. */
 public final class TokenVerticle extends VerticleBase {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TokenVerticle.class);
+
   private final AppContext app;
   private Pool pool;
+  private KeySet keys;
+  private TokenService tokens;
+  private TokenVerifier verifier;
 
   public TokenVerticle(AppContext app) {
     this.app = app;
@@ -30,9 +35,11 @@ public final class TokenVerticle extends VerticleBase {
     pool = Pools.shared(vertx, app.database(), app.config().db().poolSize());
     AuthBus bus = new AuthBus(vertx, 10_000);
     Events events = new Events(vertx, pool, app.clock());
-    TokenService tokens = new TokenService(app, pool, new TokenSigner(vertx, app.keys(), app.config().jwt()), events);
-    TokenVerifier verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt(), app.clock());
-    JsonObject jwks = new JsonObject().put("keys", app.keys().publishedJwks());
+    keys = app.keys();
+    tokens = new TokenService(app, pool, new TokenSigner(vertx, keys, app.config().jwt()), events);
+    verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt(), app.clock());
+    // Rotations (by any instance or the command line) are picked up from the database.
+    vertx.setPeriodic(app.config().jwt().keyRefreshSeconds() * 1000L, id -> reload());
     return Future.all(List.of(
       bus.serve(Addresses.SESSIONS_ISSUE, msg -> tokens.issue(TokenService.uuid(msg.body(), "user_id"),
         msg.body().getString("amr_method", "password"), AuthBus.ip(msg), AuthBus.userAgent(msg))),
@@ -41,7 +48,9 @@ public final class TokenVerticle extends VerticleBase {
       bus.serve(Addresses.TOKENS_VERIFY, msg -> verify(bus, verifier, msg.body())),
       bus.serve(Addresses.TOKENS_REVOKE, msg -> tokens.revoke(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
       bus.serve(Addresses.TOKENS_INTROSPECT, msg -> introspect(bus, verifier, tokens, msg.body())),
-      bus.serve(Addresses.KEYS_JWKS, msg -> Future.succeededFuture(jwks)),
+      bus.serve(Addresses.KEYS_JWKS, msg -> Future.succeededFuture(new JsonObject().put("keys", keys.publishedJwks()))),
+      bus.serve(Addresses.KEYS_ROTATE, msg -> SigningKeys.rotate(vertx, pool, app.config().jwt(), app.clock(), app.random())
+        .compose(rotated -> reload().map(rotated))),
       bus.serve(Addresses.READY, msg -> pool.query("SELECT 1").execute()
         .map(rows -> new JsonObject().put("database", "up"))
         .recover(e -> Future.failedFuture(new AuthException(ErrorCode.SERVICE_UNAVAILABLE, "Database unavailable", e))))));
@@ -65,6 +74,34 @@ public final class TokenVerticle extends VerticleBase {
     });
   }
 
+
+  /**
+   * Reloads the key set; when the signing key or the published keys changed, signs with the new one, verifies
+   * with the new set, and tells this process's HTTP verticles (locally: private keys never travel).
+   */
+  private Future<Void> reload() {
+    return SigningKeys.load(vertx, pool, app.config().jwt(), app.clock(), app.random())
+      .onSuccess(next -> {
+        boolean signerChanged = !java.util.Objects.equals(next.signingKid(), keys.signingKid());
+        boolean publishedChanged = !next.publishedJwks().equals(keys.publishedJwks())
+          || !next.verificationJwks().equals(keys.verificationJwks());
+        if (!signerChanged && !publishedChanged) {
+          return;
+        }
+        keys = next;
+        if (signerChanged) {
+          tokens.useSigner(new TokenSigner(vertx, next, app.config().jwt()));
+          LOG.info("Signing with key {} from now on", next.signingKid());
+        }
+        verifier.update(next.verificationJwks());
+        vertx.eventBus().publish(Addresses.KEYS_CHANGED, new JsonObject()
+            .put("verification", new io.vertx.core.json.JsonArray(next.verificationJwks()))
+            .put("published", next.publishedJwks()),
+          new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true));
+      })
+      .onFailure(e -> LOG.error("Signing keys not reloaded: {}", e.getMessage()))
+      .mapEmpty();
+  }
 
   /** An access token that passes every Bearer-route check, or a live refresh token, is active; all else is not. */
   private static Future<JsonObject> introspect(AuthBus bus, TokenVerifier verifier, TokenService tokens, JsonObject body) {

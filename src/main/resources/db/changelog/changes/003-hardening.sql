@@ -8,3 +8,14 @@ CREATE TABLE login_failures (
   last_failure_at timestamptz NOT NULL,
   locked_until    timestamptz
 );
+
+--changeset portcullis:003-key-rotation
+-- Key states follow from time: the newest key whose activate_at has passed signs; newer ones are published
+-- ahead of signing; older ones verify until the longest-lived token they signed (max_exp for service keys,
+-- access-token lifetime otherwise) has expired.
+ALTER TABLE signing_keys ADD COLUMN activate_at timestamptz;
+UPDATE signing_keys SET activate_at = created_at;
+ALTER TABLE signing_keys ALTER COLUMN activate_at SET NOT NULL;
+ALTER TABLE signing_keys ADD COLUMN max_exp timestamptz;
+DROP INDEX signing_keys_one_current;
+ALTER TABLE signing_keys DROP COLUMN status;

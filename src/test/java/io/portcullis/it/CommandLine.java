@@ -37,6 +37,7 @@ final class CommandLine {
     env.put("PORTCULLIS_DATA_DIR", app.dataDir.toString());
     env.put("PORTCULLIS_EXTERNAL_URL", app.url(""));
     env.put("PORTCULLIS_PASSWORD_ARGON2_MEMORY_KIB", "64");
+    env.put("PORTCULLIS_PASSWORD_REJECT_COMMON", "false");
     env.put("PORTCULLIS_PASSWORD_ARGON2_ITERATIONS", "1");
     PrintStream out = System.out;
     PrintStream err = System.err;

@@ -193,6 +193,7 @@ class CommandsTest {
     Map<String, String> env = new HashMap<>();
     env.put("PORTCULLIS_DATA_DIR", dataDir.toString());
     env.put("PORTCULLIS_PASSWORD_ARGON2_MEMORY_KIB", "64");
+    env.put("PORTCULLIS_PASSWORD_REJECT_COMMON", "false");
     env.put("PORTCULLIS_PASSWORD_ARGON2_ITERATIONS", "1");
     env.put("PORTCULLIS_JWT_ISSUER", ISSUER);
     return env;

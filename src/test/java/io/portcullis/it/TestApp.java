@@ -92,6 +92,8 @@ public final class TestApp implements AutoCloseable {
     // those limits switch them back on.
     env.put("PORTCULLIS_RATE_LIMITS", "off");
     env.put("PORTCULLIS_LOCKOUT_ENABLED", "false");
+    // Tests use short memorable passwords; the policy tests switch the common-password check back on.
+    env.put("PORTCULLIS_PASSWORD_REJECT_COMMON", "false");
     env.putAll(overrides);
     Config config = ConfigLoader.load(env);
     Database database = Server.prepareDatabase(config);
