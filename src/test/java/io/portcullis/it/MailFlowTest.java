@@ -110,6 +110,17 @@ class MailFlowTest {
   }
 
   @Test
+  void theCodeIsBoundToTheAddressWhateverItsCase() {
+    String email = TestApp.uniqueEmail();
+    TestApp.Response r = signUp(" " + email.toUpperCase(java.util.Locale.ROOT) + " ");
+    assertEquals(200, r.status(), r.raw());
+    assertEquals(email, r.json().getString("email"));
+    Mailbox.Mail mail = mailbox.next(email);
+    assertSession(verify(new JsonObject().put("type", "signup").put("email", email.toUpperCase(java.util.Locale.ROOT))
+      .put("token", " " + mail.code() + " ")), r.json().getString("id"));
+  }
+
+  @Test
   void followingTheConfirmationLinkRedirectsWithTheSessionInTheFragment() {
     String email = TestApp.uniqueEmail();
     String id = signUp(email).json().getString("id");
