@@ -42,10 +42,23 @@ public final class AccountMails {
   public Future<Void> claimSendSlot(SqlClient client, String email, OffsetDateTime now) {
     int interval = app.config().mailer().sendIntervalSeconds();
     return client.preparedQuery(CLAIM_SLOT).execute(Tuple.of(email, now, now.minusSeconds(interval)))
-      .compose(rows -> rows.size() > 0
-        ? Future.succeededFuture()
-        : Future.failedFuture(new AuthException(ErrorCode.OVER_EMAIL_SEND_RATE_LIMIT,
-          "For security purposes, you can only request this after " + interval + " seconds.")));
+      .compose(rows -> rows.size() > 0 ? Future.succeededFuture() : Future.failedFuture(rateLimited()));
+  }
+
+  /**
+   * Fails with 429 over_email_send_rate_limit when a user's mail of one kind (its {@code *_sent_at}) went out
+   * within the send interval: the sign-up mail, which claims no slot, and the mails of an email change.
+   */
+  public Future<Void> checkSentAt(OffsetDateTime lastSent, OffsetDateTime now) {
+    int interval = app.config().mailer().sendIntervalSeconds();
+    return lastSent != null && lastSent.isAfter(now.minusSeconds(interval))
+      ? Future.failedFuture(rateLimited())
+      : Future.succeededFuture();
+  }
+
+  private AuthException rateLimited() {
+    return new AuthException(ErrorCode.OVER_EMAIL_SEND_RATE_LIMIT, "For security purposes, you can only request this "
+      + "after " + app.config().mailer().sendIntervalSeconds() + " seconds.");
   }
 
   /**

@@ -31,6 +31,7 @@ public final class AccountService {
     + "updated_at = $2 WHERE id = $1";
   private static final String RECOVERY_SENT = "UPDATE users SET recovery_sent_at = $2 WHERE id = $1";
   private static final String CONFIRMATION_SENT = "UPDATE users SET confirmation_sent_at = $2 WHERE id = $1";
+  private static final String EMAIL_CHANGE_SENT = "UPDATE users SET email_change_sent_at = $2 WHERE id = $1";
   private static final String APPLY_EMAIL_CHANGE = "UPDATE users SET email = new_email, new_email = NULL, "
     + "email_change_sent_at = NULL, email_confirmed_at = $2, updated_at = $2 WHERE id = $1 AND new_email IS NOT NULL";
   private static final String INSERT_OTP_USER = "INSERT INTO users (id, email, user_metadata, created_at, updated_at) "
@@ -130,11 +131,17 @@ public final class AccountService {
         if (type.equals("signup")) {
           return user.getOffsetDateTime("email_confirmed_at") != null
             ? Future.succeededFuture()
-            : mails.write(conn, id, OneTimeTokens.SIGNUP, MailTemplates.CONFIRMATION, email, email, null, redirectTo, now)
+            : mails.checkSentAt(user.getOffsetDateTime("confirmation_sent_at"), now)
+              .compose(ok -> mails.write(conn, id, OneTimeTokens.SIGNUP, MailTemplates.CONFIRMATION, email, email, null,
+                redirectTo, now))
               .compose(done -> conn.preparedQuery(CONFIRMATION_SENT).execute(Tuple.of(id, now))).mapEmpty();
         }
         String newEmail = user.getString("new_email");
-        return newEmail == null ? Future.succeededFuture() : mails.emailChange(conn, id, email, newEmail, redirectTo, now);
+        return newEmail == null
+          ? Future.succeededFuture()
+          : mails.checkSentAt(user.getOffsetDateTime("email_change_sent_at"), now)
+            .compose(ok -> mails.emailChange(conn, id, email, newEmail, redirectTo, now))
+            .compose(done -> conn.preparedQuery(EMAIL_CHANGE_SENT).execute(Tuple.of(id, now))).mapEmpty();
       }))
       .map(done -> sent());
   }

@@ -211,7 +211,8 @@ public final class CredentialService {
       String hashed = hash;
       OffsetDateTime now = now();
       Future<Void> free = byMail
-        ? users.findByEmail(newEmail).compose(other -> other == null
+        ? mails.checkSentAt(current.getOffsetDateTime("email_change_sent_at"), now)
+          .compose(ok -> users.findByEmail(newEmail)).compose(other -> other == null
           ? Future.<Void>succeededFuture()
           : Future.failedFuture(new AuthException(ErrorCode.EMAIL_EXISTS,
             "A user with this email address has already been registered")))

@@ -29,10 +29,15 @@ public final class FailureHandler implements Handler<RoutingContext> {
   private static final Logger LOG = LoggerFactory.getLogger(FailureHandler.class);
 
   private final boolean bearerRoute;
+  private final int emailSendInterval;
 
-  /** {@code bearerRoute}: 400/401 come from JWTAuthHandler and are token errors. */
-  FailureHandler(boolean bearerRoute) {
+  /**
+   * {@code bearerRoute}: 400/401 come from JWTAuthHandler and are token errors. {@code emailSendInterval}: the
+   * per-address mail interval, the {@code Retry-After} of over_email_send_rate_limit (API.md §3).
+   */
+  FailureHandler(boolean bearerRoute, int emailSendInterval) {
     this.bearerRoute = bearerRoute;
+    this.emailSendInterval = emailSendInterval;
   }
 
   @Override
@@ -51,6 +56,10 @@ public final class FailureHandler implements Handler<RoutingContext> {
     }
     if (error.status() == 401) {
       response.putHeader("WWW-Authenticate", "Bearer");
+    }
+    if (error.code() == ErrorCode.OVER_EMAIL_SEND_RATE_LIMIT) {
+      // The whole interval: retrying after it is sure to pass; the same for every address, so it tells nothing.
+      response.putHeader("Retry-After", Integer.toString(emailSendInterval));
     }
     response.setStatusCode(error.status())
       .putHeader("Content-Type", "application/json")

@@ -58,7 +58,7 @@ public final class HttpVerticle extends VerticleBase {
     BodyHandler body = BodyHandler.create(false)
       .setBodyLimit(app.config().http().bodyLimitBytes())
       .setMergeFormAttributes(false);
-    FailureHandler failures = new FailureHandler(false);
+    FailureHandler failures = new FailureHandler(false, app.config().mailer().sendIntervalSeconds());
 
     Router router = Router.router(vertx);
     router.route().handler(cors(app.config()));
@@ -115,7 +115,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get(BASE + "/.well-known/jwks.json").handler(meta::jwks);
     router.get(BASE + "/.well-known/openid-configuration").handler(meta::discovery);
 
-    FailureHandler bearerFailures = new FailureHandler(true);
+    FailureHandler bearerFailures = new FailureHandler(true, app.config().mailer().sendIntervalSeconds());
     router.get(BASE + "/user").handler(bearer).handler(auth::alive).handler(auth::getUser)
       .failureHandler(bearerFailures);
     router.put(BASE + "/user").handler(body).handler(bearer).handler(limits.userUpdate).handler(auth::alive)
