@@ -66,7 +66,9 @@ public record Config(
   public record Signup(boolean disabled, boolean autoconfirm) {
   }
 
-  public record Sessions(int refreshTokenReuseInterval) {
+  /** Time-box and inactivity timeout in seconds (0 = off); {@code singlePerUser} ends older sessions at sign-in. */
+  public record Sessions(int refreshTokenReuseInterval, int timeboxSeconds, int inactivityTimeoutSeconds,
+                         boolean singlePerUser) {
   }
 
   /** Lifetimes in seconds; the allow-list holds exact URLs or patterns with {@code *} (one path segment or

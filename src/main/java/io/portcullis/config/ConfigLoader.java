@@ -207,7 +207,10 @@ public final class ConfigLoader {
       jwt,
       password,
       new Config.Signup(r.bool("signup.disabled"), r.bool("signup.autoconfirm")),
-      new Config.Sessions(r.integer("sessions.refresh_token_reuse_interval", 0, 3600)),
+      new Config.Sessions(r.integer("sessions.refresh_token_reuse_interval", 0, 3600),
+        r.integer("sessions.timebox_seconds", 0, 366 * 86_400),
+        r.integer("sessions.inactivity_timeout_seconds", 0, 366 * 86_400),
+        r.bool("sessions.single_per_user")),
       r.onOff("rate_limits"),
       new Config.RateLimit(
         r.integer("rate_limit.burst", 1, 1_000_000),

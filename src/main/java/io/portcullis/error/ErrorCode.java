@@ -21,6 +21,7 @@ public enum ErrorCode {
   SESSION_NOT_FOUND(403, "session_not_found"),
   REFRESH_TOKEN_NOT_FOUND(400, "refresh_token_not_found"),
   REFRESH_TOKEN_ALREADY_USED(400, "refresh_token_already_used"),
+  SESSION_EXPIRED(400, "session_expired"),
   UNSUPPORTED_GRANT_TYPE(400, "unsupported_grant_type"),
   NOT_ADMIN(403, "not_admin"),
   ORIGIN_NOT_ALLOWED(403, "origin_not_allowed"),

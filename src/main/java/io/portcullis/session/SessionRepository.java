@@ -1,5 +1,6 @@
 package io.portcullis.session;
 
+import io.portcullis.config.Config;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Pool;
@@ -17,12 +18,13 @@ import java.util.UUID;
 public final class SessionRepository {
 
   private static final String INSERT_SESSION = "INSERT INTO sessions (id, user_id, amr_method, amr_at, refresh_counter, "
-    + "created_at, updated_at, refreshed_at, ip, user_agent) VALUES ($1, $2, $3, $4, 1, $4, $4, $4, $5, $6)";
+    + "created_at, updated_at, refreshed_at, ip, user_agent, not_after) VALUES ($1, $2, $3, $4, 1, $4, $4, $4, $5, $6, $7)";
+  private static final String END_OTHERS_OF = "DELETE FROM sessions WHERE user_id = $1 AND id <> $2";
   private static final String INSERT_TOKEN = "INSERT INTO refresh_tokens (token_hash, session_id, counter, parent_id, "
     + "created_at) VALUES ($1, $2, $3, $4, $5)";
   private static final String FIND_TOKEN = "SELECT id, session_id FROM refresh_tokens WHERE token_hash = $1";
-  private static final String LOCK_SESSION = "SELECT id, user_id, amr_method, amr_at, refresh_counter FROM sessions "
-    + "WHERE id = $1 FOR UPDATE";
+  private static final String LOCK_SESSION = "SELECT id, user_id, amr_method, amr_at, refresh_counter, refreshed_at, "
+    + "not_after FROM sessions WHERE id = $1 FOR UPDATE";
   private static final String TOKEN_STATE = "SELECT revoked_at FROM refresh_tokens WHERE id = $1";
   private static final String ACTIVE_TOKEN = "SELECT id, counter, parent_id FROM refresh_tokens "
     + "WHERE session_id = $1 AND revoked_at IS NULL ORDER BY id DESC LIMIT 1";
@@ -39,7 +41,7 @@ public final class SessionRepository {
   private static final String DELETE_OTHERS = "DELETE FROM sessions WHERE user_id = $1 AND id <> $2 RETURNING user_id";
 
   /** What a refresh did. {@code counter} names the refresh token the answer carries. */
-  public enum Kind { ROTATED, REPLAYED, REUSE_DETECTED, NOT_FOUND }
+  public enum Kind { ROTATED, REPLAYED, REUSE_DETECTED, EXPIRED, NOT_FOUND }
 
   public record Refresh(Kind kind, UUID sessionId, UUID userId, long counter, String amrMethod, OffsetDateTime amrAt) {
     static final Refresh NOT_FOUND = new Refresh(Kind.NOT_FOUND, null, null, 0, null, null);
@@ -48,18 +50,27 @@ public final class SessionRepository {
   private final Pool pool;
   private final RefreshTokens tokens;
 
-  public SessionRepository(Pool pool, RefreshTokens tokens) {
+  private final Config.Sessions limits;
+
+  /** {@code limits}: the optional session limits of API.md §4 (time-box, inactivity, one session per user). */
+  public SessionRepository(Pool pool, RefreshTokens tokens, Config.Sessions limits) {
     this.pool = pool;
     this.tokens = tokens;
+    this.limits = limits;
   }
 
   /** A new session with its first refresh token (counter 1), in the caller's transaction. */
   public Future<Void> create(SqlConnection conn, UUID sessionId, UUID userId, String amrMethod, OffsetDateTime now,
                              String ip, String userAgent) {
     byte[] firstTokenHash = RefreshTokens.hash(tokens.token(sessionId, 1));
-    return conn.preparedQuery(INSERT_SESSION).execute(Tuple.of(sessionId, userId, amrMethod, now, ip, userAgent))
+    OffsetDateTime notAfter = limits.timeboxSeconds() > 0 ? now.plusSeconds(limits.timeboxSeconds()) : null;
+    return conn.preparedQuery(INSERT_SESSION)
+      .execute(Tuple.from(java.util.Arrays.asList(sessionId, userId, amrMethod, now, ip, userAgent, notAfter)))
       .compose(done -> conn.preparedQuery(INSERT_TOKEN)
         .execute(Tuple.of(Buffer.buffer(firstTokenHash), sessionId, 1L, null, now)))
+      .compose(done -> limits.singlePerUser()
+        ? conn.preparedQuery(END_OTHERS_OF).execute(Tuple.of(userId, sessionId)).mapEmpty()
+        : Future.<Void>succeededFuture())
       .mapEmpty();
   }
 
@@ -82,6 +93,10 @@ public final class SessionRepository {
             if (session == null) {
               return Future.succeededFuture(Refresh.NOT_FOUND);
             }
+            if (expired(session, now)) {
+              return conn.preparedQuery(DELETE_ONE).execute(Tuple.of(session.getUUID("id")))
+                .map(done -> refresh(Kind.EXPIRED, session, 0));
+            }
             // Re-read after the lock: a concurrent refresh may have rotated this token while we waited.
             return conn.preparedQuery(TOKEN_STATE).execute(Tuple.of(tokenId)).compose(state -> {
               OffsetDateTime revokedAt = first(state).getOffsetDateTime("revoked_at");
@@ -91,6 +106,17 @@ public final class SessionRepository {
             });
           });
       }));
+  }
+
+  /** Past its time-box, or unrefreshed for longer than the inactivity timeout. */
+  private boolean expired(Row session, OffsetDateTime now) {
+    OffsetDateTime notAfter = session.getOffsetDateTime("not_after");
+    if (notAfter != null && !now.isBefore(notAfter)) {
+      return true;
+    }
+    OffsetDateTime refreshedAt = session.getOffsetDateTime("refreshed_at");
+    return limits.inactivityTimeoutSeconds() > 0 && refreshedAt != null
+      && !now.isBefore(refreshedAt.plusSeconds(limits.inactivityTimeoutSeconds()));
   }
 
   private Future<Refresh> rotate(SqlConnection conn, Row session, long tokenId, OffsetDateTime now) {

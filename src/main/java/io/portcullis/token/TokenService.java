@@ -35,7 +35,7 @@ public final class TokenService {
     this.pool = pool;
     this.signer = signer;
     this.refreshTokens = new RefreshTokens(app.keys().refreshSecret());
-    this.sessions = new SessionRepository(pool, refreshTokens);
+    this.sessions = new SessionRepository(pool, refreshTokens, app.config().sessions());
     this.events = events;
   }
 
@@ -77,6 +77,8 @@ public final class TokenService {
         case REUSE_DETECTED -> events.emit(Events.REFRESH_TOKEN_REUSED, outcome.userId(), outcome.sessionId(), ip, userAgent)
           .compose(done -> Future.failedFuture(
             new AuthException(ErrorCode.REFRESH_TOKEN_ALREADY_USED, "Invalid Refresh Token: Already Used")));
+        case EXPIRED -> events.emit(Events.SIGNED_OUT, outcome.userId(), outcome.sessionId(), ip, userAgent)
+          .compose(done -> Future.failedFuture(new AuthException(ErrorCode.SESSION_EXPIRED, "Session expired")));
         case ROTATED, REPLAYED -> answerRefresh(outcome, ip, userAgent);
       });
   }

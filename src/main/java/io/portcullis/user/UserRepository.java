@@ -32,7 +32,8 @@ public final class UserRepository {
     + "WHERE u.id = $1 AND u.deleted_at IS NULL RETURNING " + UserJson.COLUMNS;
   /** A user with the liveness of one of their sessions: the check behind every Bearer route. */
   private static final String WITH_SESSION = "SELECT " + UserJson.COLUMNS + ", "
-    + "EXISTS (SELECT 1 FROM sessions s WHERE s.id = $2 AND s.user_id = u.id) AS session_alive "
+    + "EXISTS (SELECT 1 FROM sessions s WHERE s.id = $2 AND s.user_id = u.id "
+    + "AND (s.not_after IS NULL OR s.not_after > $3)) AS session_alive "
     + "FROM users u WHERE u.id = $1 AND u.deleted_at IS NULL";
 
   private final SqlClient client;
@@ -50,8 +51,8 @@ public final class UserRepository {
   }
 
   /** The user row plus a boolean {@code session_alive} column; null when the user does not exist. */
-  public Future<Row> findWithSession(UUID userId, UUID sessionId) {
-    return client.preparedQuery(WITH_SESSION).execute(Tuple.of(userId, sessionId)).map(UserRepository::first);
+  public Future<Row> findWithSession(UUID userId, UUID sessionId, OffsetDateTime now) {
+    return client.preparedQuery(WITH_SESSION).execute(Tuple.of(userId, sessionId, now)).map(UserRepository::first);
   }
 
   public Future<Row> insert(UUID id, String email, String hash, OffsetDateTime confirmedAt, JsonObject metadata,

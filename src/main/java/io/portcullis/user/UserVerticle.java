@@ -100,7 +100,7 @@ public final class UserVerticle extends VerticleBase {
     if (userId == null || (sessionId != null && session == null)) {
       return Future.failedFuture(new AuthException(ErrorCode.BAD_JWT, "invalid claim: sub or session_id is not a UUID"));
     }
-    return users.findWithSession(userId, session).compose(row -> {
+    return users.findWithSession(userId, session, OffsetDateTime.now(app.clock())).compose(row -> {
       if (row == null) {
         return Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User from sub claim in JWT does not exist"));
       }

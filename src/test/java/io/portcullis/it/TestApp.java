@@ -82,6 +82,8 @@ public final class TestApp implements AutoCloseable {
     int port = freePort();
     Map<String, String> env = new HashMap<>();
     env.put("PORTCULLIS_DATA_DIR", dataDir.toString());
+    // The defaults as built with these classes (not the working copy's conf/config.json, which may be mid-edit).
+    env.put("PORTCULLIS_CONFIG", "target/classes/portcullis/config.json");
     env.put("PORTCULLIS_HTTP_PORT", Integer.toString(port));
     env.put("PORTCULLIS_HTTP_HOST", "127.0.0.1");
     env.put("PORTCULLIS_EXTERNAL_URL", "http://127.0.0.1:" + port);
