@@ -631,7 +631,7 @@ class TokenSecurityTest {
   static String currentPrivateJwk(TestApp target) throws SQLException {
     try (Connection c = DriverManager.getConnection(target.database.jdbcUrl(), target.database.user(),
       target.database.password());
-         PreparedStatement s = c.prepareStatement("SELECT private_jwk FROM signing_keys WHERE status = 'current'");
+         PreparedStatement s = c.prepareStatement("SELECT private_jwk FROM signing_keys WHERE activate_at <= now() ORDER BY activate_at DESC LIMIT 1");
          ResultSet rs = s.executeQuery()) {
       assertTrue(rs.next(), "a current signing key exists");
       return rs.getString(1);
