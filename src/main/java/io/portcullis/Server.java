@@ -12,6 +12,7 @@ import io.portcullis.limit.HashGate;
 import io.portcullis.limit.RateLimiter;
 import io.portcullis.mail.MailTemplates;
 import io.portcullis.mail.MailVerticle;
+import io.portcullis.metrics.AuthMetrics;
 import io.portcullis.token.KeySet;
 import io.portcullis.token.SigningKeys;
 import io.portcullis.token.TokenVerticle;
@@ -20,6 +21,10 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +32,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.EnumSet;
 
 /**
  * One running Portcullis: database opened and migrated (blocking, before anything deploys), signing keys loaded,
@@ -40,10 +46,15 @@ public final class Server {
   private final Database database;
   private final AppContext app;
 
-  private Server(Vertx vertx, Database database, AppContext app) {
+  private final Readiness readiness;
+  private final String httpDeployment;
+
+  private Server(Vertx vertx, Database database, AppContext app, Readiness readiness, String httpDeployment) {
     this.vertx = vertx;
     this.database = database;
     this.app = app;
+    this.readiness = readiness;
+    this.httpDeployment = httpDeployment;
   }
 
   /** Opens the database and migrates it; blocks, so call it from a main thread, never an event loop. */
@@ -65,15 +76,38 @@ public final class Server {
       .eventually(() -> pool.close());
   }
 
-  /** Deploys onto {@code vertx}; on failure the caller closes it (and the database). */
-  public static Future<Server> start(Config config, Database database, Vertx vertx, int eventLoops, Clock clock) {
+  /**
+   * The Vert.x options of a Portcullis process: Prometheus metrics (HTTP by route, pools, event bus, JVM) in a
+   * registry of its own, so that several services in one JVM (tests) keep theirs apart.
+   */
+  public static VertxOptions vertxOptions(Config config) {
+    VertxOptions options = new VertxOptions();
+    if (config.metricsEnabled()) {
+      options.setMetricsOptions(new MicrometerMetricsOptions()
+        .setEnabled(true)
+        .setRegistryName("portcullis-" + java.util.UUID.randomUUID())
+        .setJvmMetricsEnabled(true)
+        .setLabels(EnumSet.of(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE, Label.EB_ADDRESS,
+          Label.EB_FAILURE, Label.POOL_TYPE, Label.POOL_NAME))
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)
+          .setPublishQuantiles(true)));
+    }
+    return options;
+  }
+
+  /** Deploys onto {@code vertx}, made with {@code options}; on failure the caller closes it (and the database). */
+  public static Future<Server> start(Config config, Database database, Vertx vertx, VertxOptions options, Clock clock) {
     SecureRandom random = new SecureRandom();
+    int eventLoops = options.getEventLoopPoolSize();
+    AuthMetrics metrics = AuthMetrics.of(options.getMetricsOptions() instanceof MicrometerMetricsOptions m
+      ? m.getRegistryName() : null);
     int httpInstances = config.http().instances() > 0 ? config.http().instances() : eventLoops;
     MailTemplates templates = MailTemplates.load(Path.of(config.mailer().templatesDir()));
     RateLimiter limiter = new RateLimiter(clock);
+    Readiness readiness = new Readiness();
     HashGate hashing = new HashGate(config.password().hashWorkers(), config.password().hashQueue());
     return loadKeys(vertx, config, database, clock, random)
-      .map(keys -> new AppContext(config, database.connectOptions(), keys, templates, clock, random))
+      .map(keys -> new AppContext(config, database.connectOptions(), keys, templates, clock, random, metrics))
       .compose(app -> vertx.deployVerticle(() -> new UserVerticle(app), new DeploymentOptions())
         .compose(id -> vertx.deployVerticle(() -> new TokenVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new MailVerticle(app), new DeploymentOptions()))
@@ -82,13 +116,13 @@ public final class Server {
         .compose(id -> vertx.deployVerticle(() -> new CredentialVerticle(app), new DeploymentOptions()
           .setThreadingModel(ThreadingModel.WORKER)
           .setInstances(config.password().hashWorkers())))
-        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(app, limiter, hashing), new DeploymentOptions()
+        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(app, limiter, hashing, readiness), new DeploymentOptions()
           .setInstances(httpInstances)))
-        .map(id -> {
+        .map(httpDeployment -> {
           LOG.info("Portcullis listening on {}:{} ({} HTTP instances, {} hash workers, {} signing)",
             config.http().host(), config.http().port(), httpInstances, config.password().hashWorkers(),
             app.keys().algorithm());
-          return new Server(vertx, database, app);
+          return new Server(vertx, database, app, readiness, httpDeployment);
         }));
   }
 
@@ -100,9 +134,19 @@ public final class Server {
     return app;
   }
 
-  /** Undeploys everything and closes the pools; the caller closes the database afterwards. */
+  /**
+   * Graceful shutdown: /ready answers 503 at once, the HTTP servers stop accepting and finish the requests in
+   * flight (up to {@code shutdown.grace_ms}) while the other verticles still serve them, then everything is
+   * undeployed and the pools closed. The caller closes the database afterwards.
+   */
   public Future<Void> stop() {
-    return vertx.close();
+    readiness.beginShutdown();
+    return vertx.undeploy(httpDeployment)
+      .recover(e -> {
+        LOG.warn("HTTP did not stop cleanly: {}", e.toString());
+        return Future.succeededFuture();
+      })
+      .compose(done -> vertx.close());
   }
 
   public Database database() {

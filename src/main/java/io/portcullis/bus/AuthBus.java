@@ -15,6 +15,8 @@ import java.util.function.Function;
  */
 public final class AuthBus {
 
+  private static final String HEADER_SENT = "sent_nanos";
+
   private final Vertx vertx;
   private final long timeoutMs;
 
@@ -28,7 +30,8 @@ public final class AuthBus {
   }
 
   public Future<JsonObject> request(String address, JsonObject body, String ip, String userAgent) {
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs);
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs)
+      .addHeader(HEADER_SENT, Long.toString(System.nanoTime()));
     if (ip != null) {
       options.addHeader(Addresses.HEADER_IP, ip);
     }
@@ -56,6 +59,23 @@ public final class AuthBus {
       }
       result.onSuccess(message::reply).onFailure(error -> BusErrors.fail(message, error));
     }).completion();
+  }
+
+  /**
+   * Nanoseconds since a sender in this JVM sent the message, or -1 when unknown (another node's clock, or no
+   * stamp).
+   */
+  public static long waitedNanos(Message<?> message) {
+    String sent = message.headers().get(HEADER_SENT);
+    if (sent == null || message.isSend() && !message.headers().contains(HEADER_SENT)) {
+      return -1;
+    }
+    try {
+      long waited = System.nanoTime() - Long.parseLong(sent);
+      return waited >= 0 && waited < 600_000_000_000L ? waited : -1;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   /** The caller's address, when the caller sent one (HTTP requests do). */

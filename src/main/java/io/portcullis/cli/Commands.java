@@ -137,11 +137,11 @@ public final class Commands {
 
   private static int serve(Config config) {
     Database database = Server.prepareDatabase(config);
-    VertxOptions options = new VertxOptions();
+    VertxOptions options = Server.vertxOptions(config);
     Vertx vertx = Vertx.vertx(options);
     Server server;
     try {
-      server = await(Server.start(config, database, vertx, options.getEventLoopPoolSize(), Clock.systemUTC()));
+      server = await(Server.start(config, database, vertx, options, Clock.systemUTC()));
     } catch (RuntimeException e) {
       await(vertx.close());
       database.close();

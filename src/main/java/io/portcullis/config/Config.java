@@ -24,7 +24,9 @@ public record Config(
   RateLimit rateLimit,
   Lockout lockout,
   Mailer mailer,
-  Smtp smtp) {
+  Smtp smtp,
+  boolean metricsEnabled,
+  int shutdownGraceMs) {
 
   public record Http(String host, int port, int instances, int bodyLimitBytes, int requestTimeoutMs,
                      int idleTimeoutSeconds, List<String> trustedProxies, String clientIpHeader) {

@@ -244,7 +244,9 @@ public final class ConfigLoader {
         r.oneOf("smtp.security", Set.of("NONE", "STARTTLS", "TLS")).toLowerCase(Locale.ROOT),
         r.mailbox("smtp.from"),
         r.string("smtp.sender_name"),
-        r.integer("smtp.max_attempts", 1, 100)));
+        r.integer("smtp.max_attempts", 1, 100)),
+      r.bool("metrics.enabled"),
+      r.integer("shutdown.grace_ms", 0, 600_000));
   }
 
   private static String stripSlash(String url) {

@@ -8,7 +8,12 @@ import io.portcullis.db.Pools;
 import io.portcullis.events.Events;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+
+import java.time.Duration;
+import java.util.function.Function;
 
 /**
  * Credential checking, deployed as a WORKER ({@code password.hash_workers} instances): each instance hashes one
@@ -27,14 +32,26 @@ public final class CredentialVerticle extends VerticleBase {
   public Future<?> start() {
     pool = Pools.shared(vertx, app.database(), app.config().db().poolSize());
     AuthBus bus = new AuthBus(vertx, 30_000);
-    PasswordHasher hasher = new PasswordHasher(app.config().password(), app.random());
+    PasswordHasher hasher = new PasswordHasher(app.config().password(), app.random(), app.metrics());
     CredentialService service = new CredentialService(app, hasher, pool, new AccountMails(app, vertx), bus,
       new Events(vertx, pool, app.clock()));
     return Future.all(
-      bus.serve(Addresses.USERS_SIGNUP, msg -> service.signup(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
-      bus.serve(Addresses.TOKENS_PASSWORD, msg -> service.passwordGrant(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
-      bus.serve(Addresses.USERS_UPDATE, msg -> service.update(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
-      bus.serve(Addresses.PASSWORD_HASH, msg -> service.hash(msg.body())));
+      bus.serve(Addresses.USERS_SIGNUP, timed(msg -> service.signup(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg)))),
+      bus.serve(Addresses.TOKENS_PASSWORD,
+        timed(msg -> service.passwordGrant(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg)))),
+      bus.serve(Addresses.USERS_UPDATE, timed(msg -> service.update(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg)))),
+      bus.serve(Addresses.PASSWORD_HASH, timed(msg -> service.hash(msg.body()))));
+  }
+
+  /** Records how long a message waited for this worker (senders in this JVM stamp the send time). */
+  private Function<Message<JsonObject>, Future<JsonObject>> timed(Function<Message<JsonObject>, Future<JsonObject>> work) {
+    return msg -> {
+      long waited = AuthBus.waitedNanos(msg);
+      if (waited >= 0) {
+        app.metrics().waitedForHashing(Duration.ofNanos(waited));
+      }
+      return work.apply(msg);
+    };
   }
 
 

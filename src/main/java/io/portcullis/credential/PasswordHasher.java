@@ -5,6 +5,7 @@ import com.password4j.BcryptFunction;
 import com.password4j.Password;
 import com.password4j.types.Argon2;
 import io.portcullis.config.Config;
+import io.portcullis.metrics.AuthMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,8 +29,14 @@ public final class PasswordHasher {
 
   private final Argon2Function argon2;
   private final String dummyHash;
+  private final AuthMetrics metrics;
 
   public PasswordHasher(Config.Password config, SecureRandom random) {
+    this(config, random, AuthMetrics.of(null));
+  }
+
+  public PasswordHasher(Config.Password config, SecureRandom random, AuthMetrics metrics) {
+    this.metrics = metrics;
     this.argon2 = Argon2Function.getInstance(config.argon2MemoryKib(), config.argon2Iterations(),
       config.argon2Parallelism(), HASH_LENGTH, Argon2.ID, Argon2Function.ARGON2_VERSION_13);
     byte[] filler = new byte[24];
@@ -39,11 +46,25 @@ public final class PasswordHasher {
   }
 
   public String hash(String password) {
-    return Password.hash(password).addRandomSalt(SALT_LENGTH).with(argon2).getResult();
+    long start = System.nanoTime();
+    try {
+      return Password.hash(password).addRandomSalt(SALT_LENGTH).with(argon2).getResult();
+    } finally {
+      metrics.hashed(System.nanoTime() - start);
+    }
   }
 
   /** Checks a password against a stored hash; a missing hash still costs one argon2id verification. */
   public Verification verify(String password, String storedHash) {
+    long start = System.nanoTime();
+    try {
+      return check(password, storedHash);
+    } finally {
+      metrics.hashed(System.nanoTime() - start);
+    }
+  }
+
+  private Verification check(String password, String storedHash) {
     if (storedHash == null) {
       Password.check(password, dummyHash).with(argon2);
       return Verification.FAILED;

@@ -49,7 +49,7 @@ public final class FailureHandler implements Handler<RoutingContext> {
     AuthException error = toAuthException(ctx);
     JsonObject body = body(ctx, error);
     if (error.code() == ErrorCode.UNEXPECTED_FAILURE) {
-      String requestId = UUID.randomUUID().toString();
+      String requestId = RequestLog.id(ctx);
       LOG.error("Request {} {} failed: request_id={}", ctx.request().method(), ctx.request().path(), requestId,
         ctx.failure());
       body.put("request_id", requestId);

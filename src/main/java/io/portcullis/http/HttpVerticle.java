@@ -1,6 +1,7 @@
 package io.portcullis.http;
 
 import io.portcullis.AppContext;
+import io.portcullis.Readiness;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.config.Config;
@@ -18,6 +19,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.JWTAuthHandler;
 import io.vertx.ext.web.handler.TimeoutHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
 
 import io.vertx.core.json.JsonObject;
 
@@ -38,13 +40,15 @@ public final class HttpVerticle extends VerticleBase {
   private final AppContext app;
   private final RateLimiter limiter;
   private final HashGate hashing;
+  private final Readiness readiness;
   private HttpServer server;
 
-  /** {@code limiter} and {@code hashing} are shared by every instance of the process. */
-  public HttpVerticle(AppContext app, RateLimiter limiter, HashGate hashing) {
+  /** {@code limiter}, {@code hashing} and {@code readiness} are shared by every instance of the process. */
+  public HttpVerticle(AppContext app, RateLimiter limiter, HashGate hashing, Readiness readiness) {
     this.app = app;
     this.limiter = limiter;
     this.hashing = hashing;
+    this.readiness = readiness;
   }
 
   @Override
@@ -52,7 +56,7 @@ public final class HttpVerticle extends VerticleBase {
     AuthBus bus = new AuthBus(vertx, 30_000);
     AuthRoutes auth = new AuthRoutes(bus, app.config(), hashing);
     Limits limits = new Limits(app.config(), limiter);
-    MetaRoutes meta = new MetaRoutes(app.config(), bus, app.keys().publishedJwks());
+    MetaRoutes meta = new MetaRoutes(app.config(), bus, app.keys().publishedJwks(), readiness);
     TokenVerifier verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt(), app.clock());
     JWTAuthHandler bearer = JWTAuthHandler.create(verifier.provider());
     BodyHandler body = BodyHandler.create(false)
@@ -61,6 +65,7 @@ public final class HttpVerticle extends VerticleBase {
     FailureHandler failures = new FailureHandler(false, app.config().mailer().sendIntervalSeconds());
 
     Router router = Router.router(vertx);
+    router.route().handler(RequestLog::handle);
     router.route().handler(cors(app.config()));
     boolean https = app.config().externalUrl().startsWith("https://");
     router.route().handler(ctx -> {
@@ -95,6 +100,9 @@ public final class HttpVerticle extends VerticleBase {
 
     router.get("/health").handler(meta::liveness);
     router.get("/ready").handler(meta::readiness);
+    if (app.metrics().registryName() != null) {
+      router.get("/metrics").handler(PrometheusScrapingHandler.create(app.metrics().registryName()));
+    }
 
     router.post(BASE + "/signup").handler(body).handler(auth::signup);
     // A route of its own that marks form requests before the body is read, so that a form body refused while
@@ -188,6 +196,14 @@ public final class HttpVerticle extends VerticleBase {
       cors.addOrigins(origins);
     }
     return cors;
+  }
+
+  /** Graceful: stops accepting, lets requests in flight finish for up to {@code shutdown.grace_ms}. */
+  @Override
+  public Future<?> stop() {
+    return server == null
+      ? Future.succeededFuture()
+      : server.shutdown(app.config().shutdownGraceMs(), java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   /** The port actually bound (configured port 0 picks a free one). */

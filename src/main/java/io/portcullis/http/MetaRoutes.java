@@ -1,5 +1,6 @@
 package io.portcullis.http;
 
+import io.portcullis.Readiness;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.config.Config;
@@ -14,14 +15,16 @@ final class MetaRoutes {
     ? "dev" : MetaRoutes.class.getPackage().getImplementationVersion();
 
   private final Config config;
+  private final Readiness readiness;
   private final AuthBus bus;
   private volatile String jwks;
   private final String settings;
   private final String discovery;
   private final String health;
 
-  MetaRoutes(Config config, AuthBus bus, JsonArray publishedKeys) {
+  MetaRoutes(Config config, AuthBus bus, JsonArray publishedKeys, Readiness readiness) {
     this.config = config;
+    this.readiness = readiness;
     this.bus = bus;
     this.jwks = new JsonObject().put("keys", publishedKeys).encode();
     this.settings = new JsonObject()
@@ -74,11 +77,25 @@ final class MetaRoutes {
 
   /** 200 when the database answers (migrations ran before anything deployed), else 503. */
   void readiness(RoutingContext ctx) {
+    if (readiness.shuttingDown()) {
+      unready(ctx, new JsonObject().put("status", "shutting_down"));
+      return;
+    }
     bus.request(Addresses.READY, new JsonObject())
-      .onSuccess(status -> ctx.json(new JsonObject().put("status", "ready")
-        .put("database", status.getString("database")).put("migrations", "applied")))
-      .onFailure(e -> ctx.response().setStatusCode(503).putHeader("Content-Type", "application/json")
-        .end(new JsonObject().put("status", "unavailable").put("database", "down").encode()));
+      .onSuccess(status -> {
+        boolean ready = "applied".equals(status.getString("migrations")) && "loaded".equals(status.getString("keys"));
+        JsonObject body = status.copy().put("status", ready ? "ready" : "unavailable");
+        if (ready) {
+          ctx.json(body);
+        } else {
+          unready(ctx, body);
+        }
+      })
+      .onFailure(e -> unready(ctx, new JsonObject().put("status", "unavailable").put("database", "down")));
+  }
+
+  private static void unready(RoutingContext ctx, JsonObject body) {
+    ctx.response().setStatusCode(503).putHeader("Content-Type", "application/json").end(body.encode());
   }
 
   /** After a key rotation took effect. */

@@ -11,7 +11,9 @@ import io.portcullis.events.Events;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
+import io.portcullis.db.Migrations;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
 
 import java.util.List;
 
@@ -19,6 +21,8 @@ import java.util.List;
 public final class TokenVerticle extends VerticleBase {
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TokenVerticle.class);
+
+  private static final String MIGRATED = "SELECT EXISTS (SELECT 1 FROM databasechangelog WHERE id = $1)";
 
   private final AppContext app;
   private Pool pool;
@@ -51,8 +55,11 @@ public final class TokenVerticle extends VerticleBase {
       bus.serve(Addresses.KEYS_JWKS, msg -> Future.succeededFuture(new JsonObject().put("keys", keys.publishedJwks()))),
       bus.serve(Addresses.KEYS_ROTATE, msg -> SigningKeys.rotate(vertx, pool, app.config().jwt(), app.clock(), app.random())
         .compose(rotated -> reload().map(rotated))),
-      bus.serve(Addresses.READY, msg -> pool.query("SELECT 1").execute()
-        .map(rows -> new JsonObject().put("database", "up"))
+      bus.serve(Addresses.READY, msg -> pool.preparedQuery(MIGRATED).execute(Tuple.of(Migrations.LATEST))
+        .map(rows -> new JsonObject()
+          .put("database", "up")
+          .put("migrations", rows.iterator().next().getBoolean(0) ? "applied" : "pending")
+          .put("keys", "loaded"))
         .recover(e -> Future.failedFuture(new AuthException(ErrorCode.SERVICE_UNAVAILABLE, "Database unavailable", e))))));
   }
 

@@ -99,7 +99,7 @@ public final class TestApp implements AutoCloseable {
     env.putAll(overrides);
     Config config = ConfigLoader.load(env);
     Database database = Server.prepareDatabase(config);
-    VertxOptions options = new VertxOptions()
+    VertxOptions options = Server.vertxOptions(config)
       .setEventLoopPoolSize(2)
       .setBlockedThreadCheckInterval(100)
       .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
@@ -108,7 +108,7 @@ public final class TestApp implements AutoCloseable {
     Vertx vertx = Vertx.vertx(options);
     MutableClock clock = new MutableClock();
     try {
-      Server server = Server.start(config, database, vertx, 2, clock)
+      Server server = Server.start(config, database, vertx, options, clock)
         .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       if (!WARMED_UP.getAndSet(true)) {
         // The first start in a JVM loads Netty, the pg client and JFR classes on the event loop; on two busy cores
