@@ -15,6 +15,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.JWTAuthHandler;
 
+import java.net.URI;
 import java.util.List;
 import java.util.Set;
 
@@ -132,8 +133,20 @@ public final class HttpVerticle extends VerticleBase {
       .maxAgeSeconds(600);
     if (!origins.contains("*")) {
       cors.addOrigins(origins);
+      // The service's own pages (/docs) call it from its external URL, and browsers send Origin on same-origin
+      // POST/PUT/DELETE too: without this, Swagger UI's "Authorize" and "Try it out" got 403 origin_not_allowed.
+      String self = origin(config.externalUrl());
+      if (!origins.contains(self)) {
+        cors.addOrigin(self);
+      }
     }
     return cors;
+  }
+
+  /** {@code scheme://host[:port]} of a URL. */
+  private static String origin(String url) {
+    URI uri = URI.create(url);
+    return uri.getScheme() + "://" + uri.getRawAuthority();
   }
 
   /** The port actually bound (configured port 0 picks a free one). */
