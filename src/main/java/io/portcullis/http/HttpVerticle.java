@@ -10,6 +10,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
@@ -29,6 +30,7 @@ public final class HttpVerticle extends VerticleBase {
 
   private final AppContext app;
   private HttpServer server;
+  private Router router;
 
   public HttpVerticle(AppContext app) {
     this.app = app;
@@ -107,6 +109,13 @@ public final class HttpVerticle extends VerticleBase {
     router.get(BASE + "/admin/audit").handler(bearer).handler(admin::requireAdmin).handler(admin::audit)
       .failureHandler(bearerFailures);
 
+    // "Try it": the OpenAPI document of every route above (OpenApiTest holds the two together) and Swagger UI.
+    OpenApiRoutes openapi = new OpenApiRoutes(app.config());
+    router.get("/openapi.json").handler(openapi::document);
+    router.get("/docs").handler(openapi::docs);
+    router.get("/docs/*").handler(OpenApiRoutes.assets());
+    this.router = router;
+
     // Last, so that the Bearer routes' own failure handler comes first for them.
     router.route().failureHandler(failures);
 
@@ -147,6 +156,11 @@ public final class HttpVerticle extends VerticleBase {
   private static String origin(String url) {
     URI uri = URI.create(url);
     return uri.getScheme() + "://" + uri.getRawAuthority();
+  }
+
+  /** The routes of this instance, as OpenApiTest compares them with /openapi.json. */
+  public List<Route> routes() {
+    return router.getRoutes();
   }
 
   /** The port actually bound (configured port 0 picks a free one). */
