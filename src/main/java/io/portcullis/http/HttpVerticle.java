@@ -14,6 +14,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
@@ -23,6 +24,7 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 
 import io.vertx.core.json.JsonObject;
 
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -42,6 +44,7 @@ public final class HttpVerticle extends VerticleBase {
   private final HashGate hashing;
   private final Readiness readiness;
   private HttpServer server;
+  private Router router;
 
   /** {@code limiter}, {@code hashing} and {@code readiness} are shared by every instance of the process. */
   public HttpVerticle(AppContext app, RateLimiter limiter, HashGate hashing, Readiness readiness) {
@@ -157,6 +160,13 @@ public final class HttpVerticle extends VerticleBase {
     router.get(BASE + "/admin/audit").handler(bearer).handler(admin::requireAdmin).handler(admin::audit)
       .failureHandler(bearerFailures);
 
+    // "Try it": the OpenAPI document of every route above (OpenApiTest holds the two together) and Swagger UI.
+    OpenApiRoutes openapi = new OpenApiRoutes(app.config());
+    router.get("/openapi.json").handler(openapi::document);
+    router.get("/docs").handler(openapi::docs);
+    router.get("/docs/*").handler(OpenApiRoutes.assets());
+    this.router = router;
+
     // Last, so that the Bearer routes' own failure handler comes first for them.
     router.route().failureHandler(failures);
 
@@ -194,6 +204,12 @@ public final class HttpVerticle extends VerticleBase {
       .maxAgeSeconds(600);
     if (!origins.contains("*")) {
       cors.addOrigins(origins);
+      // The service's own pages (/docs) call it from its external URL, and browsers send Origin on same-origin
+      // POST/PUT/DELETE too: without this, Swagger UI's "Authorize" and "Try it out" got 403 origin_not_allowed.
+      String self = origin(config.externalUrl());
+      if (!origins.contains(self)) {
+        cors.addOrigin(self);
+      }
     }
     return cors;
   }
@@ -204,6 +220,17 @@ public final class HttpVerticle extends VerticleBase {
     return server == null
       ? Future.succeededFuture()
       : server.shutdown(app.config().shutdownGraceMs(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  /** {@code scheme://host[:port]} of a URL. */
+  private static String origin(String url) {
+    URI uri = URI.create(url);
+    return uri.getScheme() + "://" + uri.getRawAuthority();
+  }
+
+  /** The routes of this instance, as OpenApiTest compares them with /openapi.json. */
+  public List<Route> routes() {
+    return router.getRoutes();
   }
 
   /** The port actually bound (configured port 0 picks a free one). */

@@ -1,0 +1,102 @@
+package io.portcullis.http;
+
+import io.portcullis.config.Config;
+import io.vertx.core.Handler;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.StaticHandler;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
+import java.util.regex.Pattern;
+
+/**
+ * "Try it": {@code GET /openapi.json}, the hand-written OpenAPI 3.1 document of every route (a static resource,
+ * served with the configured external URL as its server), and {@code GET /docs}, Swagger UI served from the
+ * org.webjars:swagger-ui jar on the classpath (no CDN), its "Authorize" using the password flow of
+ * {@code /auth/v1/token}. OpenApiTest holds the document to the router's route table.
+ */
+final class OpenApiRoutes {
+
+  static final String DOCUMENT = "openapi/openapi.json";
+  static final String DOCS_PAGE = "openapi/docs.html";
+  private static final String WEBJAR = "META-INF/resources/webjars/swagger-ui/";
+  private static final String WEBJAR_POM = "META-INF/maven/org.webjars/swagger-ui/pom.properties";
+  private static final Pattern ASSET = Pattern.compile(
+    "/?(swagger-ui[a-z-]*\\.(js|css)(\\.map)?|favicon-\\d+x\\d+\\.png|oauth2-redirect\\.(html|js))");
+
+  private final String document;
+
+  OpenApiRoutes(Config config) {
+    JsonObject openapi = new JsonObject(Resources.DOCUMENT);
+    openapi.getJsonObject("info").put("version", MetaRoutes.VERSION);
+    openapi.put("servers", new JsonArray().add(new JsonObject()
+      .put("url", config.externalUrl())
+      .put("description", "this service (its configured external URL)")));
+    this.document = openapi.encode();
+  }
+
+  void document(RoutingContext ctx) {
+    ctx.response().putHeader("Content-Type", "application/json").end(document);
+  }
+
+  void docs(RoutingContext ctx) {
+    ctx.response()
+      .putHeader("Content-Type", "text/html; charset=utf-8")
+      .putHeader("Cache-Control", "no-cache")
+      .end(Resources.DOCS_PAGE);
+  }
+
+  /**
+   * Swagger UI's files (scripts, styles, icons) from the webjar, with asynchronous file access on the event loop;
+   * not the webjar's own index page and initializer, which load the petstore demo from the Internet.
+   */
+  static Handler<RoutingContext> assets() {
+    StaticHandler files = StaticHandler.create(WEBJAR + Resources.WEBJAR_VERSION)
+      .setAlwaysAsyncFS(true)
+      .setDirectoryListing(false);
+    return ctx -> {
+      String file = ctx.pathParam("*");
+      if (file != null && ASSET.matcher(file).matches()) {
+        files.handle(ctx);
+      } else {
+        ctx.next();
+      }
+    };
+  }
+
+  /** Read once per JVM, on the first deployment. */
+  private static final class Resources {
+    static final String DOCUMENT = read(OpenApiRoutes.DOCUMENT);
+    static final String DOCS_PAGE = read(OpenApiRoutes.DOCS_PAGE);
+    static final String WEBJAR_VERSION = webjarVersion();
+
+    private static String read(String name) {
+      try (InputStream in = OpenApiRoutes.class.getClassLoader().getResourceAsStream(name)) {
+        if (in == null) {
+          throw new IllegalStateException("Missing resource " + name);
+        }
+        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    private static String webjarVersion() {
+      Properties pom = new Properties();
+      try (InputStream in = OpenApiRoutes.class.getClassLoader().getResourceAsStream(WEBJAR_POM)) {
+        if (in == null) {
+          throw new IllegalStateException("The org.webjars:swagger-ui jar is not on the classpath");
+        }
+        pom.load(in);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return pom.getProperty("version");
+    }
+  }
+}
