@@ -32,6 +32,9 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.EnumSet;
 
 /**
@@ -138,15 +141,18 @@ public final class Server {
    * Graceful shutdown: /ready answers 503 at once, the HTTP servers stop accepting and finish the requests in
    * flight (up to {@code shutdown.grace_ms}) while the other verticles still serve them, then everything is
    * undeployed and the pools closed. The caller closes the database afterwards.
+   * Blocks: call it from a main or shutdown-hook thread, never from Vert.x (each step must complete outside the
+   * contexts that closing Vert.x ends).
    */
-  public Future<Void> stop() {
+  public void stop(Duration timeout) throws Exception {
     readiness.beginShutdown();
-    return vertx.undeploy(httpDeployment)
-      .recover(e -> {
-        LOG.warn("HTTP did not stop cleanly: {}", e.toString());
-        return Future.succeededFuture();
-      })
-      .compose(done -> vertx.close());
+    try {
+      vertx.undeploy(httpDeployment).toCompletionStage().toCompletableFuture()
+        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      LOG.warn("HTTP did not stop cleanly: {}", e.getCause().toString());
+    }
+    vertx.close().toCompletionStage().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   public Database database() {

@@ -25,6 +25,7 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
 
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -151,7 +152,7 @@ public final class Commands {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("Shutting down");
       try {
-        server.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        server.stop(Duration.ofMillis(config.shutdownGraceMs() + 20_000L));
       } catch (Exception e) {
         LOG.warn("Vert.x did not stop cleanly: {}", e.toString());
       }

@@ -135,7 +135,7 @@ public final class TestApp implements AutoCloseable {
   @Override
   public void close() {
     try {
-      server.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      server.stop(Duration.ofSeconds(30));
     } catch (Exception e) {
       throw new IllegalStateException(e);
     } finally {
