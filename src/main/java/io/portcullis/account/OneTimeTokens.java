@@ -22,6 +22,8 @@ import java.util.UUID;
  */
 public final class OneTimeTokens {
 
+  /** Wrong codes an address may enter before its outstanding codes stop working (a new mail brings a new one). */
+  public static final int MAX_CODE_ATTEMPTS = 5;
   public static final String SIGNUP = "signup";
   public static final String RECOVERY = "recovery";
   public static final String MAGICLINK = "magiclink";
@@ -38,7 +40,10 @@ public final class OneTimeTokens {
     + "WHERE link_hash = $1 AND type = ANY($2) AND used_at IS NULL AND expires_at > $3" + RETURNING;
   private static final String CONSUME_CODE = "UPDATE one_time_tokens SET used_at = $4 WHERE id = ("
     + "SELECT id FROM one_time_tokens WHERE email = $1 AND code_hash = $2 AND type = ANY($3) AND used_at IS NULL "
-    + "AND expires_at > $4 ORDER BY id DESC LIMIT 1 FOR UPDATE)" + RETURNING;
+    + "AND expires_at > $4 AND attempts < " + MAX_CODE_ATTEMPTS + " ORDER BY id DESC LIMIT 1 FOR UPDATE)" + RETURNING;
+  /** A wrong code counts against every outstanding code of the address. */
+  private static final String WRONG_CODE = "UPDATE one_time_tokens SET attempts = attempts + 1 "
+    + "WHERE email = $1 AND used_at IS NULL AND expires_at > $2";
   private static final String OUTSTANDING = "SELECT 1 FROM one_time_tokens WHERE user_id = $1 AND type = $2 "
     + "AND used_at IS NULL AND expires_at > $3";
 
@@ -70,7 +75,10 @@ public final class OneTimeTokens {
   public static Future<Row> consumeCode(SqlClient client, String email, String code, String[] types, OffsetDateTime now) {
     return client.preparedQuery(CONSUME_CODE)
       .execute(Tuple.of(email, Buffer.buffer(codeHash(email, code)), types, now))
-      .map(OneTimeTokens::first);
+      .map(OneTimeTokens::first)
+      .compose(row -> row != null
+        ? Future.succeededFuture(row)
+        : client.preparedQuery(WRONG_CODE).execute(Tuple.of(email, now)).map(done -> (Row) null));
   }
 
   public static Future<Boolean> outstanding(SqlClient client, UUID userId, String type, OffsetDateTime now) {

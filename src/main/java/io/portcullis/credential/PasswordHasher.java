@@ -79,11 +79,39 @@ public final class PasswordHasher {
         boolean matches = Password.check(password, storedHash).with(BcryptFunction.getInstanceFromHash(storedHash));
         return new Verification(matches, matches);
       }
+      if (storedHash.startsWith("pbkdf2_sha256$")) {
+        boolean matches = pbkdf2Matches(password, storedHash);
+        return new Verification(matches, matches);
+      }
     } catch (RuntimeException e) {
       LOG.warn("Stored password hash could not be parsed: {}", e.getClass().getSimpleName());
     }
     Password.check(password, dummyHash).with(argon2);
     return Verification.FAILED;
+  }
+
+  /**
+   * PBKDF2-HMAC-SHA256 hashes as Django stores them ({@code pbkdf2_sha256$<iterations>$<salt>$<base64 hash>}),
+   * for users imported from such a system; replaced by argon2id at their first sign-in.
+   */
+  private static boolean pbkdf2Matches(String password, String stored) {
+    String[] parts = stored.split("\\$");
+    if (parts.length != 4) {
+      return false;
+    }
+    int iterations = Integer.parseInt(parts[1]);
+    if (iterations < 1 || iterations > 10_000_000) {
+      return false;
+    }
+    byte[] expected = Base64.getDecoder().decode(parts[3]);
+    try {
+      javax.crypto.SecretKeyFactory factory = javax.crypto.SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256");
+      byte[] actual = factory.generateSecret(new javax.crypto.spec.PBEKeySpec(password.toCharArray(),
+        parts[2].getBytes(java.nio.charset.StandardCharsets.UTF_8), iterations, expected.length * 8)).getEncoded();
+      return java.security.MessageDigest.isEqual(expected, actual);
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private boolean sameParameters(Argon2Function stored) {

@@ -19,3 +19,8 @@ ALTER TABLE signing_keys ALTER COLUMN activate_at SET NOT NULL;
 ALTER TABLE signing_keys ADD COLUMN max_exp timestamptz;
 DROP INDEX signing_keys_one_current;
 ALTER TABLE signing_keys DROP COLUMN status;
+
+--changeset portcullis:003-otp-attempts
+-- Wrong codes entered for an address: its outstanding codes stop working after a few, so a 6-digit code cannot be
+-- guessed within its lifetime.
+ALTER TABLE one_time_tokens ADD COLUMN attempts int NOT NULL DEFAULT 0;
