@@ -73,7 +73,8 @@ public final class SigningKeys {
         + "configuration instead"));
     }
     KeyCipher cipher = KeyCipher.of(jwt.keysEncryptionKey(), random);
-    OffsetDateTime now = OffsetDateTime.now(clock);
+    // At the database's precision, so that the answer names the activate_at stored (and answered again later).
+    OffsetDateTime now = OffsetDateTime.now(clock).truncatedTo(java.time.temporal.ChronoUnit.MICROS);
     return pool.withTransaction(conn -> conn.preparedQuery(LOCK).execute(Tuple.of(LOCK_ID))
       .compose(locked -> conn.preparedQuery(SELECT_KEYS).execute(Tuple.of(jwt.algorithm())))
       .compose(rows -> {
