@@ -90,6 +90,7 @@ final class AuthRoutes {
         .setStatusCode(303)
         .putHeader("Location", target + "#" + fragment)
         .putHeader("Cache-Control", "no-store")
+        .putHeader("Pragma", "no-cache")
         .putHeader("Content-Type", "application/json")
         .end("{}"));
   }

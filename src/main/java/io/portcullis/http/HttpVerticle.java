@@ -69,8 +69,8 @@ public final class HttpVerticle extends VerticleBase {
 
     Router router = Router.router(vertx);
     router.route().handler(RequestLog::handle);
-    router.route().handler(cors(app.config()));
     boolean https = app.config().externalUrl().startsWith("https://");
+    // Before CORS, which answers preflight requests itself: those get the headers too.
     router.route().handler(ctx -> {
       ctx.response().headers()
         .add("X-Content-Type-Options", "nosniff")
@@ -82,6 +82,7 @@ public final class HttpVerticle extends VerticleBase {
       }
       ctx.next();
     });
+    router.route().handler(cors(app.config()));
     ClientIp clientIp = new ClientIp(app.config().http().trustedProxies(), app.config().http().clientIpHeader());
     router.route().handler(ctx -> {
       String peer = ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress();

@@ -31,8 +31,9 @@ public final class SessionRepository {
   private static final String REVOKE = "UPDATE refresh_tokens SET revoked_at = $2 WHERE id = $1";
   private static final String ROTATED = "UPDATE sessions SET refresh_counter = $2, refreshed_at = $3, updated_at = $3 "
     + "WHERE id = $1";
-  /** A refresh token that would refresh now: not revoked, its session alive. */
-  private static final String ACTIVE_REFRESH = "SELECT t.session_id, s.user_id, t.created_at FROM refresh_tokens t "
+  /** A refresh token that would refresh now: not revoked, its session alive (session limits checked in Java). */
+  private static final String ACTIVE_REFRESH = "SELECT t.session_id, s.user_id, t.created_at, s.not_after, "
+    + "s.refreshed_at FROM refresh_tokens t "
     + "JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL";
   private static final String SESSION_OF_TOKEN = "SELECT session_id FROM refresh_tokens WHERE token_hash = $1";
   private static final String DELETE_ONE = "DELETE FROM sessions WHERE id = $1 RETURNING user_id";
@@ -153,9 +154,14 @@ public final class SessionRepository {
    * Ends one session; with a user id, only if it belongs to that user. Answers the owner of the ended session, or
    * null when none ended (the caller needs the owner for the sign-out event when it only knew the session).
    */
-  /** {@code session_id, user_id, created_at} of an active refresh token, or null. */
-  public Future<Row> activeRefresh(byte[] tokenHash) {
-    return pool.preparedQuery(ACTIVE_REFRESH).execute(Tuple.of(Buffer.buffer(tokenHash))).map(SessionRepository::first);
+  /**
+   * {@code session_id, user_id, created_at} of an active refresh token, or null; a token whose session is past its
+   * time-box or inactivity timeout is not active (a refresh would answer session_expired).
+   */
+  public Future<Row> activeRefresh(byte[] tokenHash, OffsetDateTime now) {
+    return pool.preparedQuery(ACTIVE_REFRESH).execute(Tuple.of(Buffer.buffer(tokenHash)))
+      .map(SessionRepository::first)
+      .map(row -> row == null || expired(row, now) ? null : row);
   }
 
   /** The session a refresh token (revoked or not) belongs to, or null. */

@@ -73,10 +73,16 @@ public final class SigningKeys {
         + "configuration instead"));
     }
     KeyCipher cipher = KeyCipher.of(jwt.keysEncryptionKey(), random);
-    OffsetDateTime now = OffsetDateTime.now(clock);
+    // At the database's precision, so that the answer names the activate_at stored (and answered again later).
+    OffsetDateTime now = OffsetDateTime.now(clock).truncatedTo(java.time.temporal.ChronoUnit.MICROS);
     return pool.withTransaction(conn -> conn.preparedQuery(LOCK).execute(Tuple.of(LOCK_ID))
       .compose(locked -> conn.preparedQuery(SELECT_KEYS).execute(Tuple.of(jwt.algorithm())))
       .compose(rows -> {
+        for (Row row : rows) {
+          // The stored keys must open with this process's encryption key: else the new private key would be written
+          // in clear, or under a key no server has (their reloads and restarts would then fail).
+          open(row.getString("private_jwk"), row.getString("kid"), cipher);
+        }
         for (Row row : rows) {
           if (row.getOffsetDateTime("activate_at").isAfter(now)) {
             return Future.succeededFuture(answer(row.getString("kid"), row.getOffsetDateTime("activate_at")));

@@ -145,9 +145,9 @@ public final class TokenService {
       : end(new JsonObject().put("session_id", sessionId.toString()), ip, userAgent).map(ended -> new JsonObject()));
   }
 
-  /** RFC 7662 for refresh tokens: active while not rotated and its session lives. */
+  /** RFC 7662 for refresh tokens: active while not rotated and its session lives (within its limits). */
   public Future<JsonObject> introspectRefresh(String token) {
-    return sessions.activeRefresh(RefreshTokens.hash(token)).map(row -> row == null
+    return sessions.activeRefresh(RefreshTokens.hash(token), now()).map(row -> row == null
       ? new JsonObject().put("active", false)
       : new JsonObject()
         .put("active", true)

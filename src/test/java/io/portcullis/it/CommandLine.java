@@ -25,20 +25,31 @@ final class CommandLine {
 
   /** A service_role key from the {@code service-key} command. */
   static String serviceKey(TestApp app) {
-    Run run = run(app, "service-key");
+    return serviceKey(app, Map.of());
+  }
+
+  /** A service_role key, the command run with {@code extraEnv} on top (an issuer or encryption key the app pins). */
+  static String serviceKey(TestApp app, Map<String, String> extraEnv) {
+    Run run = run(app, extraEnv, "service-key");
     assertEquals(0, run.exit(), run.err());
     return run.out().lines().map(String::trim).filter(line -> JWT.matcher(line).matches()).findFirst()
       .orElseGet(() -> fail("no JWT printed in: " + run.out()));
   }
 
   /** Runs a command with the app's data directory and issuer (its external URL), capturing what it prints. */
-  static synchronized Run run(TestApp app, String... args) {
+  static Run run(TestApp app, String... args) {
+    return run(app, Map.of(), args);
+  }
+
+  /** As {@link #run(TestApp, String...)}, with {@code extraEnv} added to (or replacing) the environment. */
+  static synchronized Run run(TestApp app, Map<String, String> extraEnv, String... args) {
     Map<String, String> env = new HashMap<>();
     env.put("PORTCULLIS_DATA_DIR", app.dataDir.toString());
     env.put("PORTCULLIS_EXTERNAL_URL", app.url(""));
     env.put("PORTCULLIS_PASSWORD_ARGON2_MEMORY_KIB", "64");
     env.put("PORTCULLIS_PASSWORD_REJECT_COMMON", "false");
     env.put("PORTCULLIS_PASSWORD_ARGON2_ITERATIONS", "1");
+    env.putAll(extraEnv);
     PrintStream out = System.out;
     PrintStream err = System.err;
     ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
