@@ -12,7 +12,12 @@ import io.portcullis.token.TokenVerifier;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.portcullis.error.AuthException;
+import io.portcullis.error.ErrorCode;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
@@ -178,7 +183,7 @@ public final class HttpVerticle extends VerticleBase {
       .setMaxHeaderSize(16384)
       // Slow or idle clients (slow-loris) are closed once nothing moves for this long.
       .setIdleTimeout(app.config().http().idleTimeoutSeconds());
-    server = vertx.createHttpServer(options).requestHandler(router);
+    server = vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(HttpVerticle::invalidRequest);
     vertx.eventBus().<JsonObject>localConsumer(Addresses.KEYS_CHANGED, msg -> {
       List<JsonObject> verification = new ArrayList<>();
       msg.body().getJsonArray("verification").forEach(jwk -> verification.add((JsonObject) jwk));
@@ -213,6 +218,28 @@ public final class HttpVerticle extends VerticleBase {
       }
     }
     return cors;
+  }
+
+  /**
+   * Requests Netty could not even decode (a request line over 8 KiB: 414, headers over 16 KiB: 431, else 400)
+   * never reach the router: answer them here in the contract's JSON shape too, then close the connection.
+   */
+  private static void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    int status = cause instanceof TooLongHttpLineException ? 414 : cause instanceof TooLongHttpHeaderException ? 431 : 400;
+    AuthException error = status == 400
+      ? AuthException.validation("Malformed HTTP request")
+      : AuthException.withStatus(ErrorCode.REQUEST_TOO_LARGE, status,
+        status == 414 ? "Request line too long" : "Request headers too large");
+    request.response().setStatusCode(status)
+      .putHeader("Content-Type", "application/json")
+      .putHeader("X-Content-Type-Options", "nosniff")
+      .putHeader("Referrer-Policy", "no-referrer")
+      .putHeader("X-Frame-Options", "DENY")
+      .putHeader("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+      .putHeader("Connection", "close")
+      .end(error.toJson().encode())
+      .onComplete(done -> request.connection().close());
   }
 
   /** Graceful: stops accepting, lets requests in flight finish for up to {@code shutdown.grace_ms}. */

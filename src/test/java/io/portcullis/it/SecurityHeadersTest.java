@@ -168,8 +168,8 @@ class SecurityHeadersTest {
   }
 
   // ---- size limits: answered at once (a 4xx), never a hang ----
-  // Vert.x's HTTP/1.1 decoder answers these before any route runs: 414 / 431 with an empty body, without the
-  // security headers. API.md §3 wants a JSON body; HttpServer#invalidRequestHandler would be the place for it.
+  // Vert.x's HTTP/1.1 decoder refuses these before any route runs; HttpVerticle's invalid-request handler still
+  // answers in the contract's JSON shape with the security headers.
 
   @Test
   void aRequestLineOver8KiBIsRefusedQuickly() throws IOException {
@@ -178,6 +178,7 @@ class SecurityHeadersTest {
     Raw r = raw("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
 
     assertEquals(414, r.status(), r.toString());
+    assertJsonError(r, "request_too_large");
     assertEquals(200, app.get(BASE + "/health").status(), "the server is still healthy");
     assertEquals(200, app.get(BASE + "/health?pad=" + "a".repeat(7 * 1024)).status(), "7 KiB is within the limit");
   }
@@ -188,6 +189,7 @@ class SecurityHeadersTest {
       + "\r\nConnection: close\r\n\r\n");
 
     assertEquals(431, r.status(), r.toString());
+    assertJsonError(r, "request_too_large");
     assertEquals(200, app.get(BASE + "/health").status(), "the server is still healthy");
   }
 
@@ -202,6 +204,12 @@ class SecurityHeadersTest {
 
     assertEquals(431, r.status(), r.toString());
     assertEquals(200, app.get(BASE + "/health").status(), "the server is still healthy");
+  }
+
+  private static void assertJsonError(Raw r, String code) {
+    assertTrue(r.headers().getOrDefault("content-type", "").startsWith("application/json"), r.toString());
+    assertEquals("nosniff", r.headers().get("x-content-type-options"), r.toString());
+    assertEquals(code, new io.vertx.core.json.JsonObject(r.body().trim()).getString("error_code"), r.toString());
   }
 
   /** A response read off a plain socket: status, headers (lower-case names) and body. */
