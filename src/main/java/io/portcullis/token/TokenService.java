@@ -12,7 +12,6 @@ import io.portcullis.user.UserRepository;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Row;
 
 import java.time.Duration;
 import java.time.Instant;
