@@ -140,30 +140,30 @@ public final class CredentialService {
       ? Future.succeededFuture(false)
       : lockout.locked(pool, user.getUUID("id"), now)).map(locked -> new Candidate(user, locked)))
       .compose(candidate -> {
-      Row user = candidate.user();
-      boolean locked = candidate.locked();
-      // A locked account costs the same hash and answers the same, right password or not.
-      String stored = user == null || locked ? null : user.getString("encrypted_password");
-      PasswordHasher.Verification result = blocking(() -> hasher.verify(password, stored));
-      if (!result.matches()) {
-        AuthException invalid = new AuthException(ErrorCode.INVALID_CREDENTIALS, "Invalid login credentials");
-        return user == null || locked
-          ? Future.failedFuture(invalid)
-          : lockout.failed(pool, user.getUUID("id"), now).compose(done -> Future.failedFuture(invalid));
-      }
-      if (user.getOffsetDateTime("email_confirmed_at") == null) {
-        return Future.failedFuture(new AuthException(ErrorCode.EMAIL_NOT_CONFIRMED, "Email not confirmed"));
-      }
-      OffsetDateTime bannedUntil = user.getOffsetDateTime("banned_until");
-      if (bannedUntil != null && bannedUntil.isAfter(now())) {
-        return Future.failedFuture(new AuthException(ErrorCode.USER_BANNED, "User is banned"));
-      }
-      UUID id = user.getUUID("id");
-      Future<Void> rehashed = result.rehash()
-        ? users.setHash(id, blocking(() -> hasher.hash(password)))
-        : Future.succeededFuture();
-      return rehashed.compose(done -> lockout.clear(pool, id)).compose(done -> issue(id, ip, userAgent));
-    });
+        Row user = candidate.user();
+        boolean locked = candidate.locked();
+        // A locked account costs the same hash and answers the same, right password or not.
+        String stored = user == null || locked ? null : user.getString("encrypted_password");
+        PasswordHasher.Verification result = blocking(() -> hasher.verify(password, stored));
+        if (!result.matches()) {
+          AuthException invalid = new AuthException(ErrorCode.INVALID_CREDENTIALS, "Invalid login credentials");
+          return user == null || locked
+            ? Future.failedFuture(invalid)
+            : lockout.failed(pool, user.getUUID("id"), now).compose(done -> Future.failedFuture(invalid));
+        }
+        if (user.getOffsetDateTime("email_confirmed_at") == null) {
+          return Future.failedFuture(new AuthException(ErrorCode.EMAIL_NOT_CONFIRMED, "Email not confirmed"));
+        }
+        OffsetDateTime bannedUntil = user.getOffsetDateTime("banned_until");
+        if (bannedUntil != null && bannedUntil.isAfter(now())) {
+          return Future.failedFuture(new AuthException(ErrorCode.USER_BANNED, "User is banned"));
+        }
+        UUID id = user.getUUID("id");
+        Future<Void> rehashed = result.rehash()
+          ? users.setHash(id, blocking(() -> hasher.hash(password)))
+          : Future.succeededFuture();
+        return rehashed.compose(done -> lockout.clear(pool, id)).compose(done -> issue(id, ip, userAgent));
+      });
   }
 
   /**
