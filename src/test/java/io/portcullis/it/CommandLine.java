@@ -32,13 +32,19 @@ final class CommandLine {
   }
 
   /** Runs a command with the app's data directory and issuer (its external URL), capturing what it prints. */
-  static synchronized Run run(TestApp app, String... args) {
+  static Run run(TestApp app, String... args) {
+    return run(app, Map.of(), args);
+  }
+
+  /** As {@link #run(TestApp, String...)}, with settings overridden as environment variables would. */
+  static synchronized Run run(TestApp app, Map<String, String> overrides, String... args) {
     Map<String, String> env = new HashMap<>();
     env.put("PORTCULLIS_DATA_DIR", app.dataDir.toString());
     env.put("PORTCULLIS_EXTERNAL_URL", app.url(""));
     env.put("PORTCULLIS_PASSWORD_ARGON2_MEMORY_KIB", "64");
     env.put("PORTCULLIS_PASSWORD_REJECT_COMMON", "false");
     env.put("PORTCULLIS_PASSWORD_ARGON2_ITERATIONS", "1");
+    env.putAll(overrides);
     PrintStream out = System.out;
     PrintStream err = System.err;
     ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
