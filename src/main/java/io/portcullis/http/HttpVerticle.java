@@ -113,20 +113,20 @@ public final class HttpVerticle extends VerticleBase {
       router.get("/metrics").handler(PrometheusScrapingHandler.create(app.metrics().registryName()));
     }
 
-    router.post(BASE + "/signup").handler(body).handler(auth::signup);
+    router.post(BASE + "/signup").handler(body).handler(limits.signup).handler(auth::signup);
     // A route of its own that marks form requests before the body is read, so that a form body refused while
     // reading it (too large, bad encoding) still gets RFC 6749's error fields.
     router.post(BASE + "/token").handler(ctx -> {
       ctx.put(FailureHandler.FORM_REQUEST, Requests.isForm(ctx));
       ctx.next();
     });
-    router.post(BASE + "/token").handler(body).handler(auth::token);
-    router.post(BASE + "/recover").handler(body).handler(ctx -> auth.mailFlow(ctx, Addresses.ACCOUNT_RECOVER));
-    router.post(BASE + "/otp").handler(body).handler(ctx -> auth.mailFlow(ctx, Addresses.ACCOUNT_OTP));
-    router.post(BASE + "/magiclink").handler(body).handler(ctx -> auth.mailFlow(ctx, Addresses.ACCOUNT_OTP));
-    router.post(BASE + "/resend").handler(body).handler(ctx -> auth.mailFlow(ctx, Addresses.ACCOUNT_RESEND));
-    router.post(BASE + "/verify").handler(body).handler(auth::verify);
-    router.get(BASE + "/verify").handler(auth::verifyLink);
+    router.post(BASE + "/token").handler(body).handler(limits::token).handler(auth::token);
+    router.post(BASE + "/recover").handler(body).handler(limits.recover).handler(ctx -> auth.mailFlow(ctx, Addresses.ACCOUNT_RECOVER));
+    router.post(BASE + "/otp").handler(body).handler(limits.otp).handler(ctx -> auth.mailFlow(ctx, Addresses.ACCOUNT_OTP));
+    router.post(BASE + "/magiclink").handler(body).handler(limits.otp).handler(ctx -> auth.mailFlow(ctx, Addresses.ACCOUNT_OTP));
+    router.post(BASE + "/resend").handler(body).handler(limits.resend).handler(ctx -> auth.mailFlow(ctx, Addresses.ACCOUNT_RESEND));
+    router.post(BASE + "/verify").handler(body).handler(limits.verify).handler(auth::verify);
+    router.get(BASE + "/verify").handler(limits.verify).handler(auth::verifyLink);
     router.get(BASE + "/settings").handler(meta::settings);
     router.get(BASE + "/health").handler(meta::health);
     router.get(BASE + "/.well-known/jwks.json").handler(meta::jwks);

@@ -41,15 +41,15 @@ final class CommandLine {
     return run(app, Map.of(), args);
   }
 
-  /** As {@link #run(TestApp, String...)}, with {@code extraEnv} added to (or replacing) the environment. */
-  static synchronized Run run(TestApp app, Map<String, String> extraEnv, String... args) {
+  /** As {@link #run(TestApp, String...)}, with settings overridden as environment variables would. */
+  static synchronized Run run(TestApp app, Map<String, String> overrides, String... args) {
     Map<String, String> env = new HashMap<>();
     env.put("PORTCULLIS_DATA_DIR", app.dataDir.toString());
     env.put("PORTCULLIS_EXTERNAL_URL", app.url(""));
     env.put("PORTCULLIS_PASSWORD_ARGON2_MEMORY_KIB", "64");
     env.put("PORTCULLIS_PASSWORD_REJECT_COMMON", "false");
     env.put("PORTCULLIS_PASSWORD_ARGON2_ITERATIONS", "1");
-    env.putAll(extraEnv);
+    env.putAll(overrides);
     PrintStream out = System.out;
     PrintStream err = System.err;
     ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
