@@ -32,9 +32,6 @@ public final class CredentialService {
 
   private static final String PASSWORD = "password";
 
-  /** A sign-in's account (null when the email is unknown) and whether it is locked. */
-  private record Candidate(Row user, boolean locked) {
-  }
 
   private static final String CONFIRMATION_SENT = "UPDATE users SET confirmation_sent_at = $2 WHERE id = $1";
   private static final String EMAIL_CHANGE_REQUESTED = "UPDATE users SET new_email = $2, email_change_sent_at = $3 "
@@ -134,22 +131,21 @@ public final class CredentialService {
     }
     String email = rawEmail.trim().toLowerCase(java.util.Locale.ROOT);
     // No stored email holds a NUL, and PostgreSQL text refuses one (SQLSTATE 22021): such a user is unknown.
-    Future<Row> found = email.indexOf('\0') >= 0 ? Future.succeededFuture(null) : users.findByEmail(email);
+    Future<Row> found = email.indexOf('\0') >= 0 ? Future.succeededFuture(null) : users.findForSignIn(email);
     OffsetDateTime now = now();
-    return found.compose(user -> (user == null
-      ? Future.succeededFuture(false)
-      : lockout.locked(pool, user.getUUID("id"), now)).map(locked -> new Candidate(user, locked)))
-      .compose(candidate -> {
-        Row user = candidate.user();
-        boolean locked = candidate.locked();
+    // Known and unknown emails cost the same: one query, one argon2id verification, one write on failure.
+    return found
+      .compose(user -> {
+        boolean locked = user != null && lockout.locked(user.getOffsetDateTime("locked_until"), now);
         // A locked account costs the same hash and answers the same, right password or not.
         String stored = user == null || locked ? null : user.getString("encrypted_password");
         PasswordHasher.Verification result = blocking(() -> hasher.verify(password, stored));
         if (!result.matches()) {
           AuthException invalid = new AuthException(ErrorCode.INVALID_CREDENTIALS, "Invalid login credentials");
-          return user == null || locked
+          return locked
             ? Future.failedFuture(invalid)
-            : lockout.failed(pool, user.getUUID("id"), now).compose(done -> Future.failedFuture(invalid));
+            : lockout.failed(pool, user == null ? null : user.getUUID("id"), now)
+              .compose(done -> Future.failedFuture(invalid));
         }
         if (user.getOffsetDateTime("email_confirmed_at") == null) {
           return Future.failedFuture(new AuthException(ErrorCode.EMAIL_NOT_CONFIRMED, "Email not confirmed"));

@@ -2,7 +2,6 @@ package io.portcullis.credential;
 
 import io.portcullis.config.Config;
 import io.vertx.core.Future;
-import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
@@ -17,7 +16,7 @@ import java.util.UUID;
  */
 public final class Lockout {
 
-  private static final String STATE = "SELECT failures, last_failure_at, locked_until FROM login_failures WHERE user_id = $1";
+  private static final String NOTHING = "UPDATE login_failures SET failures = failures WHERE user_id = $1";
   private static final String RECORD = "INSERT INTO login_failures AS f (user_id, failures, last_failure_at, locked_until) "
     + "VALUES ($1, 1, $2, $4) ON CONFLICT (user_id) DO UPDATE SET "
     + "failures = CASE WHEN f.last_failure_at < $3 THEN 1 ELSE f.failures + 1 END, last_failure_at = $2 "
@@ -35,24 +34,21 @@ public final class Lockout {
     return config.enabled();
   }
 
-  /** True while the account is locked. */
-  public Future<Boolean> locked(SqlClient client, UUID userId, OffsetDateTime now) {
-    if (!config.enabled()) {
-      return Future.succeededFuture(false);
-    }
-    return client.preparedQuery(STATE).execute(Tuple.of(userId)).map(rows -> {
-      if (rows.size() == 0) {
-        return false;
-      }
-      Row row = rows.iterator().next();
-      OffsetDateTime until = row.getOffsetDateTime("locked_until");
-      return until != null && until.isAfter(now);
-    });
+  /** Whether a lock that ends at {@code lockedUntil} (read with the user) still holds. */
+  public boolean locked(OffsetDateTime lockedUntil, OffsetDateTime now) {
+    return config.enabled() && lockedUntil != null && lockedUntil.isAfter(now);
   }
 
+  /**
+   * Records a failed sign-in. For an unknown email ({@code userId} null) it makes the same kind of round trip
+   * (an update that matches nothing), so that the answer's timing does not tell known accounts apart.
+   */
   public Future<Void> failed(SqlClient client, UUID userId, OffsetDateTime now) {
     if (!config.enabled()) {
       return Future.succeededFuture();
+    }
+    if (userId == null) {
+      return client.preparedQuery(NOTHING).execute(Tuple.of(UUID.randomUUID())).mapEmpty();
     }
     OffsetDateTime quietSince = now.minusSeconds(config.resetAfterSeconds());
     return client.preparedQuery(RECORD).execute(Tuple.of(userId, now, quietSince, null)).compose(rows -> {
