@@ -13,6 +13,7 @@ import io.portcullis.limit.RateLimiter;
 import io.portcullis.mail.MailTemplates;
 import io.portcullis.mail.MailVerticle;
 import io.portcullis.metrics.AuthMetrics;
+import io.portcullis.session.SessionCache;
 import io.portcullis.token.KeySet;
 import io.portcullis.token.SigningKeys;
 import io.portcullis.token.TokenVerticle;
@@ -110,7 +111,8 @@ public final class Server {
     Readiness readiness = new Readiness();
     HashGate hashing = new HashGate(config.password().hashWorkers(), config.password().hashQueue());
     return loadKeys(vertx, config, database, clock, random)
-      .map(keys -> new AppContext(config, database.connectOptions(), keys, templates, clock, random, metrics))
+      .map(keys -> new AppContext(config, database.connectOptions(), keys, templates, clock, random, metrics,
+        new SessionCache(config.sessions().cacheTtlMs(), clock)))
       .compose(app -> vertx.deployVerticle(() -> new UserVerticle(app), new DeploymentOptions())
         .compose(id -> vertx.deployVerticle(() -> new TokenVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new MailVerticle(app), new DeploymentOptions()))

@@ -24,7 +24,7 @@ public final class AccountVerticle extends VerticleBase {
     pool = Pools.shared(vertx, app.database(), app.config().db().poolSize());
     AuthBus bus = new AuthBus(vertx, 10_000);
     AccountService service = new AccountService(app, pool, new AccountMails(app, vertx), bus,
-      new Events(vertx, pool, app.clock()));
+      new Events(vertx, pool, app.clock(), app.sessions()));
     return Future.all(
       bus.serve(Addresses.ACCOUNT_RECOVER, msg -> service.recover(msg.body())),
       bus.serve(Addresses.ACCOUNT_OTP, msg -> service.otp(msg.body())),

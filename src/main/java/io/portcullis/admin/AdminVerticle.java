@@ -31,7 +31,7 @@ public final class AdminVerticle extends VerticleBase {
   public Future<?> start() {
     pool = Pools.shared(vertx, app.database(), app.config().db().poolSize());
     AuthBus bus = new AuthBus(vertx, 30_000);
-    AdminService admin = new AdminService(app, pool, bus, new Events(vertx, pool, app.clock()));
+    AdminService admin = new AdminService(app, pool, bus, new Events(vertx, pool, app.clock(), app.sessions()));
     return bus.serve(Addresses.ADMIN, msg -> handle(admin, msg.body()));
   }
 

@@ -70,7 +70,7 @@ public record Config(
 
   /** Time-box and inactivity timeout in seconds (0 = off); {@code singlePerUser} ends older sessions at sign-in. */
   public record Sessions(int refreshTokenReuseInterval, int timeboxSeconds, int inactivityTimeoutSeconds,
-                         boolean singlePerUser) {
+                         boolean singlePerUser, int cacheTtlMs) {
   }
 
   /** Lifetimes in seconds; the allow-list holds exact URLs or patterns with {@code *} (one path segment or

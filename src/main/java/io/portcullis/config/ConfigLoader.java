@@ -210,7 +210,8 @@ public final class ConfigLoader {
       new Config.Sessions(r.integer("sessions.refresh_token_reuse_interval", 0, 3600),
         r.integer("sessions.timebox_seconds", 0, 366 * 86_400),
         r.integer("sessions.inactivity_timeout_seconds", 0, 366 * 86_400),
-        r.bool("sessions.single_per_user")),
+        r.bool("sessions.single_per_user"),
+        r.integer("sessions.cache_ttl_ms", 0, 600_000)),
       r.onOff("rate_limits"),
       new Config.RateLimit(
         r.integer("rate_limit.burst", 1, 1_000_000),

@@ -34,7 +34,7 @@ public final class CredentialVerticle extends VerticleBase {
     AuthBus bus = new AuthBus(vertx, 30_000);
     PasswordHasher hasher = new PasswordHasher(app.config().password(), app.random(), app.metrics());
     CredentialService service = new CredentialService(app, hasher, pool, new AccountMails(app, vertx), bus,
-      new Events(vertx, pool, app.clock()));
+      new Events(vertx, pool, app.clock(), app.sessions()));
     return Future.all(
       bus.serve(Addresses.USERS_SIGNUP, timed(msg -> service.signup(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg)))),
       bus.serve(Addresses.TOKENS_PASSWORD,

@@ -1,6 +1,7 @@
 package io.portcullis.events;
 
 import io.portcullis.bus.Addresses;
+import io.portcullis.session.SessionCache;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -36,11 +37,13 @@ public final class Events {
   private final Vertx vertx;
   private final Pool pool;
   private final Clock clock;
+  private final SessionCache sessions;
 
-  public Events(Vertx vertx, Pool pool, Clock clock) {
+  public Events(Vertx vertx, Pool pool, Clock clock, SessionCache sessions) {
     this.vertx = vertx;
     this.pool = pool;
     this.clock = clock;
+    this.sessions = sessions;
   }
 
   /** Writes the audit row, then publishes; completes when the row is written (a failure is logged, not thrown). */
@@ -50,6 +53,8 @@ public final class Events {
 
   /** An event caused by someone else than the user (an admin); {@code actorId} null for a service key. */
   public Future<Void> emit(String type, UUID userId, UUID sessionId, String ip, String userAgent, UUID actorId) {
+    // Before anything else, and so before the caller answers: cached session liveness of this user is stale now.
+    sessions.invalidateUser(userId == null ? null : userId.toString());
     OffsetDateTime at = OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC);
     JsonObject event = new JsonObject()
       .put("type", type)

@@ -8,6 +8,7 @@ import io.portcullis.config.Config;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.limit.HashGate;
+import io.portcullis.session.SessionCache;
 import io.portcullis.token.TokenVerifier;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -29,11 +30,13 @@ final class AuthRoutes {
   private final AuthBus bus;
   private final Config config;
   private final HashGate hashing;
+  private final SessionCache sessions;
 
-  AuthRoutes(AuthBus bus, Config config, HashGate hashing) {
+  AuthRoutes(AuthBus bus, Config config, HashGate hashing, SessionCache sessions) {
     this.bus = bus;
     this.config = config;
     this.hashing = hashing;
+    this.sessions = sessions;
   }
 
   /** Sends a request that hashes a password, unless too many already wait for the hashing workers. */
@@ -166,14 +169,24 @@ final class AuthRoutes {
     if (claims.getString("sub") == null) {
       throw new AuthException(ErrorCode.USER_NOT_FOUND, "This endpoint requires a user's token");
     }
+    String userId = claims.getString("sub");
+    String sessionId = claims.getString("session_id");
+    ctx.put(CLAIMS, claims);
+    JsonObject cached = sessions.get(sessionId, userId);
+    if (cached != null) {
+      ctx.put(USER, cached);
+      ctx.next();
+      return;
+    }
+    long generation = sessions.generation(userId);
     JsonObject check = new JsonObject()
-      .put("user_id", claims.getString("sub"))
-      .put("session_id", claims.getString("session_id"))
+      .put("user_id", userId)
+      .put("session_id", sessionId)
       .put("role", claims.getString("role"));
     bus.request(Addresses.SESSIONS_CHECK, check)
       .onSuccess(user -> {
+        sessions.put(sessionId, userId, user, generation);
         ctx.put(USER, user);
-        ctx.put(CLAIMS, claims);
         ctx.next();
       })
       .onFailure(ctx::fail);

@@ -62,7 +62,7 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     AuthBus bus = new AuthBus(vertx, 30_000);
-    AuthRoutes auth = new AuthRoutes(bus, app.config(), hashing);
+    AuthRoutes auth = new AuthRoutes(bus, app.config(), hashing, app.sessions());
     Limits limits = new Limits(app.config(), limiter);
     MetaRoutes meta = new MetaRoutes(app.config(), bus, app.keys().publishedJwks(), readiness);
     TokenVerifier verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt(), app.clock());
@@ -184,6 +184,8 @@ public final class HttpVerticle extends VerticleBase {
       // Slow or idle clients (slow-loris) are closed once nothing moves for this long.
       .setIdleTimeout(app.config().http().idleTimeoutSeconds());
     server = vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(HttpVerticle::invalidRequest);
+    // Events of other processes (a clustered bus) make this process's cached session liveness stale too.
+    vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS, msg -> app.sessions().invalidateUser(msg.body().getString("user_id")));
     vertx.eventBus().<JsonObject>localConsumer(Addresses.KEYS_CHANGED, msg -> {
       List<JsonObject> verification = new ArrayList<>();
       msg.body().getJsonArray("verification").forEach(jwk -> verification.add((JsonObject) jwk));

@@ -38,7 +38,7 @@ public final class TokenVerticle extends VerticleBase {
   public Future<?> start() {
     pool = Pools.shared(vertx, app.database(), app.config().db().poolSize());
     AuthBus bus = new AuthBus(vertx, 10_000);
-    Events events = new Events(vertx, pool, app.clock());
+    Events events = new Events(vertx, pool, app.clock(), app.sessions());
     keys = app.keys();
     tokens = new TokenService(app, pool, new TokenSigner(vertx, keys, app.config().jwt()), events);
     verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt(), app.clock());

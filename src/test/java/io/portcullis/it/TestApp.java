@@ -96,6 +96,8 @@ public final class TestApp implements AutoCloseable {
     env.put("PORTCULLIS_LOCKOUT_ENABLED", "false");
     // Tests use short memorable passwords; the policy tests switch the common-password check back on.
     env.put("PORTCULLIS_PASSWORD_REJECT_COMMON", "false");
+    // Tests change rows behind the service's back (bans, deletions by JDBC); SessionCacheTest turns the cache on.
+    env.put("PORTCULLIS_SESSIONS_CACHE_TTL_MS", "0");
     env.putAll(overrides);
     Config config = ConfigLoader.load(env);
     Database database = Server.prepareDatabase(config);

@@ -1,0 +1,82 @@
+package io.portcullis.session;
+
+import io.vertx.core.json.JsonObject;
+
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The liveness of sessions as Bearer routes last saw it (the user, for a session that exists), kept for at most
+ * {@code sessions.cache_ttl_ms} so that a guarded route does not cost a database query each time. Shared by the
+ * verticles of one process. Every event about a user ({@code auth.events}: sign-out, update, ban, deletion, reuse
+ * detection...) drops that user's entries before the request that caused it is answered, so a sign-out takes effect
+ * at once in this process; other processes hear the published event, and the TTL bounds anything else (a row
+ * changed behind the service's back).
+ */
+public final class SessionCache {
+
+  private static final int MAX_ENTRIES = 200_000;
+
+  private record Entry(String userId, JsonObject user, long expiresAtMillis, long generation) {
+  }
+
+  private final long ttlMillis;
+  private final Clock clock;
+  private final Map<String, Entry> bySession = new ConcurrentHashMap<>();
+  /** Bumped on every invalidation of a user: a lookup that raced with one does not store its stale answer. */
+  private final Map<String, AtomicLong> generations = new ConcurrentHashMap<>();
+
+  /** {@code clock}: the service's clock, so that moving it (tests) also ages the entries. */
+  public SessionCache(long ttlMillis, Clock clock) {
+    this.ttlMillis = ttlMillis;
+    this.clock = clock;
+  }
+
+  public boolean enabled() {
+    return ttlMillis > 0;
+  }
+
+  /** The cached user of a live session of {@code userId}, or null. */
+  public JsonObject get(String sessionId, String userId) {
+    if (!enabled() || sessionId == null) {
+      return null;
+    }
+    Entry entry = bySession.get(sessionId);
+    if (entry == null || !entry.userId().equals(userId) || clock.millis() >= entry.expiresAtMillis()
+      || entry.generation() != generation(userId)) {
+      return null;
+    }
+    return entry.user();
+  }
+
+  /** The generation to pass to {@link #put} for a lookup that starts now. */
+  public long generation(String userId) {
+    AtomicLong generation = generations.get(userId);
+    return generation == null ? 0 : generation.get();
+  }
+
+  public void put(String sessionId, String userId, JsonObject user, long generationAtLookup) {
+    if (!enabled() || sessionId == null || generation(userId) != generationAtLookup) {
+      return;
+    }
+    if (bySession.size() >= MAX_ENTRIES) {
+      bySession.clear();
+    }
+    bySession.put(sessionId, new Entry(userId, user, clock.millis() + ttlMillis, generationAtLookup));
+  }
+
+  /** Forgets everything cached about the user's sessions. */
+  public void invalidateUser(String userId) {
+    if (!enabled() || userId == null) {
+      return;
+    }
+    generations.computeIfAbsent(userId, k -> new AtomicLong()).incrementAndGet();
+    if (generations.size() > MAX_ENTRIES) {
+      // Entries of other users are then judged by generation 0 against a missing counter: drop them all.
+      generations.clear();
+      bySession.clear();
+    }
+  }
+}
