@@ -9,6 +9,7 @@ import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
 import io.portcullis.mail.MailTemplates;
+import io.portcullis.metrics.AuthMetrics;
 import io.portcullis.user.UserJson;
 import io.portcullis.user.UserRepository;
 import io.vertx.core.Context;
@@ -56,7 +57,7 @@ public final class CredentialService {
     this.mails = mails;
     this.bus = bus;
     this.events = events;
-    this.lockout = new Lockout(app.config().lockout());
+    this.lockout = new Lockout(app.config().lockout(), app.metrics());
     this.policy = new PasswordPolicy(app.config().password());
   }
 
@@ -124,6 +125,10 @@ public final class CredentialService {
 
   /** {@code {email, password}} → a session; one message for unknown email and wrong password. */
   public Future<JsonObject> passwordGrant(JsonObject body, String ip, String userAgent) {
+    return signIn(body, ip, userAgent).andThen(result -> app.metrics().signIn(AuthMetrics.outcome(result)));
+  }
+
+  private Future<JsonObject> signIn(JsonObject body, String ip, String userAgent) {
     String rawEmail = Inputs.optionalString(body, "email");
     String password = Inputs.optionalString(body, PASSWORD);
     if (rawEmail == null || rawEmail.isBlank() || password == null || password.isEmpty()) {

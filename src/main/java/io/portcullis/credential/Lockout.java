@@ -1,6 +1,7 @@
 package io.portcullis.credential;
 
 import io.portcullis.config.Config;
+import io.portcullis.metrics.AuthMetrics;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
@@ -25,9 +26,11 @@ public final class Lockout {
   private static final String CLEAR = "DELETE FROM login_failures WHERE user_id = $1";
 
   private final Config.Lockout config;
+  private final AuthMetrics metrics;
 
-  public Lockout(Config.Lockout config) {
+  public Lockout(Config.Lockout config, AuthMetrics metrics) {
     this.config = config;
+    this.metrics = metrics;
   }
 
   public boolean enabled() {
@@ -58,7 +61,9 @@ public final class Lockout {
       }
       long wait = Math.min((long) config.waitIncrementSeconds() * (failures - config.failures() + 1),
         config.maxWaitSeconds());
-      return client.preparedQuery(LOCK).execute(Tuple.of(userId, now.plusSeconds(wait))).mapEmpty();
+      return client.preparedQuery(LOCK).execute(Tuple.of(userId, now.plusSeconds(wait)))
+        .onSuccess(done -> metrics.lockout())
+        .mapEmpty();
     });
   }
 

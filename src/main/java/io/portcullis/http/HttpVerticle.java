@@ -63,7 +63,7 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     AuthBus bus = new AuthBus(vertx, 30_000);
     AuthRoutes auth = new AuthRoutes(bus, app.config(), hashing, app.sessions());
-    Limits limits = new Limits(app.config(), limiter);
+    Limits limits = new Limits(app.config(), limiter, app.metrics());
     MetaRoutes meta = new MetaRoutes(app.config(), bus, app.keys().publishedJwks(), readiness);
     TokenVerifier verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt(), app.clock());
     JWTAuthHandler bearer = JWTAuthHandler.create(verifier.provider());

@@ -4,6 +4,7 @@ import io.portcullis.config.Config;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.limit.RateLimiter;
+import io.portcullis.metrics.AuthMetrics;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 
@@ -25,7 +26,7 @@ final class Limits {
   private final Handler<RoutingContext> refresh;
   private final Map<String, RateLimiter.Limit> byName;
 
-  Limits(Config config, RateLimiter limiter) {
+  Limits(Config config, RateLimiter limiter, AuthMetrics metrics) {
     Config.RateLimit r = config.rateLimit();
     boolean on = config.rateLimitsEnabled();
     RateLimiter.Limit passwordLimit = new RateLimiter.Limit("password_grant", r.passwordGrant(), r.burst());
@@ -39,14 +40,14 @@ final class Limits {
     this.byName = Map.of("password_grant", passwordLimit, "refresh", refreshLimit, "signup", signupLimit,
       "recover", recoverLimit, "otp", otpLimit, "resend", resendLimit, "verify", verifyLimit,
       "user_update", userUpdateLimit);
-    this.password = handler(on, limiter, passwordLimit);
-    this.refresh = handler(on, limiter, refreshLimit);
-    this.signup = handler(on, limiter, signupLimit);
-    this.recover = handler(on, limiter, recoverLimit);
-    this.otp = handler(on, limiter, otpLimit);
-    this.resend = handler(on, limiter, resendLimit);
-    this.verify = handler(on, limiter, verifyLimit);
-    this.userUpdate = handler(on, limiter, userUpdateLimit);
+    this.password = handler(on, limiter, metrics, passwordLimit);
+    this.refresh = handler(on, limiter, metrics, refreshLimit);
+    this.signup = handler(on, limiter, metrics, signupLimit);
+    this.recover = handler(on, limiter, metrics, recoverLimit);
+    this.otp = handler(on, limiter, metrics, otpLimit);
+    this.resend = handler(on, limiter, metrics, resendLimit);
+    this.verify = handler(on, limiter, metrics, verifyLimit);
+    this.userUpdate = handler(on, limiter, metrics, userUpdateLimit);
   }
 
   /** The token route's bucket depends on the grant (query, or form field). */
@@ -62,7 +63,8 @@ final class Limits {
     return byName;
   }
 
-  private static Handler<RoutingContext> handler(boolean on, RateLimiter limiter, RateLimiter.Limit limit) {
+  private static Handler<RoutingContext> handler(boolean on, RateLimiter limiter, AuthMetrics metrics,
+                                                 RateLimiter.Limit limit) {
     if (!on) {
       return RoutingContext::next;
     }
@@ -72,6 +74,7 @@ final class Limits {
         ctx.next();
         return;
       }
+      metrics.rateLimited(limit.name());
       ctx.response().putHeader("Retry-After", Long.toString(wait));
       ctx.fail(new AuthException(ErrorCode.OVER_REQUEST_RATE_LIMIT, "Request rate limit reached"));
     };

@@ -4,6 +4,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.portcullis.error.AuthException;
+import io.vertx.core.AsyncResult;
 import io.vertx.micrometer.backends.BackendRegistries;
 
 import java.time.Duration;
@@ -75,6 +77,14 @@ public final class AuthMetrics {
 
   public void waitedForHashing(Duration wait) {
     hashWait.record(wait);
+  }
+
+  /** The outcome label of a sign-in or refresh: {@code success}, or the error code it answered. */
+  public static String outcome(AsyncResult<?> result) {
+    if (result.succeeded()) {
+      return "success";
+    }
+    return result.cause() instanceof AuthException auth ? auth.code().code() : "unexpected_failure";
   }
 
   private void count(String name, String tag, String value) {

@@ -5,6 +5,7 @@ import io.portcullis.credential.Inputs;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
+import io.portcullis.metrics.AuthMetrics;
 import io.portcullis.session.RefreshTokens;
 import io.portcullis.session.SessionRepository;
 import io.portcullis.user.UserJson;
@@ -64,6 +65,10 @@ public final class TokenService {
   }
 
   public Future<JsonObject> refresh(JsonObject body, String ip, String userAgent) {
+    return rotate(body, ip, userAgent).andThen(result -> app.metrics().refresh(AuthMetrics.outcome(result)));
+  }
+
+  private Future<JsonObject> rotate(JsonObject body, String ip, String userAgent) {
     String token = Inputs.optionalString(body, "refresh_token");
     if (token == null || token.isBlank()) {
       return Future.failedFuture(AuthException.validation("refresh_token is required"));
@@ -73,9 +78,12 @@ public final class TokenService {
       .compose(outcome -> switch (outcome.kind()) {
         case NOT_FOUND -> Future.failedFuture(
           new AuthException(ErrorCode.REFRESH_TOKEN_NOT_FOUND, "Invalid Refresh Token: Refresh Token Not Found"));
-        case REUSE_DETECTED -> events.emit(Events.REFRESH_TOKEN_REUSED, outcome.userId(), outcome.sessionId(), ip, userAgent)
-          .compose(done -> Future.failedFuture(
-            new AuthException(ErrorCode.REFRESH_TOKEN_ALREADY_USED, "Invalid Refresh Token: Already Used")));
+        case REUSE_DETECTED -> {
+          app.metrics().reuseDetected();
+          yield events.emit(Events.REFRESH_TOKEN_REUSED, outcome.userId(), outcome.sessionId(), ip, userAgent)
+            .compose(done -> Future.failedFuture(
+              new AuthException(ErrorCode.REFRESH_TOKEN_ALREADY_USED, "Invalid Refresh Token: Already Used")));
+        }
         case EXPIRED -> events.emit(Events.SIGNED_OUT, outcome.userId(), outcome.sessionId(), ip, userAgent)
           .compose(done -> Future.failedFuture(new AuthException(ErrorCode.SESSION_EXPIRED, "Session expired")));
         case ROTATED, REPLAYED -> answerRefresh(outcome, ip, userAgent);
