@@ -47,10 +47,13 @@ public final class FailureHandler implements Handler<RoutingContext> {
     }
     AuthException error = toAuthException(ctx);
     JsonObject body = body(ctx, error);
-    if (error.code() == ErrorCode.UNEXPECTED_FAILURE) {
+    if (error.status() >= 500) {
+      // Every 5xx body names its request, so that a report of it can be found in the log.
       String requestId = RequestLog.id(ctx);
-      LOG.error("Request {} {} failed: request_id={}", ctx.request().method(), ctx.request().path(), requestId,
-        ctx.failure());
+      if (error.code() == ErrorCode.UNEXPECTED_FAILURE) {
+        LOG.error("Request {} {} failed: request_id={}", ctx.request().method(), ctx.request().path(), requestId,
+          ctx.failure());
+      }
       body.put("request_id", requestId);
     }
     if (error.status() == 401) {
