@@ -159,6 +159,9 @@ public final class Commands {
       database.close();
       stopped.countDown();
     }, "portcullis-shutdown"));
+    // From now on the hook above closes the database, after the requests in flight are answered; the embedded
+    // PostgreSQL's own exit hook stopped it under them (a sign-up being hashed at SIGTERM answered 500).
+    database.closeInCallersShutdownHook();
     try {
       stopped.await();
     } catch (InterruptedException e) {

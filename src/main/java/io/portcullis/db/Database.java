@@ -30,10 +30,15 @@ public final class Database implements AutoCloseable {
 
   private final PgConnectOptions connectOptions;
   private final EmbeddedPostgres embedded;
+  private final Thread stopAtExit;
 
   private Database(PgConnectOptions connectOptions, EmbeddedPostgres embedded) {
     this.connectOptions = connectOptions;
     this.embedded = embedded;
+    this.stopAtExit = embedded == null ? null : new Thread(this::close, "portcullis-embedded-postgres-stop");
+    if (stopAtExit != null) {
+      Runtime.getRuntime().addShutdownHook(stopAtExit);
+    }
   }
 
   public static Database open(Config config) {
@@ -53,6 +58,8 @@ public final class Database implements AutoCloseable {
       EmbeddedPostgres pg = EmbeddedPostgres.builder()
         .setDataDirectory(dir)
         .setCleanDataDirectory(false)
+        // Its own hook would stop the server at JVM exit at the same time as every other hook: see stopAtExit.
+        .setRegisterShutdownHook(false)
         .setPort(config.db().embeddedPort() == 0 ? freePort() : config.db().embeddedPort())
         .setServerConfig("listen_addresses", "127.0.0.1")
         .setServerConfig("max_connections", "200")
@@ -129,8 +136,28 @@ public final class Database implements AutoCloseable {
     return embedded != null;
   }
 
+  /**
+   * An embedded server started here stops at JVM exit in a shutdown hook of its own, which runs at the same time
+   * as every other hook. A caller whose own hook still serves requests that need the database (serve on
+   * SIGTERM) takes that over with this, and closes the database at the end of its hook.
+   */
+  public void closeInCallersShutdownHook() {
+    removeStopAtExit();
+  }
+
+  private void removeStopAtExit() {
+    if (stopAtExit != null && Thread.currentThread() != stopAtExit) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(stopAtExit);
+      } catch (IllegalStateException e) {
+        // The JVM is shutting down: the hook runs or has run; close() is idempotent.
+      }
+    }
+  }
+
   @Override
   public void close() {
+    removeStopAtExit();
     if (embedded != null) {
       try {
         embedded.close();
