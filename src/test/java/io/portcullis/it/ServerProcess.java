@@ -1,0 +1,192 @@
+package io.portcullis.it;
+
+import io.vertx.core.json.JsonObject;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Portcullis as a separate process, started the way the jar starts it ({@code io.portcullis.Portcullis serve},
+ * the production logback.xml, a shutdown hook for SIGTERM), from this build's classes and dependencies: the test
+ * class path minus target/test-classes. {@code mvn test} runs before {@code package}, so the jar itself may be
+ * missing or stale here; scripts/check-container proves the jar is built from these same classes.
+ */
+final class ServerProcess implements AutoCloseable {
+
+  /**
+   * HTTP/1.1, as browsers and supabase-js speak plain http. With its default upgrade to HTTP/2 (h2c), the JDK's
+   * client before 17.0.17 fails every open stream on the server's graceful GOAWAY ("GOAWAY received",
+   * JDK-8335181) though the server still answers them.
+   */
+  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+    .connectTimeout(Duration.ofSeconds(5)).build();
+
+  final Process process;
+  final Path dataDir;
+  final Path stdout;
+  final Path stderr;
+  final int port;
+
+  private ServerProcess(Process process, Path dataDir, Path stdout, Path stderr, int port) {
+    this.process = process;
+    this.dataDir = dataDir;
+    this.stdout = stdout;
+    this.stderr = stderr;
+    this.port = port;
+  }
+
+  /** Starts {@code serve} on {@code dataDir} and a free port, with {@code settings} as environment. */
+  static ServerProcess start(Path dataDir, Map<String, String> settings) {
+    try {
+      int port;
+      try (ServerSocket socket = new ServerSocket(0)) {
+        port = socket.getLocalPort();
+      }
+      Path logs = Files.createTempDirectory("portcullis-process-logs");
+      Path stdout = logs.resolve("stdout.log");
+      Path stderr = logs.resolve("stderr.log");
+      String classPath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+        .filter(entry -> !entry.endsWith("test-classes") && !entry.endsWith("test-classes" + File.separator))
+        .collect(Collectors.joining(File.pathSeparator));
+      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      ProcessBuilder builder = new ProcessBuilder(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "-cp", classPath, "io.portcullis.Portcullis", "serve")
+        .redirectOutput(stdout.toFile())
+        .redirectError(stderr.toFile());
+      Map<String, String> env = builder.environment();
+      env.keySet().removeIf(name -> name.startsWith("PORTCULLIS_") || name.equals("JAVA_TOOL_OPTIONS"));
+      env.put("PORTCULLIS_DATA_DIR", dataDir.toString());
+      env.put("PORTCULLIS_CONFIG", Path.of("target/classes/portcullis/config.json").toAbsolutePath().toString());
+      env.put("PORTCULLIS_HTTP_HOST", "127.0.0.1");
+      env.put("PORTCULLIS_HTTP_PORT", Integer.toString(port));
+      env.put("PORTCULLIS_EXTERNAL_URL", "http://127.0.0.1:" + port);
+      env.putAll(settings);
+      return new ServerProcess(builder.start(), dataDir, stdout, stderr, port);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Waits (bounded) until /ready answers 200; fails with the process's output if it exits first. */
+  ServerProcess awaitReady(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        if (get("/ready").status() == 200) {
+          return this;
+        }
+      } catch (UncheckedIOException e) {
+        if (!(e.getCause() instanceof ConnectException)) {
+          throw e;
+        }
+      }
+      if (process.waitFor(200, TimeUnit.MILLISECONDS)) {
+        fail("Portcullis exited with " + process.exitValue() + " before it was ready:\n" + output());
+      }
+    }
+    fail("Portcullis not ready within " + timeout + ":\n" + output());
+    return this;
+  }
+
+  String url(String path) {
+    return "http://127.0.0.1:" + port + path;
+  }
+
+  TestApp.Response get(String path) {
+    return send(HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(30)).GET().build());
+  }
+
+  TestApp.Response postJson(String path, JsonObject body) {
+    return send(jsonPost(path, body));
+  }
+
+  CompletableFuture<HttpResponse<String>> postJsonAsync(String path, JsonObject body) {
+    return HTTP.sendAsync(jsonPost(path, body), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpRequest jsonPost(String path, JsonObject body) {
+    return HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(60))
+      .header("Content-Type", "application/json")
+      .POST(HttpRequest.BodyPublishers.ofString(body.encode()))
+      .build();
+  }
+
+  private static TestApp.Response send(HttpRequest request) {
+    try {
+      HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+      return new TestApp.Response(response.statusCode(), response.headers(), response.body());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  List<String> stdoutLines() throws IOException {
+    return Files.readAllLines(stdout);
+  }
+
+  String output() {
+    try {
+      return "---- stdout\n" + Files.readString(stdout) + "\n---- stderr\n" + Files.readString(stderr);
+    } catch (IOException e) {
+      return "(output unreadable: " + e + ")";
+    }
+  }
+
+  /** The embedded PostgreSQL's data directory. */
+  Path pgDir() {
+    return dataDir.resolve("pg").toAbsolutePath().normalize();
+  }
+
+  /** Processes (this user's) whose command line names the embedded PostgreSQL's data directory. */
+  List<ProcessHandle> postgresProcesses() {
+    String dir = pgDir().toString();
+    return ProcessHandle.allProcesses()
+      .filter(p -> p.info().commandLine().map(line -> line.contains(dir)).orElse(false))
+      .toList();
+  }
+
+  /** Best effort after a failed test: no process of ours outlives it. */
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      process.destroyForcibly();
+      try {
+        process.waitFor(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    Path pid = pgDir().resolve("postmaster.pid");
+    try {
+      if (Files.exists(pid)) {
+        long postmaster = Long.parseLong(Files.readAllLines(pid).get(0).trim());
+        ProcessHandle.of(postmaster)
+          .filter(p -> p.info().commandLine().map(line -> line.contains(pgDir().toString())).orElse(false))
+          .ifPresent(ProcessHandle::destroy);
+      }
+    } catch (IOException | RuntimeException e) {
+      System.err.println("Could not clean up the embedded PostgreSQL in " + pgDir() + ": " + e);
+    }
+  }
+}
