@@ -140,7 +140,8 @@ public final class Server {
   }
 
   /**
-   * Graceful shutdown: /ready answers 503 at once, the HTTP servers stop accepting and finish the requests in
+   * Graceful shutdown: /ready answers 503 at once (for {@code shutdown.unready_delay_ms} before anything else
+   * happens, so that load balancers take the instance out), then the HTTP servers stop accepting and finish the requests in
    * flight (up to {@code shutdown.grace_ms}) while the other verticles still serve them, then everything is
    * undeployed and the pools closed. The caller closes the database afterwards.
    * Blocks: call it from a main or shutdown-hook thread, never from Vert.x (each step must complete outside the
@@ -148,6 +149,11 @@ public final class Server {
    */
   public void stop(Duration timeout) throws Exception {
     readiness.beginShutdown();
+    int unready = app.config().shutdownUnreadyDelayMs();
+    if (unready > 0) {
+      // Load balancers polling /ready see 503 and stop sending before the listener closes.
+      vertx.timer(unready).toCompletionStage().toCompletableFuture().get(unready + 5_000L, TimeUnit.MILLISECONDS);
+    }
     try {
       vertx.undeploy(httpDeployment).toCompletionStage().toCompletableFuture()
         .get(timeout.toMillis(), TimeUnit.MILLISECONDS);

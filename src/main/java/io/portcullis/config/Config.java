@@ -26,7 +26,8 @@ public record Config(
   Mailer mailer,
   Smtp smtp,
   boolean metricsEnabled,
-  int shutdownGraceMs) {
+  int shutdownGraceMs,
+  int shutdownUnreadyDelayMs) {
 
   public record Http(String host, int port, int instances, int bodyLimitBytes, int requestTimeoutMs,
                      int idleTimeoutSeconds, List<String> trustedProxies, String clientIpHeader) {

@@ -247,7 +247,8 @@ public final class ConfigLoader {
         r.string("smtp.sender_name"),
         r.integer("smtp.max_attempts", 1, 100)),
       r.bool("metrics.enabled"),
-      r.integer("shutdown.grace_ms", 0, 600_000));
+      r.integer("shutdown.grace_ms", 0, 600_000),
+      r.integer("shutdown.unready_delay_ms", 0, 600_000));
   }
 
   private static String stripSlash(String url) {

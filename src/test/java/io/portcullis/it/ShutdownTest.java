@@ -110,6 +110,36 @@ class ShutdownTest {
   }
 
   @Test
+  void readyAnswers503ShuttingDownWhileTheUnreadyDelayRuns() throws Exception {
+    TestApp app = TestApp.start(Map.of("PORTCULLIS_SHUTDOWN_UNREADY_DELAY_MS", "3000"));
+    try {
+      assertEquals(200, app.get("/ready").status());
+      Thread stopper = new Thread(() -> {
+        try {
+          app.server.stop(java.time.Duration.ofSeconds(30));
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      stopper.start();
+      TestApp.Response during = null;
+      long deadline = System.nanoTime() + 2_500_000_000L;
+      while (System.nanoTime() < deadline) {
+        during = app.get("/ready");
+        if (during.status() == 503) {
+          break;
+        }
+      }
+      assertEquals(503, during.status(), during.raw());
+      assertEquals("shutting_down", during.json().getString("status"));
+      assertEquals(200, app.get("/health").status(), "still serving while load balancers take it out");
+      stopper.join(30_000);
+    } finally {
+      app.database.close();
+    }
+  }
+
+  @Test
   void sigtermLetsAnInFlightSignUpFinishStopsTheEmbeddedDatabaseAndARestartSignsTheUsersIn() throws Exception {
     Path dataDir = Files.createTempDirectory("portcullis-sigterm");
     int graceMs = 10_000;

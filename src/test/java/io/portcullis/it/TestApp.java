@@ -98,6 +98,7 @@ public final class TestApp implements AutoCloseable {
     env.put("PORTCULLIS_PASSWORD_REJECT_COMMON", "false");
     // Tests change rows behind the service's back (bans, deletions by JDBC); SessionCacheTest turns the cache on.
     env.put("PORTCULLIS_SESSIONS_CACHE_TTL_MS", "0");
+    env.put("PORTCULLIS_SHUTDOWN_UNREADY_DELAY_MS", "0");
     env.putAll(overrides);
     Config config = ConfigLoader.load(env);
     Database database = Server.prepareDatabase(config);
