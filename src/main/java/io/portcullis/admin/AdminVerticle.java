@@ -1,16 +1,14 @@
 package io.portcullis.admin;
 
 import io.portcullis.AppContext;
+import io.portcullis.db.DatabaseVerticle;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.credential.Inputs;
-import io.portcullis.db.Pools;
 import io.portcullis.error.AuthException;
 import io.portcullis.events.Events;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Pool;
 
 import java.util.UUID;
 
@@ -18,18 +16,15 @@ import java.util.UUID;
  * User administration on the bus ({@code auth.internal.admin}); the HTTP layer has already checked that the
  * caller is an admin. Messages are {@code {op, actor_id?, ...}}.
  */
-public final class AdminVerticle extends VerticleBase {
+public final class AdminVerticle extends DatabaseVerticle {
 
-  private final AppContext app;
-  private Pool pool;
 
   public AdminVerticle(AppContext app) {
-    this.app = app;
+    super(app);
   }
 
   @Override
-  public Future<?> start() {
-    pool = Pools.shared(vertx, app.database(), app.config().db().poolSize());
+  protected Future<?> serve() {
     AuthBus bus = new AuthBus(vertx, 30_000);
     AdminService admin = new AdminService(app, pool, bus, new Events(vertx, pool, app.clock(), app.sessions()));
     return bus.serve(Addresses.ADMIN, msg -> handle(admin, msg.body()));
@@ -70,8 +65,4 @@ public final class AdminVerticle extends VerticleBase {
     }
   }
 
-  @Override
-  public Future<?> stop() {
-    return pool == null ? Future.succeededFuture() : pool.close();
-  }
 }

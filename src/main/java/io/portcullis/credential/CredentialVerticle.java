@@ -1,16 +1,14 @@
 package io.portcullis.credential;
 
 import io.portcullis.AppContext;
+import io.portcullis.db.DatabaseVerticle;
 import io.portcullis.account.AccountMails;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
-import io.portcullis.db.Pools;
 import io.portcullis.events.Events;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Pool;
 
 import java.time.Duration;
 import java.util.function.Function;
@@ -19,18 +17,15 @@ import java.util.function.Function;
  * Credential checking, deployed as a WORKER ({@code password.hash_workers} instances): each instance hashes one
  * password at a time on its worker thread, which bounds the concurrent argon2id work and its memory.
  */
-public final class CredentialVerticle extends VerticleBase {
+public final class CredentialVerticle extends DatabaseVerticle {
 
-  private final AppContext app;
-  private Pool pool;
 
   public CredentialVerticle(AppContext app) {
-    this.app = app;
+    super(app);
   }
 
   @Override
-  public Future<?> start() {
-    pool = Pools.shared(vertx, app.database(), app.config().db().poolSize());
+  protected Future<?> serve() {
     AuthBus bus = new AuthBus(vertx, 30_000);
     PasswordHasher hasher = new PasswordHasher(app.config().password(), app.random(), app.metrics());
     CredentialService service = new CredentialService(app, hasher, pool, new AccountMails(app, vertx), bus,
@@ -55,8 +50,4 @@ public final class CredentialVerticle extends VerticleBase {
   }
 
 
-  @Override
-  public Future<?> stop() {
-    return pool == null ? Future.succeededFuture() : pool.close();
-  }
 }

@@ -1,17 +1,15 @@
 package io.portcullis.mail;
 
 import io.portcullis.AppContext;
+import io.portcullis.db.DatabaseVerticle;
 import io.portcullis.bus.Addresses;
 import io.portcullis.config.Config;
-import io.portcullis.db.Pools;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.ext.mail.LoginOption;
 import io.vertx.ext.mail.MailClient;
 import io.vertx.ext.mail.MailConfig;
 import io.vertx.ext.mail.MailMessage;
 import io.vertx.ext.mail.StartTLSOptions;
-import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,26 +24,23 @@ import java.util.List;
  * is enqueued and by a timer; a failed send is retried with growing delays up to {@code smtp.max_attempts}, each
  * failure logged, the last as an error.
  */
-public final class MailVerticle extends VerticleBase {
+public final class MailVerticle extends DatabaseVerticle {
 
   private static final Logger LOG = LoggerFactory.getLogger(MailVerticle.class);
   private static final int BATCH = 20;
   private static final Duration LEASE = Duration.ofMinutes(2);
   private static final long POLL_MS = 5_000;
 
-  private final AppContext app;
-  private Pool pool;
   private MailClient client;
   private boolean draining;
   private boolean again;
 
   public MailVerticle(AppContext app) {
-    this.app = app;
+    super(app);
   }
 
   @Override
-  public Future<?> start() {
-    pool = Pools.shared(vertx, app.database(), app.config().db().poolSize());
+  protected Future<?> serve() {
     Config.Smtp smtp = app.config().smtp();
     if (smtp.enabled()) {
       client = MailClient.create(vertx, mailConfig(smtp));
@@ -145,6 +140,6 @@ public final class MailVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     Future<Void> closed = client == null ? Future.succeededFuture() : client.close();
-    return closed.compose(done -> pool == null ? Future.succeededFuture() : pool.close());
+    return closed.compose(done -> super.stop());
   }
 }

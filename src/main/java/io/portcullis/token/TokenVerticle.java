@@ -1,42 +1,37 @@
 package io.portcullis.token;
 
 import io.portcullis.AppContext;
+import io.portcullis.db.DatabaseVerticle;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.bus.BusErrors;
-import io.portcullis.db.Pools;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import io.portcullis.db.Migrations;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 
 import java.util.List;
 
 /** Token issuance: sessions, refresh-token rotation, sign-out, token verification for the bus, and JWKS. */
-public final class TokenVerticle extends VerticleBase {
+public final class TokenVerticle extends DatabaseVerticle {
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TokenVerticle.class);
 
   private static final String MIGRATED = "SELECT EXISTS (SELECT 1 FROM databasechangelog WHERE id = $1)";
 
-  private final AppContext app;
-  private Pool pool;
   private KeySet keys;
   private TokenService tokens;
   private TokenVerifier verifier;
 
   public TokenVerticle(AppContext app) {
-    this.app = app;
+    super(app);
   }
 
   @Override
-  public Future<?> start() {
-    pool = Pools.shared(vertx, app.database(), app.config().db().poolSize());
+  protected Future<?> serve() {
     AuthBus bus = new AuthBus(vertx, 10_000);
     Events events = new Events(vertx, pool, app.clock(), app.sessions());
     keys = app.keys();
@@ -142,8 +137,4 @@ public final class TokenVerticle extends VerticleBase {
       });
   }
 
-  @Override
-  public Future<?> stop() {
-    return pool == null ? Future.succeededFuture() : pool.close();
-  }
 }

@@ -1,16 +1,14 @@
 package io.portcullis.user;
 
 import io.portcullis.AppContext;
+import io.portcullis.db.DatabaseVerticle;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.credential.Inputs;
-import io.portcullis.db.Pools;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Pool;
 import io.vertx.ext.auth.User;
 import io.vertx.ext.auth.authorization.RoleBasedAuthorization;
 import io.vertx.ext.auth.sqlclient.SqlAuthorization;
@@ -21,18 +19,15 @@ import java.time.OffsetDateTime;
 import java.util.UUID;
 
 /** User lookups with the reactive pg client: {@code auth.users.get} and the liveness check of Bearer routes. */
-public final class UserVerticle extends VerticleBase {
+public final class UserVerticle extends DatabaseVerticle {
 
-  private final AppContext app;
-  private Pool pool;
 
   public UserVerticle(AppContext app) {
-    this.app = app;
+    super(app);
   }
 
   @Override
-  public Future<?> start() {
-    pool = Pools.shared(vertx, app.database(), app.config().db().poolSize());
+  protected Future<?> serve() {
     UserRepository users = new UserRepository(pool);
     AuthBus bus = new AuthBus(vertx, 10_000);
     // Roles and permissions from SQL, read on every admin request: taking a role away takes effect at once.
@@ -131,8 +126,4 @@ public final class UserVerticle extends VerticleBase {
     }
   }
 
-  @Override
-  public Future<?> stop() {
-    return pool == null ? Future.succeededFuture() : pool.close();
-  }
 }
