@@ -42,11 +42,23 @@ public final class FailureHandler implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
+    render(ctx, -1);
+  }
+
+  /**
+   * For {@code router.errorHandler(status, ...)}: vert.x-web calls it without failing the context when routing
+   * itself fails (a path that does not decode is its 400), so the status is only known here.
+   */
+  Handler<RoutingContext> forStatus(int status) {
+    return ctx -> render(ctx, status);
+  }
+
+  private void render(RoutingContext ctx, int routerStatus) {
     HttpServerResponse response = ctx.response();
     if (response.ended() || response.closed() || response.headWritten()) {
       return;
     }
-    AuthException error = toAuthException(ctx);
+    AuthException error = toAuthException(ctx, routerStatus);
     JsonObject body = body(ctx, error);
     if (error.code() == ErrorCode.UNEXPECTED_FAILURE) {
       String requestId = UUID.randomUUID().toString();
@@ -67,7 +79,7 @@ public final class FailureHandler implements Handler<RoutingContext> {
       .end(body.encode());
   }
 
-  private AuthException toAuthException(RoutingContext ctx) {
+  private AuthException toAuthException(RoutingContext ctx, int routerStatus) {
     Throwable failure = ctx.failure();
     if (failure instanceof AuthException auth) {
       return auth;
@@ -76,6 +88,9 @@ public final class FailureHandler implements Handler<RoutingContext> {
       return new AuthException(ErrorCode.BAD_JSON, "Could not parse request body as JSON");
     }
     int status = failure instanceof HttpException http ? http.getStatusCode() : ctx.statusCode();
+    if (failure == null && status < 0) {
+      status = routerStatus;
+    }
     if (bearerRoute && (status == 400 || status == 401 || status == 403)) {
       String authorization = ctx.request().getHeader("Authorization");
       return authorization != null && BEARER.matcher(authorization).matches()
@@ -97,6 +112,10 @@ public final class FailureHandler implements Handler<RoutingContext> {
       case 503:
         return new AuthException(ErrorCode.SERVICE_UNAVAILABLE, "Service temporarily unavailable");
       default:
+        if (status > 400 && status < 500 && (failure == null || failure instanceof HttpException)) {
+          // Another client error of the web layer (417 for an Expect it cannot meet): still the client's.
+          return AuthException.withStatus(ErrorCode.VALIDATION_FAILED, status, "Bad request");
+        }
         return failure == null
           ? new AuthException(ErrorCode.UNEXPECTED_FAILURE, "Unexpected failure")
           : BusErrors.toAuthException(failure);

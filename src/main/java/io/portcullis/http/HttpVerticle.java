@@ -4,6 +4,7 @@ import io.portcullis.AppContext;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.config.Config;
+import io.portcullis.error.AuthException;
 import io.portcullis.limit.ClientIp;
 import io.portcullis.limit.HashGate;
 import io.portcullis.limit.RateLimiter;
@@ -89,8 +90,18 @@ public final class HttpVerticle extends VerticleBase {
       }
       ctx.next();
     });
+    // A query string that does not decode (a stray '%') is the client's error: refused here, once, rather than
+    // thrown by the first getParam of a handler (500).
+    router.route().handler(ctx -> {
+      try {
+        ctx.request().params();
+      } catch (IllegalArgumentException e) {
+        throw AuthException.validation("Malformed query string");
+      }
+      ctx.next();
+    });
     for (int status : new int[] {400, 403, 404, 405, 413, 500, 503}) {
-      router.errorHandler(status, failures);
+      router.errorHandler(status, failures.forStatus(status));
     }
 
     router.get("/health").handler(meta::liveness);

@@ -1,0 +1,93 @@
+package io.portcullis.it;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+
+import static io.portcullis.it.TestApp.BASE;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Named regressions for what HostileInputTest found: requests the web layer or HTTP decoding refuse must get a
+ * 4xx JSON error in the contract's shape, not a 500 or an empty body; and a valid token must have exactly one
+ * spelling.
+ */
+class FormAndHeaderEdgeTest {
+
+  private static final int TIMEOUT_MS = 20_000;
+  private static final String SIGNUP_BODY = "{\"email\":\"edge@example.com\",\"password\":\"edge-password-1\"}";
+
+  static TestApp app;
+  static String token;
+
+  @BeforeAll
+  static void start() {
+    app = TestApp.start();
+    token = app.signUp(TestApp.uniqueEmail(), "edge-password-1").getString("access_token");
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+  }
+
+  // ---- the query string and the path ----
+
+  @Test
+  void aStrayPercentInTheQueryIsAValidationErrorNotA500() {
+    RawHttp.Reply signup = send(new RawHttp.Request("POST", BASE + "/signup?redirect_to=%")
+      .header("Content-Type", "application/json").body(SIGNUP_BODY));
+    assertLegacyError(signup, 400, "validation_failed");
+    assertLegacyError(send(new RawHttp.Request("GET", BASE + "/verify?type=signup&token=%zz")), 400,
+      "validation_failed");
+    assertLegacyError(send(new RawHttp.Request("GET", BASE + "/admin/users?page=%")
+      .header("Authorization", "Bearer " + token)), 400, "validation_failed");
+    assertNull(DbRows.string(app, "SELECT id FROM users WHERE email = 'edge@example.com'"),
+      "the refused sign-up wrote no user");
+  }
+
+  @Test
+  void aPathThatDoesNotDecodeIsABadRequestNotA500() {
+    assertLegacyError(send(new RawHttp.Request("GET", BASE + "/admin/users/x/%zz")), 400, "validation_failed");
+    assertLegacyError(send(new RawHttp.Request("DELETE", BASE + "/admin/%")), 400, "validation_failed");
+    RawHttp.Reply versioned = send(new RawHttp.Request("POST", "//auth//v1//%zz")
+      .header(ErrorShapes.API_VERSION, ErrorShapes.VERSION));
+    assertEquals(400, versioned.status(), versioned.describe());
+    assertEquals("validation_failed", new JsonObject(versioned.text()).getString("code"), versioned.describe());
+  }
+
+  // ---- headers the web layer refuses ----
+
+  @Test
+  void anExpectationTheServerCannotMeetIsA417ValidationError() {
+    RawHttp.Reply reply = send(new RawHttp.Request("POST", BASE + "/token?grant_type=password")
+      .header("Expect", "").header("Content-Type", "application/json")
+      .body("{\"email\":\"a@b.co\",\"password\":\"x\"}"));
+    assertLegacyError(reply, 417, "validation_failed");
+  }
+
+  // ---- helpers ----
+
+  private static RawHttp.Reply send(RawHttp.Request request) {
+    return RawHttp.send(app.port, request, TIMEOUT_MS);
+  }
+
+  /** {@code {code:<status>, error_code, msg}} as application/json. */
+  private static void assertLegacyError(RawHttp.Reply reply, int status, String errorCode) {
+    assertEquals(status, reply.status(), reply.describe());
+    String type = reply.header("Content-Type");
+    assertNotNull(type, "no Content-Type: " + reply.describe());
+    assertTrue(type.startsWith("application/json"), reply.describe());
+    JsonObject body = new JsonObject(new String(reply.body(), StandardCharsets.UTF_8));
+    assertEquals(status, body.getValue("code"), reply.describe());
+    assertEquals(errorCode, body.getString("error_code"), reply.describe());
+    assertTrue(body.getString("msg") != null && !body.getString("msg").isEmpty(), reply.describe());
+    assertNull(body.getValue("request_id"), "not an unexpected failure: " + reply.describe());
+  }
+}
