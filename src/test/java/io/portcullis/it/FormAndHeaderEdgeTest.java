@@ -72,6 +72,20 @@ class FormAndHeaderEdgeTest {
     assertLegacyError(reply, 417, "validation_failed");
   }
 
+  // ---- Content-Types the form decoder refuses ----
+
+  @Test
+  void aMultipartContentTypeWithoutAUsableBoundaryIsRefusedAs400() {
+    for (String type : new String[] {"multipart/form-data; boundary=", "multipart/form-data; boundary=b; charset=bogus"}) {
+      RawHttp.Reply reply = send(new RawHttp.Request("POST", BASE + "/signup").header("Content-Type", type)
+        .body("--b\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nedge@example.com\r\n--b--\r\n"));
+      assertLegacyError(reply, 400, "validation_failed");
+    }
+    RawHttp.Reply revoke = send(new RawHttp.Request("POST", BASE + "/oauth/revoke")
+      .header("Content-Type", "multipart/form-data; boundary=").body("token=abc"));
+    assertLegacyError(revoke, 400, "validation_failed");
+  }
+
   // ---- helpers ----
 
   private static RawHttp.Reply send(RawHttp.Request request) {
