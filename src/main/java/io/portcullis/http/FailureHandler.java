@@ -1,9 +1,12 @@
 package io.portcullis.http;
 
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.portcullis.bus.BusErrors;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -77,6 +80,27 @@ public final class FailureHandler implements Handler<RoutingContext> {
       .putHeader("Content-Type", "application/json")
       .putHeader("x-sb-error-code", error.code().code())
       .end(body.encode());
+  }
+
+  /**
+   * For {@code HttpServer#invalidRequestHandler}: a request HTTP/1.1 decoding refuses (a request line or headers
+   * too long, a header value with a NUL) is answered in the legacy error shape too, then its connection closes.
+   * Its headers are not known, so there is no versioned shape and no echo.
+   */
+  static void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult() == null ? null : request.decoderResult().cause();
+    AuthException error = cause instanceof TooLongHttpLineException
+      ? AuthException.withStatus(ErrorCode.REQUEST_TOO_LARGE, 414, "Request line too long")
+      : cause instanceof TooLongHttpHeaderException
+        ? AuthException.withStatus(ErrorCode.REQUEST_TOO_LARGE, 431, "Request headers too large")
+        : AuthException.validation("Malformed HTTP request");
+    request.response()
+      .setStatusCode(error.status())
+      .putHeader("Content-Type", "application/json")
+      .putHeader("X-Content-Type-Options", "nosniff")
+      .putHeader("x-sb-error-code", error.code().code())
+      .end(error.toJson().encode())
+      .onComplete(done -> request.connection().close());
   }
 
   private AuthException toAuthException(RoutingContext ctx, int routerStatus) {

@@ -178,7 +178,8 @@ public final class HttpVerticle extends VerticleBase {
       .setMaxHeaderSize(16384)
       // Slow or idle clients (slow-loris) are closed once nothing moves for this long.
       .setIdleTimeout(app.config().http().idleTimeoutSeconds());
-    server = vertx.createHttpServer(options).requestHandler(router);
+    server = vertx.createHttpServer(options).invalidRequestHandler(FailureHandler::invalidRequest)
+      .requestHandler(router);
     vertx.eventBus().<JsonObject>localConsumer(Addresses.KEYS_CHANGED, msg -> {
       List<JsonObject> verification = new ArrayList<>();
       msg.body().getJsonArray("verification").forEach(jwk -> verification.add((JsonObject) jwk));

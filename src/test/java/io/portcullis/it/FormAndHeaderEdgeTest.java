@@ -86,6 +86,33 @@ class FormAndHeaderEdgeTest {
     assertLegacyError(revoke, 400, "validation_failed");
   }
 
+  // ---- requests HTTP decoding refuses ----
+
+  @Test
+  void aHeaderWithANulByteGetsAJsonBadRequest() {
+    RawHttp.Reply reply = send(new RawHttp.Request("GET", BASE + "/user").header("Authorization", "Bearer \0"));
+    assertLegacyError(reply, 400, "validation_failed");
+  }
+
+  @Test
+  void aRequestLineOverTheLimitGetsAJson414() {
+    RawHttp.Reply reply = send(new RawHttp.Request("GET", BASE + "/settings?x=" + "a".repeat(9000)));
+    assertLegacyError(reply, 414, "request_too_large");
+  }
+
+  @Test
+  void headersOverTheLimitGetAJson431() {
+    RawHttp.Reply reply = send(new RawHttp.Request("GET", BASE + "/settings").header("X-Fuzz", "b".repeat(20000)));
+    assertLegacyError(reply, 431, "request_too_large");
+  }
+
+  @Test
+  void theServiceStillAnswersAfterRefusedHttp() {
+    send(new RawHttp.Request("GET", BASE + "/user").header("Authorization", "Bearer \0"));
+    RawHttp.Reply health = send(new RawHttp.Request("GET", "/health"));
+    assertEquals(200, health.status(), health.describe());
+  }
+
   // ---- helpers ----
 
   private static RawHttp.Reply send(RawHttp.Request request) {
