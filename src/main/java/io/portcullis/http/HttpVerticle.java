@@ -176,6 +176,10 @@ public final class HttpVerticle extends VerticleBase {
       .setPort(app.config().http().port())
       .setMaxInitialLineLength(8192)
       .setMaxHeaderSize(16384)
+      // No cleartext HTTP/2: Vert.x answers an "Upgrade: h2c" without HTTP2-Settings with a 400 that has no length
+      // and leaves the connection open, so the client hangs until the idle timeout. Clients here speak HTTP/1.1;
+      // HTTP/2 belongs on TLS, at the proxy.
+      .setHttp2ClearTextEnabled(false)
       // Slow or idle clients (slow-loris) are closed once nothing moves for this long.
       .setIdleTimeout(app.config().http().idleTimeoutSeconds());
     server = vertx.createHttpServer(options).invalidRequestHandler(FailureHandler::invalidRequest)

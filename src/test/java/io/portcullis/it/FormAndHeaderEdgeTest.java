@@ -113,6 +113,23 @@ class FormAndHeaderEdgeTest {
     assertEquals(200, health.status(), health.describe());
   }
 
+  // ---- HTTP/2 upgrade ----
+
+  @Test
+  void anH2cUpgradeRequestIsAnsweredOverHttp11InsteadOfHeldOpen() {
+    // Vert.x answers an h2c upgrade without HTTP2-Settings with a 400 that has no length and does not close the
+    // connection, so the client waits for the idle timeout; cleartext HTTP/2 is off, the request is served.
+    for (String connection : new String[] {"close", "Upgrade"}) {
+      RawHttp.Request request = new RawHttp.Request("GET", BASE + "/settings").header("Upgrade", "h2c");
+      if (!connection.equals("close")) {
+        request.header("Connection", connection);
+      }
+      RawHttp.Reply reply = RawHttp.send(app.port, request, 5_000);
+      assertEquals(200, reply.status(), reply.describe());
+      assertTrue(reply.header("Content-Type").startsWith("application/json"), reply.describe());
+    }
+  }
+
   // ---- helpers ----
 
   private static RawHttp.Reply send(RawHttp.Request request) {
