@@ -1,11 +1,16 @@
 package io.portcullis.it;
 
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.crypto.impl.ECDSA;
+import io.portcullis.bus.Addresses;
+import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 
 import static io.portcullis.it.TestApp.BASE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -130,7 +135,49 @@ class FormAndHeaderEdgeTest {
     }
   }
 
+  // ---- one spelling per token ----
+
+  @Test
+  void anEs256TokenWithACharacterAppendedToItsSignatureIsRefused() {
+    assertRefusedOnHttpAndBus(token + "x");
+    assertRefusedOnHttpAndBus(token + "AA");
+  }
+
+  @Test
+  void anEs256TokenWithItsSignatureInDerIsRefused() throws JOSEException {
+    String[] parts = token.split("\\.");
+    byte[] der = ECDSA.transcodeSignatureToDER(Base64.getUrlDecoder().decode(parts[2]));
+    assertRefusedOnHttpAndBus(parts[0] + "." + parts[1] + "." + Base64.getUrlEncoder().withoutPadding()
+      .encodeToString(der));
+  }
+
+  @Test
+  void aTokenWhoseSignatureHasPaddingBitsSetIsRefused() {
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    char last = token.charAt(token.length() - 1);
+    // 64 octets leave 4 unused bits in the last character: setting one decodes to the same bytes.
+    char other = alphabet.charAt(alphabet.indexOf(last) | 1);
+    assertTrue(other != last, "the last character had its unused bits clear");
+    assertRefusedOnHttpAndBus(token.substring(0, token.length() - 1) + other);
+  }
+
+  @Test
+  void theUnalteredTokenStillWorks() {
+    TestApp.Response me = app.get(BASE + "/user", TestApp.bearer(token));
+    assertEquals(200, me.status(), me.raw());
+  }
+
   // ---- helpers ----
+
+  private static void assertRefusedOnHttpAndBus(String altered) {
+    TestApp.Response me = app.get(BASE + "/user", TestApp.bearer(altered));
+    assertEquals(403, me.status(), me.raw());
+    assertEquals("bad_jwt", me.errorCode(), me.raw());
+    ReplyException failure = TokenSecurityTest.busFailure(app, Addresses.TOKENS_VERIFY,
+      new JsonObject().put("token", altered));
+    assertEquals(403, failure.failureCode(), failure.getMessage());
+    assertEquals("bad_jwt", new JsonObject(failure.getMessage()).getString("error_code"), failure.getMessage());
+  }
 
   private static RawHttp.Reply send(RawHttp.Request request) {
     return RawHttp.send(app.port, request, TIMEOUT_MS);
