@@ -167,6 +167,35 @@ class FormAndHeaderEdgeTest {
     assertEquals(200, me.status(), me.raw());
   }
 
+  // ---- redirects ----
+
+  @Test
+  void aLinkRedirectWithAControlCharacterGoesToTheSiteUrlInsteadOfHanging() {
+    for (String bad : new String[] {"%00", "%7F", "%0B", "%C2%85"}) {
+      RawHttp.Reply reply = RawHttp.send(app.port, new RawHttp.Request("GET", BASE
+        + "/verify?type=signup&token=nope&redirect_to=http%3A%2F%2Flocalhost%3A3000%2Fx" + bad), 5_000);
+      assertEquals(303, reply.status(), reply.describe());
+      assertTrue(reply.header("Location").startsWith("http://localhost:3000#error="), reply.describe());
+    }
+  }
+
+  @Test
+  void anOtpOrRecoveryWhoseRedirectHoldsANulIsSentWithTheSiteUrl() {
+    String email = TestApp.uniqueEmail();
+    TestApp.Response otp = app.postJson(BASE + "/otp", new JsonObject().put("email", email)
+      .put("redirect_to", "http://localhost:3000/\0x"));
+    assertEquals(200, otp.status(), otp.raw());
+    assertEquals("http://localhost:3000", DbRows.string(app,
+      "SELECT redirect_to FROM one_time_tokens WHERE email = ? ORDER BY id DESC LIMIT 1", email));
+    String existing = TestApp.uniqueEmail();
+    app.signUp(existing, "edge-password-1");
+    TestApp.Response recover = app.postJson(BASE + "/recover?redirect_to=http%3A%2F%2Flocalhost%3A3000%2F%00",
+      new JsonObject().put("email", existing));
+    assertEquals(200, recover.status(), recover.raw());
+    assertEquals("http://localhost:3000", DbRows.string(app,
+      "SELECT redirect_to FROM one_time_tokens WHERE email = ? ORDER BY id DESC LIMIT 1", existing));
+  }
+
   // ---- helpers ----
 
   private static void assertRefusedOnHttpAndBus(String altered) {
