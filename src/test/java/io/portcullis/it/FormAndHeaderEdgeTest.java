@@ -196,6 +196,26 @@ class FormAndHeaderEdgeTest {
       "SELECT redirect_to FROM one_time_tokens WHERE email = ? ORDER BY id DESC LIMIT 1", existing));
   }
 
+  // ---- Unicode that PostgreSQL cannot store ----
+
+  @Test
+  void unpairedSurrogatesInFieldsThatAreStoredAreAValidationError() {
+    // JSON escapes can carry a lone surrogate; followed by a non-ASCII character the pg client sent PostgreSQL
+    // bytes that are not UTF-8 (22021), a 500 on every route that stores the field.
+    String[] bodies = {
+      "{\"email\":\"fz-surrogate-1@example.com\",\"redirect_to\":\"http://localhost:3000/\\ud800\\u4e00\"}",
+      "{\"email\":\"fz-surrogate-2\\ud800\\u00e9@example.com\",\"password\":\"edge-password-1\"}",
+      "{\"email\":\"fz-surrogate-3@example.com\",\"password\":\"edge-password-1\",\"data\":{\"k\":\"\\udbff\\u00d3\"}}",
+      "{\"email\":\"fz-surrogate-4@example.com\",\"password\":\"edge-password-1\",\"data\":{\"\\ud800\\u00d3\":1}}"};
+    String[] routes = {"/otp", "/signup", "/signup", "/signup"};
+    for (int i = 0; i < bodies.length; i++) {
+      RawHttp.Reply reply = send(new RawHttp.Request("POST", BASE + routes[i])
+        .header("Content-Type", "application/json").body(bodies[i]));
+      assertLegacyError(reply, 400, "validation_failed");
+    }
+    assertNull(DbRows.string(app, "SELECT id FROM users WHERE email LIKE 'fz-surrogate-%'"), "no user written");
+  }
+
   // ---- helpers ----
 
   private static void assertRefusedOnHttpAndBus(String altered) {
