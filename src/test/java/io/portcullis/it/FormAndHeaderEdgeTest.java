@@ -81,7 +81,8 @@ class FormAndHeaderEdgeTest {
 
   @Test
   void aMultipartContentTypeWithoutAUsableBoundaryIsRefusedAs400() {
-    for (String type : new String[] {"multipart/form-data; boundary=", "multipart/form-data; boundary=b; charset=bogus"}) {
+    String[] types = {"multipart/form-data; boundary=", "multipart/form-data; boundary=b; charset=bogus"};
+    for (String type : types) {
       RawHttp.Reply reply = send(new RawHttp.Request("POST", BASE + "/signup").header("Content-Type", type)
         .body("--b\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nedge@example.com\r\n--b--\r\n"));
       assertLegacyError(reply, 400, "validation_failed");
