@@ -16,7 +16,9 @@ public final class Redirects {
   }
 
   public static String resolve(Config config, String requested) {
-    if (requested == null || requested.isBlank()) {
+    // A control character is never part of a URL (RFC 3986); it would make the Location header of the link
+    // throw (no answer until the request timeout) and a NUL is refused by PostgreSQL text (a 500 on /otp).
+    if (requested == null || requested.isBlank() || requested.chars().anyMatch(Character::isISOControl)) {
       return config.siteUrl();
     }
     if (requested.equals(config.siteUrl()) || requested.startsWith(config.siteUrl() + "/")) {

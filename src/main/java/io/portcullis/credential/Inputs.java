@@ -26,6 +26,11 @@ public final class Inputs {
     if (!(value instanceof String s)) {
       throw AuthException.validation("Field '" + field + "' must be a string");
     }
+    // JSON may carry an unpaired surrogate ("\ud800"); the pg client then sends PostgreSQL bytes that are not
+    // UTF-8 (SQLSTATE 22021, a 500). No address, URL or password holds one.
+    if (hasUnpairedSurrogate(s)) {
+      throw AuthException.validation("Field '" + field + "' must be valid Unicode");
+    }
     return s;
   }
 
@@ -45,22 +50,35 @@ public final class Inputs {
     if (!(value instanceof JsonObject o)) {
       throw AuthException.validation("Field '" + field + "' must be an object");
     }
-    // PostgreSQL's jsonb refuses \u0000 (SQLSTATE 22P05): refuse it here rather than fail with a 500 there.
-    if (containsNul(o)) {
-      throw AuthException.validation("Field '" + field + "' must not contain NUL characters");
+    // PostgreSQL's jsonb refuses \u0000 (SQLSTATE 22P05), and an unpaired surrogate reaches it as bytes that are
+    // not UTF-8 (22021): refuse both here rather than fail with a 500 there.
+    if (unstorable(o)) {
+      throw AuthException.validation("Field '" + field + "' must not contain NUL characters or invalid Unicode");
     }
     return o;
   }
 
-  private static boolean containsNul(Object value) {
+  private static boolean unstorable(Object value) {
     if (value instanceof String s) {
-      return s.indexOf('\0') >= 0;
+      return s.indexOf('\0') >= 0 || hasUnpairedSurrogate(s);
     }
     if (value instanceof JsonObject object) {
-      return object.stream().anyMatch(e -> containsNul(e.getKey()) || containsNul(e.getValue()));
+      return object.stream().anyMatch(e -> unstorable(e.getKey()) || unstorable(e.getValue()));
     }
     if (value instanceof JsonArray array) {
-      return array.stream().anyMatch(Inputs::containsNul);
+      return array.stream().anyMatch(Inputs::unstorable);
+    }
+    return false;
+  }
+
+  private static boolean hasUnpairedSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return true;
+      }
     }
     return false;
   }

@@ -1,9 +1,12 @@
 package io.portcullis.http;
 
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.portcullis.bus.BusErrors;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -41,11 +44,23 @@ public final class FailureHandler implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
+    render(ctx, -1);
+  }
+
+  /**
+   * For {@code router.errorHandler(status, ...)}: vert.x-web calls it without failing the context when routing
+   * itself fails (a path that does not decode is its 400), so the status is only known here.
+   */
+  Handler<RoutingContext> forStatus(int status) {
+    return ctx -> render(ctx, status);
+  }
+
+  private void render(RoutingContext ctx, int routerStatus) {
     HttpServerResponse response = ctx.response();
     if (response.ended() || response.closed() || response.headWritten()) {
       return;
     }
-    AuthException error = toAuthException(ctx);
+    AuthException error = toAuthException(ctx, routerStatus);
     JsonObject body = body(ctx, error);
     if (error.status() >= 500) {
       // Every 5xx body names its request, so that a report of it can be found in the log.
@@ -69,7 +84,31 @@ public final class FailureHandler implements Handler<RoutingContext> {
       .end(body.encode());
   }
 
-  private AuthException toAuthException(RoutingContext ctx) {
+  /**
+   * For {@code HttpServer#invalidRequestHandler}: a request HTTP/1.1 decoding refuses (a request line or headers
+   * too long, a header value with a NUL) is answered in the legacy error shape too, then its connection closes.
+   * Its headers are not known, so there is no versioned shape and no echo.
+   */
+  static void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult() == null ? null : request.decoderResult().cause();
+    AuthException error = cause instanceof TooLongHttpLineException
+      ? AuthException.withStatus(ErrorCode.REQUEST_TOO_LARGE, 414, "Request line too long")
+      : cause instanceof TooLongHttpHeaderException
+        ? AuthException.withStatus(ErrorCode.REQUEST_TOO_LARGE, 431, "Request headers too large")
+        : AuthException.validation("Malformed HTTP request");
+    request.response()
+      .setStatusCode(error.status())
+      .putHeader("Content-Type", "application/json")
+      .putHeader("X-Content-Type-Options", "nosniff")
+      .putHeader("Referrer-Policy", "no-referrer")
+      .putHeader("X-Frame-Options", "DENY")
+      .putHeader("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+      .putHeader("x-sb-error-code", error.code().code())
+      .end(error.toJson().encode())
+      .onComplete(done -> request.connection().close());
+  }
+
+  private AuthException toAuthException(RoutingContext ctx, int routerStatus) {
     Throwable failure = ctx.failure();
     if (failure instanceof AuthException auth) {
       return auth;
@@ -78,6 +117,9 @@ public final class FailureHandler implements Handler<RoutingContext> {
       return new AuthException(ErrorCode.BAD_JSON, "Could not parse request body as JSON");
     }
     int status = failure instanceof HttpException http ? http.getStatusCode() : ctx.statusCode();
+    if (failure == null && status < 0) {
+      status = routerStatus;
+    }
     if (bearerRoute && (status == 400 || status == 401 || status == 403)) {
       String authorization = ctx.request().getHeader("Authorization");
       return authorization != null && BEARER.matcher(authorization).matches()
@@ -99,6 +141,10 @@ public final class FailureHandler implements Handler<RoutingContext> {
       case 503:
         return new AuthException(ErrorCode.SERVICE_UNAVAILABLE, "Service temporarily unavailable");
       default:
+        if (status > 400 && status < 500 && (failure == null || failure instanceof HttpException)) {
+          // Another client error of the web layer (417 for an Expect it cannot meet): still the client's.
+          return AuthException.withStatus(ErrorCode.VALIDATION_FAILED, status, "Bad request");
+        }
         return failure == null
           ? new AuthException(ErrorCode.UNEXPECTED_FAILURE, "Unexpected failure")
           : BusErrors.toAuthException(failure);

@@ -5,6 +5,7 @@ import io.portcullis.Readiness;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.config.Config;
+import io.portcullis.error.AuthException;
 import io.portcullis.limit.ClientIp;
 import io.portcullis.limit.HashGate;
 import io.portcullis.limit.RateLimiter;
@@ -12,12 +13,7 @@ import io.portcullis.token.TokenVerifier;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.portcullis.error.AuthException;
-import io.portcullis.error.ErrorCode;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
@@ -104,8 +100,26 @@ public final class HttpVerticle extends VerticleBase {
       }
       ctx.next();
     });
+    // A query string that does not decode (a stray '%') is the client's error: refused here, once, rather than
+    // thrown by the first getParam of a handler (500).
+    router.route().handler(ctx -> {
+      try {
+        ctx.request().params();
+      } catch (IllegalArgumentException e) {
+        throw AuthException.validation("Malformed query string");
+      }
+      ctx.next();
+    });
+    // BodyHandler sets up Netty's form decoder for form and multipart bodies, which throws on some Content-Types
+    // (an empty multipart boundary): a 400 here rather than a 500 there.
+    router.route().handler(ctx -> {
+      if (!Requests.formDecodable(ctx)) {
+        throw AuthException.validation("Malformed Content-Type");
+      }
+      ctx.next();
+    });
     for (int status : new int[] {400, 403, 404, 405, 413, 500, 503}) {
-      router.errorHandler(status, failures);
+      router.errorHandler(status, failures.forStatus(status));
     }
 
     router.get("/health").handler(meta::liveness);
@@ -183,9 +197,14 @@ public final class HttpVerticle extends VerticleBase {
       .setPort(app.config().http().port())
       .setMaxInitialLineLength(8192)
       .setMaxHeaderSize(16384)
+      // No cleartext HTTP/2: Vert.x answers an "Upgrade: h2c" without HTTP2-Settings with a 400 that has no length
+      // and leaves the connection open, so the client hangs until the idle timeout. Clients here speak HTTP/1.1;
+      // HTTP/2 belongs on TLS, at the proxy.
+      .setHttp2ClearTextEnabled(false)
       // Slow or idle clients (slow-loris) are closed once nothing moves for this long.
       .setIdleTimeout(app.config().http().idleTimeoutSeconds());
-    server = vertx.createHttpServer(options).requestHandler(router).invalidRequestHandler(HttpVerticle::invalidRequest);
+    server = vertx.createHttpServer(options).invalidRequestHandler(FailureHandler::invalidRequest)
+      .requestHandler(router);
     // Events of other processes (a clustered bus) make this process's cached session liveness stale too.
     vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS, msg -> app.sessions().invalidateUser(msg.body().getString("user_id")));
     vertx.eventBus().<JsonObject>localConsumer(Addresses.KEYS_CHANGED, msg -> {
@@ -222,28 +241,6 @@ public final class HttpVerticle extends VerticleBase {
       }
     }
     return cors;
-  }
-
-  /**
-   * Requests Netty could not even decode (a request line over 8 KiB: 414, headers over 16 KiB: 431, else 400)
-   * never reach the router: answer them here in the contract's JSON shape too, then close the connection.
-   */
-  private static void invalidRequest(HttpServerRequest request) {
-    Throwable cause = request.decoderResult().cause();
-    int status = cause instanceof TooLongHttpLineException ? 414 : cause instanceof TooLongHttpHeaderException ? 431 : 400;
-    AuthException error = status == 400
-      ? AuthException.validation("Malformed HTTP request")
-      : AuthException.withStatus(ErrorCode.REQUEST_TOO_LARGE, status,
-        status == 414 ? "Request line too long" : "Request headers too large");
-    request.response().setStatusCode(status)
-      .putHeader("Content-Type", "application/json")
-      .putHeader("X-Content-Type-Options", "nosniff")
-      .putHeader("Referrer-Policy", "no-referrer")
-      .putHeader("X-Frame-Options", "DENY")
-      .putHeader("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-      .putHeader("Connection", "close")
-      .end(error.toJson().encode())
-      .onComplete(done -> request.connection().close());
   }
 
   /** Graceful: stops accepting, lets requests in flight finish for up to {@code shutdown.grace_ms}. */

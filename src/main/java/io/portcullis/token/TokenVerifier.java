@@ -13,7 +13,9 @@ import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.Base64;
 import java.util.List;
 
 /**
@@ -112,6 +114,10 @@ public final class TokenVerifier {
 
     @Override
     public Future<User> authenticate(Credentials credentials) {
+      if (credentials instanceof TokenCredentials token && token.getToken() != null
+        && !strictSignature(token.getToken())) {
+        return Future.failedFuture(badJwt());
+      }
       Future<User> user;
       try {
         user = delegate.authenticate(credentials);
@@ -138,6 +144,31 @@ public final class TokenVerifier {
     @Override
     public String generateToken(JsonObject claims) {
       return delegate.generateToken(claims);
+    }
+  }
+
+  /**
+   * RFC 7515 and RFC 7518 §3.4: the signature is canonical base64url and an ES256 one exactly 64 octets.
+   * vertx-auth-jwt also accepts a longer ES256 signature (it halves the bytes and drops the rest), a DER one, and
+   * set padding bits, so a valid token had other spellings that verified as well (a token with a character
+   * appended, say).
+   */
+  static boolean strictSignature(String token) {
+    String[] parts = token.split("\\.", -1);
+    if (parts.length != 3) {
+      // Not a JWS in compact form: vertx-auth-jwt refuses it.
+      return true;
+    }
+    try {
+      byte[] signature = Base64.getUrlDecoder().decode(parts[2]);
+      if (!Base64.getUrlEncoder().withoutPadding().encodeToString(signature).equals(parts[2])) {
+        return false;
+      }
+      Object alg = new JsonObject(new String(Base64.getUrlDecoder().decode(parts[0]), StandardCharsets.UTF_8))
+        .getValue("alg");
+      return !"ES256".equals(alg) || signature.length == 64;
+    } catch (RuntimeException e) {
+      return false;
     }
   }
 
