@@ -120,7 +120,8 @@ public final class FailureHandler implements Handler<RoutingContext> {
     if (failure == null && status < 0) {
       status = routerStatus;
     }
-    if (bearerRoute && (status == 400 || status == 401 || status == 403)) {
+    // 400 and 401 come from JWTAuthHandler; a bare 403 is CorsHandler's, on these routes too.
+    if (bearerRoute && (status == 400 || status == 401)) {
       String authorization = ctx.request().getHeader("Authorization");
       return authorization != null && BEARER.matcher(authorization).matches()
         ? new AuthException(ErrorCode.BAD_JWT, "invalid JWT: unable to parse or verify signature, token is expired or not valid yet")

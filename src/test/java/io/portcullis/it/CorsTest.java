@@ -61,6 +61,13 @@ class CorsTest {
   }
 
   @Test
+  void otherOriginsAreRefusedOnBearerRoutesTooWithTheCorsCode() {
+    TestApp.Response r = app.get(BASE + "/user", "Origin", "https://evil.example", "Authorization", "Bearer x.y.z");
+    assertEquals(403, r.status());
+    assertEquals("origin_not_allowed", r.errorCode());
+  }
+
+  @Test
   void anyOriginWhenConfiguredWithAStar() {
     try (TestApp open = TestApp.start(Map.of("PORTCULLIS_CORS_ALLOWED_ORIGINS", "*"))) {
       TestApp.Response r = open.get(BASE + "/settings", "Origin", "https://anywhere.example");
