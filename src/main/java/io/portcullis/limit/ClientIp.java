@@ -4,6 +4,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Who is calling: the socket's address, or, when the socket belongs to a trusted proxy, the last address in the
@@ -11,6 +12,9 @@ import java.util.List;
  * ranges; {@code *} trusts every peer (only behind a proxy that always sets the header).
  */
 public final class ClientIp {
+
+  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+  private static final Pattern IPV6 = Pattern.compile("[0-9a-fA-F:.]+");
 
   private record Range(byte[] network, int bits) {
   }
@@ -46,8 +50,8 @@ public final class ClientIp {
 
   /** Refuses host names, so that parsing never resolves anything (it runs on event loops). */
   private static String literal(String s) {
-    boolean v4 = s.matches("\\d{1,3}(\\.\\d{1,3}){3}");
-    boolean v6 = s.indexOf(':') >= 0 && s.matches("[0-9a-fA-F:.]+");
+    boolean v4 = IPV4.matcher(s).matches();
+    boolean v6 = s.indexOf(':') >= 0 && IPV6.matcher(s).matches();
     if (!v4 && !v6) {
       throw new NumberFormatException();
     }
@@ -75,6 +79,10 @@ public final class ClientIp {
   private boolean isTrusted(String address) {
     if (trustAll) {
       return true;
+    }
+    if (trusted.isEmpty()) {
+      // No proxy configured (the default): nothing to parse on every request.
+      return false;
     }
     byte[] bytes;
     try {

@@ -16,15 +16,26 @@ import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Verifies access tokens: signature by a known key of the configured algorithm (vertx-auth-jwt refuses
  * {@code alg:none}, other algorithms and unknown {@code kid}s once it holds keys), issuer, audience, and the
  * time claims; then the claims Portcullis itself requires. One instance per verticle instance, because
  * vertx-auth-jwt serializes verification per key.
+ * <p>
+ * A signature check costs about a millisecond of CPU (ES256 on Java 17), and clients present the same access token
+ * on every call until it expires: each instance remembers the tokens whose signature, issuer and audience it
+ * verified (the {@value #VERIFIED_TOKENS} most recently used), keyed by the whole token text. Only what depends on
+ * the token and the keys alone is remembered; the time claims are checked against the clock on every call, and a
+ * change of the verification keys starts from an empty memory.
  */
 public final class TokenVerifier {
+
+  /** Verified tokens remembered per instance (about 4 KB each). */
+  static final int VERIFIED_TOKENS = 1024;
 
   private final Vertx vertx;
   private final Config.Jwt jwt;
@@ -33,12 +44,15 @@ public final class TokenVerifier {
   public TokenVerifier(Vertx vertx, KeySet keys, Config.Jwt jwt, Clock clock) {
     this.vertx = vertx;
     this.jwt = jwt;
-    this.provider = new ClockedProvider(build(keys.verificationJwks()), clock, jwt.leewaySeconds());
+    this.provider = new ClockedProvider(new Verification(build(keys.verificationJwks())), clock, jwt.leewaySeconds());
   }
 
-  /** Swaps in a new set of verification keys (after a rotation); requests in flight finish with the old set. */
+  /**
+   * Swaps in a new set of verification keys (after a rotation), with nothing remembered: a token of a key that left
+   * the set fails from now on. Requests in flight finish with the old set.
+   */
   public void update(List<JsonObject> verificationJwks) {
-    provider.delegate = build(verificationJwks);
+    provider.current = new Verification(build(verificationJwks));
   }
 
   private JWTAuth build(List<JsonObject> verificationJwks) {
@@ -102,27 +116,37 @@ public final class TokenVerifier {
    */
   private static final class ClockedProvider implements JWTAuth {
 
-    private volatile JWTAuth delegate;
+    private volatile Verification current;
     private final Clock clock;
     private final long leeway;
 
-    ClockedProvider(JWTAuth delegate, Clock clock, long leeway) {
-      this.delegate = delegate;
+    ClockedProvider(Verification current, Clock clock, long leeway) {
+      this.current = current;
       this.clock = clock;
       this.leeway = leeway;
     }
 
     @Override
     public Future<User> authenticate(Credentials credentials) {
-      if (credentials instanceof TokenCredentials token && token.getToken() != null
-        && !strictSignature(token.getToken())) {
+      Verification verification = current;
+      String token = credentials instanceof TokenCredentials tokenCredentials ? tokenCredentials.getToken() : null;
+      if (token != null && !strictSignature(token)) {
         return Future.failedFuture(badJwt());
       }
+      User known = token == null ? null : verification.known(token);
       Future<User> user;
-      try {
-        user = delegate.authenticate(credentials);
-      } catch (RuntimeException e) {
-        return Future.failedFuture(e);
+      if (known != null) {
+        user = Future.succeededFuture(copy(known));
+      } else {
+        try {
+          user = verification.delegate().authenticate(credentials);
+        } catch (RuntimeException e) {
+          return Future.failedFuture(e);
+        }
+        if (token != null) {
+          // A copy as verified, before any handler adds to the user handed out.
+          user = user.onSuccess(verified -> verification.remember(token, copy(verified)));
+        }
       }
       return user.map(authenticated -> {
         JsonObject claims = claims(authenticated);
@@ -138,12 +162,44 @@ public final class TokenVerifier {
 
     @Override
     public String generateToken(JsonObject claims, JWTOptions options) {
-      return delegate.generateToken(claims, options);
+      return current.delegate().generateToken(claims, options);
     }
 
     @Override
     public String generateToken(JsonObject claims) {
-      return delegate.generateToken(claims);
+      return current.delegate().generateToken(claims);
+    }
+
+    private static User copy(User user) {
+      return User.create(user.principal().copy(), user.attributes().copy());
+    }
+  }
+
+  /** One set of verification keys and the tokens verified with it, least recently used first. */
+  private static final class Verification {
+
+    private final JWTAuth delegate;
+    private final Map<String, User> verified = new LinkedHashMap<>(64, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, User> eldest) {
+        return size() > VERIFIED_TOKENS;
+      }
+    };
+
+    Verification(JWTAuth delegate) {
+      this.delegate = delegate;
+    }
+
+    JWTAuth delegate() {
+      return delegate;
+    }
+
+    synchronized User known(String token) {
+      return verified.get(token);
+    }
+
+    synchronized void remember(String token, User user) {
+      verified.put(token, user);
     }
   }
 
