@@ -20,7 +20,7 @@ import java.util.Set;
  * {@code area <share> <name>}: each sample charged to the component that spends the time (the first frame from
  * the top that belongs to a known library; JDK collections, strings etc. are charged to their caller, JDK crypto to
  * crypto); {@code self <share> <method>}: the methods most often on top of the stack; {@code thread <share>
- * <thread group>}; {@code portcullis <share> <method>}: Portcullis's own methods by the share of samples they are
+ * <thread>}; {@code portcullis <share> <method>}: Portcullis's own methods by the share of samples they are
  * on the stack of (their callees included).
  */
 public final class JfrTop {
@@ -69,8 +69,7 @@ public final class JfrTop {
         }
       }
       var thread = event.getThread("sampledThread");
-      String group = thread == null ? "?" : thread.getJavaName().replaceAll("-\\d+$", "-N");
-      threads.merge(group, 1, Integer::sum);
+      threads.merge(thread == null ? "?" : thread.getJavaName(), 1, Integer::sum);
     }
     System.out.println("samples " + samples);
     print("area", areas, samples, limit);

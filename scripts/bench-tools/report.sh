@@ -37,16 +37,26 @@ hot_portcullis() {
   [ -f "$WORK/$1.hot" ] || { echo "(not profiled)"; return; }
   awk -F'\t' '$1 == "portcullis" && $3 !~ /RequestLog.handle$/ && n < 4 {m = $3; sub(/^io\.portcullis\./, "", m); printf "%s`%s` %s", sep, m, $2; sep = ", "; n++} END {print ""}' "$WORK/$1.hot"
 }
+# The thread with the most samples and its share ("vert.x-eventloop-thread-2 61.0%").
+hot_thread() {
+  [ -f "$WORK/$1.hot" ] || { echo "—"; return; }
+  awk -F'\t' '$1 == "thread" {print $3 " " $2; exit}' "$WORK/$1.hot"
+}
 hot_samples() { [ -f "$WORK/$1.hot" ] && awk '$1 == "samples" {print $2}' "$WORK/$1.hot" || echo 0; }
 area_share() {
   [ -f "$WORK/$1.hot" ] || { echo 0; return; }
   awk -F'\t' -v a="$2" '$1 == "area" && $3 == a {sub("%", "", $2); print $2; found = 1} END {if (!found) print 0}' "$WORK/$1.hot"
 }
 
+# The rate the servers' CPU per request allows on the cores wrk leaves them: (cores − wrk) ÷ CPU per request.
+cpu_bound() {
+  awk -v c="$(cpu_per_req "$1" "$2")" -v w="$(res "$1" wrk)" -v n="$(nproc)" 'BEGIN {printf "%.0f", (c > 0) ? (n * 100 - w) * 10 / c : 0}'
+}
+
 load_line() {
   local label=$1 title=$2 who=${3:-a}
   [ -f "$WORK/$label.result" ] || return 0
-  echo "| $title | $(num "$(res "$label" rps)") | $(num "$(val "$label" non2xx)") | $(res "$label" "$who") % | $(res "$label" pg) % | $(res "$label" wrk) % | $(cpu_per_req "$label" "$who") ms |"
+  echo "| $title | $(num "$(res "$label" rps)") | $(num "$(val "$label" non2xx)") | $(res "$label" "$who") % | $(res "$label" pg) % | $(res "$label" wrk) % | $(awk -v c="$(cpu_per_req "$label" "$who")" 'BEGIN {printf "%.0f", c * 1000}') µs | $(num "$(cpu_bound "$label" "$who")") |"
 }
 
 # perf_value NAME COUNTER: a JVM performance counter of a start (jcmd PerfCounter.print), or empty.
@@ -63,12 +73,13 @@ class_loading() {
 }
 
 write_report() {
-  local commit dirty g_rps c_rps g_p99 flood_p99 ratio_ceiling es_us rs_us hs_us sign_us
+  local commit dirty g_rps c_rps g_p99 flood_p99 ratio_ceiling es_us rs_us hs_us sign_us rs_sign_us
   commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
   dirty=$(git -C "$ROOT" status --porcelain -- src pom.xml conf 2>/dev/null | head -1)
   g_rps=$(res guarded rps); c_rps=$(res ceiling rps); g_p99=$(res guarded p99); flood_p99=$(res flood-guarded p99)
   ratio_ceiling=$(pct "$g_rps" "$c_rps")
   es_us=$(calib es256_verify_us); rs_us=$(calib rs256_verify_us); hs_us=$(calib hs256_verify_us); sign_us=$(calib es256_sign_us)
+  rs_sign_us=$(calib rs256_sign_us)
   local load1 busy
   load1=$(echo "$LOAD_BEFORE $LOAD_AFTER" | grep -o 'load average: [0-9.]*' | awk '{if ($3 > m) m = $3} END {print m + 0}')
   busy=$(awk -v l="$load1" 'BEGIN {print (l > 1.0) ? 1 : 0}')
@@ -124,9 +135,6 @@ $([ -z "$CDS_MS" ] || echo "| ... the same with an AppCDS archive (\`-XX:SharedA
 | Idle resident memory (VmRSS 5 s after start; server B: $(mib "$B_IDLE_KIB") MiB) | $(mib "$A_IDLE_KIB") MiB | ≤ 150 MiB | ~630 MiB | $(verdict_le "$(mib "$A_IDLE_KIB")" 150) |
 | Loaded resident memory (highest VmRSS after a load; peak VmHWM) | $(mib "$A_LOADED_KIB") MiB; peak $(mib "$A_HWM_KIB") MiB (B after its sign-ins: $(mib "$B_LOADED_KIB") MiB) | — | — | — |
 MD
-  if [ -f "$WORK/guarded-rs256.result" ]; then
-    echo "| Guarded route with RS256 tokens (server C, \`PORTCULLIS_JWT_ALGORITHM=RS256\`; not a target, shows the cost of ES256) | $(rate_cell guarded-rs256) | — | — | $(ratio "$(res guarded-rs256 rps)" "$g_rps")× the ES256 rate |"
-  fi
 
   cat <<MD
 
@@ -148,10 +156,13 @@ Java heap 5 s after start (\`jcmd GC.heap_info\`, committed and used): A \`${A_H
 ## Where the two cores go
 
 CPU of each process during the measured load, in % of one core (the machine has $(nproc): $(( $(nproc) * 100 )) % is all of it),
-and the servers' CPU (JVM + PostgreSQL) per successful request.
+the servers' CPU (JVM + PostgreSQL) per successful request, and the rate that CPU cost allows on the cores wrk leaves
+free ("CPU-bound rate"). A measured rate near its CPU-bound rate means the cores are the limit; one far below it
+means requests wait on something else (a single-threaded stage, the database, locks), or that other work on the
+machine took the CPU.
 
-| Load | ok req/s | non-2xx | Portcullis JVM | PostgreSQL | wrk | server CPU per request |
-|---|---|---|---|---|---|---|
+| Load | ok req/s | non-2xx | Portcullis JVM | PostgreSQL | wrk | server CPU per request | CPU-bound rate |
+|---|---|---|---|---|---|---|---|
 $(load_line guarded "Guarded GET /auth/v1/user")
 $(load_line ceiling "Ceiling GET /auth/v1/settings")
 $(load_line health "GET /health")
@@ -160,10 +171,9 @@ $(load_line introspect "Introspection")
 $(load_line signin-cheap "Password grant, near-free hash (server B)" b)
 $(load_line signin-default "Password grant, default argon2id")
 $(load_line flood-guarded "Guarded route during the flood (CPU: both loads)")
-$(load_line guarded-rs256 "Guarded route, RS256 (server C)")
 
-One JWT signature check on this JVM, one thread, CPU time (\`scripts/bench-tools/Calibrate.java\`): ES256 verify
-**$es_us µs**, ES256 sign $sign_us µs, RS256 verify $rs_us µs, HS256 (HMAC) $hs_us µs.
+One JWT signature operation on this JVM, one thread, CPU time (\`scripts/bench-tools/Calibrate.java\`): ES256 verify
+**$es_us µs**, ES256 sign **$sign_us µs**, RS256 verify $rs_us µs, RS256 sign $rs_sign_us µs, HS256 (HMAC) $hs_us µs.
 
 ## Hot spots (JFR)
 
@@ -173,11 +183,11 @@ measured load's time window, charges every \`jdk.ExecutionSample\` to the compon
 strings and regular expressions to their caller, JDK crypto to crypto) and lists the methods most often on top of
 the stack. PostgreSQL's own CPU is not in these samples (see the table above).
 
-| Load | Samples | Where the JVM's time goes | Hottest methods (self) | Portcullis methods on the stack |
-|---|---|---|---|---|
+| Load | Samples | Where the JVM's time goes | Hottest methods (self) | Portcullis methods on the stack | Busiest thread |
+|---|---|---|---|---|---|
 MD
   local label title
-  for label in startup guarded ceiling refresh introspect signin-cheap signin-default flood-guarded guarded-rs256; do
+  for label in startup guarded ceiling refresh introspect signin-cheap signin-default flood-guarded; do
     [ -f "$WORK/$label.hot" ] || continue
     case $label in
       startup) title="Start of B (external PostgreSQL) up to the first /ready 200" ;;
@@ -188,62 +198,80 @@ MD
       signin-cheap) title="Password grant, near-free hash (server B)" ;;
       signin-default) title="Password grant, default argon2id" ;;
       flood-guarded) title="Guarded route + sign-in flood" ;;
-      guarded-rs256) title="Guarded route, RS256" ;;
     esac
-    echo "| $title | $(hot_samples "$label") | $(hot_areas "$label") | $(hot_methods "$label") | $(hot_portcullis "$label") |"
+    echo "| $title | $(hot_samples "$label") | $(hot_areas "$label") | $(hot_methods "$label") | $(hot_portcullis "$label") | $(hot_thread "$label") |"
   done
 
-  local ec_guarded ec_introspect ec_refresh ec_signin verify_bound
-  ec_guarded=$(area_share guarded "ECDSA / EC arithmetic (JDK)")
-  ec_introspect=$(area_share introspect "ECDSA / EC arithmetic (JDK)")
-  ec_refresh=$(area_share refresh "ECDSA / EC arithmetic (JDK)")
-  ec_signin=$(area_share signin-cheap "ECDSA / EC arithmetic (JDK)")
-  verify_bound=$(awk -v us="$es_us" 'BEGIN {printf "%.0f", (us > 0) ? 2e6 / us : 0}')
+  local sign_bound
+  sign_bound=$(awk -v us="$sign_us" 'BEGIN {printf "%.0f", (us > 0) ? 1e6 / us : 0}')
+  us() { awk -v c="$(cpu_per_req "$1" "${2:-a}")" 'BEGIN {printf "%.0f", c * 1000}'; }
+  # Whether a load used the CPU it could: measured rate against its CPU-bound rate.
+  bound_text() {
+    awk -v r="$(res "$1" rps)" -v b="$(cpu_bound "$1" "$2")" -v busy="$busy" 'BEGIN {
+      if (b > 0 && r >= 0.8 * b) print "the cores are the bound (measured " int(100 * r / b) " % of it)";
+      else if (busy) print "measured " int(100 * r / (b > 0 ? b : 1)) " % of it, the rest of the CPU went to other work on the machine or the requests waited";
+      else print "measured " int(100 * r / (b > 0 ? b : 1)) " % of it: requests wait on something else than CPU";
+    }'
+  }
+  share() { area_share "$1" "$2"; }
 
   cat <<MD
 
 ## What bounds the missed targets
 
-The figures in this section are this run's; the per-request work is the code's (commit \`$commit\`).
+The figures in this section are this run's; the per-request work described is the code's at commit \`$commit\`.
+Every load shares the $(nproc) cores with wrk (the load generator) and PostgreSQL; the table "Where the two cores go"
+gives each one's share and the rate the servers' CPU cost allows.
 
-**Guarded route (\`GET /auth/v1/user\`).** Each request goes through the router's middleware (request log, CORS,
-security headers, client IP, timeout), then \`JWTAuthHandler\` verifies the token's ES256 signature, then one event-bus
-round trip to \`UserVerticle\` runs one \`SELECT\` (user joined with the session's liveness) on PostgreSQL, and the
-user is serialized to JSON. Nothing is cached: every request verifies the signature and asks the database.
-The signature check alone costs **$es_us µs** of CPU on this JVM (JDK 17's P-256 arithmetic is plain Java), so two
-fully busy cores cannot verify more than **$(num "$verify_bound") tokens/s** before doing anything else; JFR charges
-$ec_guarded % of the JVM's samples to EC arithmetic. That bound is $(pct "$verify_bound" 35000) % of the 35,000 req/s target,
-so the target is out of reach without a **verified-token cache** (token → verified claims, cleared when the
-verification keys change; expiry still checked per request) — which the issue lists as the way there — or a cheaper
-signature: with RS256 (verify $rs_us µs) server C served $( [ -f "$WORK/guarded-rs256.result" ] && num "$(res guarded-rs256 rps)" || echo "—") req/s on the same route. What remains
-after the signature is the ceiling's middleware plus the bus hop and one query per request (PostgreSQL:
-$(res guarded pg) % of a core during the load); a session-liveness cache invalidated by \`auth.events\` would remove the
-query too. The p99 follows from the rate: with $CONNS connections queued on a saturated server, p99 ≈ queue ÷ rate.
+**Guarded route (\`GET /auth/v1/user\`).** A request runs the router's middleware (request id and access log,
+security headers, CORS, client IP, timeout, Micrometer's HTTP metrics by route), then \`JWTAuthHandler\`: a token that
+this event loop has verified before costs a map lookup and a copy of the verified user (\`TokenVerifier\` remembers
+the last 1,024 per event loop); only its first use on each event loop costs an ES256 check ($es_us µs). Then the
+session-liveness cache (\`sessions.cache_ttl_ms\`, 5 s) says whether user and session live (one event-bus round trip
+and one \`SELECT\` per session every 5 s), and the user is encoded as JSON. Server CPU per request: $(us guarded) µs against
+$(us ceiling) µs for the ceiling (which shares the middleware); JFR: JSON $(share guarded "JSON (Jackson, Vert.x JSON)") % (the user's JSON, the copy of the
+verified user), HTTP and sockets $(share guarded "HTTP and sockets (Netty, Vert.x HTTP)") %, metrics $(share guarded "metrics (Micrometer)") %, EC arithmetic $(share guarded "ECDSA / EC arithmetic (JDK)") %.
+The CPU it costs allows $(num "$(cpu_bound guarded a)")/s on the cores wrk ($(res guarded wrk) % of a core) leaves: $(bound_text guarded a).
+Reaching 35,000/s on this machine needs the server to spend at most $(awk -v w="$(res guarded wrk)" -v n="$(nproc)" 'BEGIN {printf "%.0f", (n * 100 - w) * 10000 / 35000}') µs of CPU per request beside this
+load generator; encoding the user's JSON once per cached session instead of once per request, and Micrometer's
+per-request meter lookups, are the largest parts left.
+The p99 follows from the rate: $CONNS connections queue on a saturated server, so p99 ≈ the queue's length ÷ the rate.
 
 **Refresh grant.** A real rotation is one transaction of six statements (find token, lock session, re-read token,
 revoke, insert successor, update session) and its commit (an fsync), a user lookup, an audit-log insert (another
-commit), an HMAC-derived successor token and a newly signed ES256 access token ($sign_us µs to sign). PostgreSQL
-took $(res refresh pg) % of a core, the JVM $(res refresh a) %; JFR charges $ec_refresh % of the JVM's samples to EC arithmetic.
-The server spent $(cpu_per_req refresh a) ms of CPU per refresh: 2 cores ÷ that = $(awk -v c="$(cpu_per_req refresh a)" 'BEGIN {printf "%.0f", (c > 0) ? 2000 / c : 0}')/s at best on this machine.
+commit), an HMAC-derived successor token, and a newly signed ES256 access token ($sign_us µs of CPU to sign). All of it
+runs in \`TokenVerticle\`, which is deployed as **one instance: one event loop signs every token the service issues**, so
+refreshes and sign-ins together get at most one core's worth of signatures, 1 s ÷ $sign_us µs ≈ **$(num "$sign_bound")/s** by the
+calibration (a signature costs more inside the busy server; JVM and PostgreSQL together spent $(us refresh a) µs of CPU per
+refresh). JFR: EC arithmetic $(share refresh "ECDSA / EC arithmetic (JDK)") % of the JVM's samples, busiest thread $(hot_thread refresh); the JVM used
+$(res refresh a) % of a core, PostgreSQL $(res refresh pg) %. Deploying \`TokenVerticle\` on every event loop (its key reload and
+rotation handling then have to reach every instance) or signing on a worker pool would use both cores, at most doubling
+the rate; ES256 signatures at this price keep 2,700/s out of reach on these two cores either way. A cheaper signature
+would not (HS256: $hs_us µs; RS256 signs slower, $rs_sign_us µs).
 
-**Introspection.** The admin key is verified by \`JWTAuthHandler\` (ES256), the introspected access token again by
-\`TokenVerticle\` (ES256, a single verticle instance: one event loop does all of these verifications), plus the
-session check over the bus and PostgreSQL. Two ES256 verifications per request: the bound is half the guarded
-route's, $(num "$(( verify_bound / 2 ))")/s, far below 19,000/s; JFR: $ec_introspect % EC arithmetic. The same verified-token cache
-would remove both verifications (the admin key is the same token on every call).
+**Introspection.** The verified-token memory spares both signature checks (the admin key's in \`JWTAuthHandler\`, the
+introspected token's in \`TokenVerticle\`), so what is left is two event-bus round trips through single-instance
+verticles (\`TokenVerticle\`, then \`UserVerticle\` for the session check, which on this path does not use the
+session-liveness cache) and one \`SELECT\` per request. The JVM used $(res introspect a) % of a core and PostgreSQL
+$(res introspect pg) %, less than the cores allow (CPU-bound rate $(num "$(cpu_bound introspect a)")/s): the single-threaded stages and the query
+per request bound it (busiest thread $(hot_thread introspect)). Answering the session check from the
+session-liveness cache, as Bearer routes do, and more instances of the two verticles are the ways there.
 
-**Password grant with a near-free hash.** Each sign-in: the argon2id check on a worker (near-free here), a
-transaction (mark signed in, read user, insert session and first refresh token), an audit-log insert, and one
-ES256 signature for the access token. Server CPU per sign-in: $(cpu_per_req signin-cheap b) ms (PostgreSQL $(res signin-cheap pg) % of a core);
-JFR: $ec_signin % EC arithmetic.
+**Password grant with a near-free hash.** Each sign-in: the near-free argon2id check and the lockout state on a
+credential worker, a transaction (mark signed in, read user, insert session and first refresh token), an audit-log
+insert, and one ES256 signature — in \`TokenVerticle\`, on one event loop, the same $(num "$sign_bound")/s bound as refresh.
+Server CPU per sign-in: $(us signin-cheap b) µs (PostgreSQL $(res signin-cheap pg) % of a core); JFR: EC arithmetic
+$(share signin-cheap "ECDSA / EC arithmetic (JDK)") %, busiest thread $(hot_thread signin-cheap).
 
-**Password grant with the default argon2id.** Bound by the hash by design: two credential workers, each hash
-$HASH_MS ms (sequential sign-ins; during the load the histogram mean was $LOADED_HASH_MS ms, as the two workers share the
-cores with everything else). Measured $(res signin-default rps)/s against the bound $HASH_BOUND/s.
+**Password grant with the default argon2id.** Bound by the hash, by design: two credential workers, one hash
+$HASH_MS ms (sequential sign-ins on idle A); during the load the histogram's mean was $LOADED_HASH_MS ms, as the two workers share
+the cores with everything else. Measured $(res signin-default rps)/s against the bound $HASH_BOUND/s.
 
-**Guarded route during a sign-in flood.** The two argon2id workers take up to both cores; the event loops, which
-verify ES256 signatures, compete with them for CPU, so the guarded route's rate drops and its queue (and p99) grows.
-No priority separates hashing from event loops beyond the bounded hashing queue.
+**Guarded route during a sign-in flood.** The two argon2id workers can take both cores; the event loops compete
+with them for CPU, so the guarded route's rate drops ($(num "$(res flood-guarded rps)")/s against $(num "$g_rps")/s alone) and its queue and p99 grow
+($(ratio "$flood_p99" "$g_p99")× the idle p99). JFR of the flood's window: argon2id $(share flood-guarded "argon2id (password4j)") % of the JVM's samples. Nothing gives
+the event loops priority over hashing beyond the bounded hashing queue; fewer hashing workers than cores (or a lower
+thread priority for them) would keep a core for the event loops.
 
 **Start-up.** See the phases above: the external-database start is JVM start and configuration, then Liquibase
 checking over JDBC that every changeset is applied (it parses the changelog and checks the lock and checksum tables
@@ -257,7 +285,8 @@ the newest changeset (the query \`/ready\` runs) would remove most of the middle
 
 **Memory.** The JVM runs with its default sizing (no \`-Xmx\`: G1 starts with a heap of 1/64 of the RAM and may
 grow it to 1/4), so resident memory follows what the heap touched: at idle A ($(mib "$A_IDLE_KIB") MiB) is larger than B
-($(mib "$B_IDLE_KIB") MiB) because starting the embedded PostgreSQL through zonky reads its packaged binaries in the JVM;
+($(mib "$B_IDLE_KIB") MiB) because starting the embedded PostgreSQL through zonky reads its whole packaged PostgreSQL
+archive into a byte array to checksum it, on every start;
 under load the heap grows (argon2id takes 19 MiB per hash) and G1 keeps it. The embedded PostgreSQL's own processes are
 not counted. \`JAVA_OPTS\` (e.g. \`-Xmx128m -XX:+UseSerialGC\` or \`-XX:MaxRAMPercentage\`) bounds the heap; the
 target of 150 MiB at idle needs such a bound in the shipped image's JVM options.
@@ -270,7 +299,6 @@ target of 150 MiB at idle needs such a bound in the shipped image's JVM options.
   (ES256 tokens, argon2id 19 MiB / 2 iterations, 2 hashing workers, 4 HTTP event loops on 2 cores).
   **A**: embedded PostgreSQL. **B**: \`PORTCULLIS_DB_URL\` = A's embedded PostgreSQL,
   \`PORTCULLIS_PASSWORD_ARGON2_MEMORY_KIB=8\`, \`PORTCULLIS_PASSWORD_ARGON2_ITERATIONS=1\` (near-free hash).
-  **C** (last, after B stopped): RS256 on its own embedded PostgreSQL, for the guarded route only.
 - Load generator: wrk (Debian package), \`-t$THREADS\`, \`--timeout 10s\`, each load bounded by \`-d\` ($DURATION s measured,
   warm-ups of $WARMUP s), against 127.0.0.1 only; \`scripts/bench-tools/bench.lua\` makes the requests and prints the
   result line. Warm-up: rounds of $WARMUP s until two in a row differ by less than 10 % (at most $MAX_WARMUPS): on a busy
@@ -309,7 +337,7 @@ BENCH_KEEP=1 scripts/bench            # keep the work directory: server logs, wr
 Needs Java 17 (a JDK for \`jcmd\`/\`jfr\`; with a JRE profiling is skipped), Maven (to build), curl and wrk
 (\`apt-get install -y wrk\`; the script installs it when it runs as root). Settings: \`BENCH_DURATION\` ($DURATION),
 \`BENCH_WARMUP\` ($WARMUP), \`BENCH_MAX_WARMUPS\` ($MAX_WARMUPS), \`BENCH_PROFILE\` ($PROFILE; 0 skips JFR), \`BENCH_STARTS\` ($STARTS),
-\`BENCH_RS256\` (1; 0 skips server C), \`BENCH_OUT\`, \`JAVA_OPTS\`. For numbers to quote: a quiet machine (no builds
+\`BENCH_CDS\` (1; 0 skips the AppCDS start), \`BENCH_OUT\`, \`JAVA_OPTS\`. For numbers to quote: a quiet machine (no builds
 or tests running; \`uptime\` load near 0), the same 2 cores, and compare the machine-load lines at the top.
 MD
 }
