@@ -7,6 +7,7 @@ import io.portcullis.credential.CredentialVerticle;
 import io.portcullis.db.Database;
 import io.portcullis.db.Migrations;
 import io.portcullis.db.Pools;
+import io.portcullis.flow.FlowVerticle;
 import io.portcullis.http.HttpVerticle;
 import io.portcullis.limit.HashGate;
 import io.portcullis.limit.RateLimiter;
@@ -121,6 +122,7 @@ public final class Server {
         .compose(id -> vertx.deployVerticle(() -> new MailVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new AccountVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new AdminVerticle(app), new DeploymentOptions()))
+        .compose(id -> vertx.deployVerticle(() -> new FlowVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new CredentialVerticle(app), new DeploymentOptions()
           .setThreadingModel(ThreadingModel.WORKER)
           .setInstances(config.password().hashWorkers())))

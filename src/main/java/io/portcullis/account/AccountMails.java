@@ -4,6 +4,8 @@ import io.portcullis.AppContext;
 import io.portcullis.bus.Addresses;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
+import io.portcullis.flow.FlowStates;
+import io.portcullis.flow.Pkce;
 import io.portcullis.mail.MailOutbox;
 import io.portcullis.mail.MailTemplates;
 import io.vertx.core.Future;
@@ -63,16 +65,22 @@ public final class AccountMails {
 
   /**
    * Creates a one-time token of {@code tokenType} for the user and writes its mail ({@code template}) to
-   * {@code to}. {@code email} and {@code newEmail} fill the template's placeholders.
+   * {@code to}. {@code email} and {@code newEmail} fill the template's placeholders. With a PKCE challenge the
+   * link starts a flow: opening it redirects with an auth code instead of a session.
    */
   public Future<Void> write(SqlClient client, UUID userId, String tokenType, String template, String to,
-                            String email, String newEmail, String redirectTo, OffsetDateTime now) {
+                            String email, String newEmail, String redirectTo, Pkce.Challenge pkce,
+                            OffsetDateTime now) {
     String redirect = Redirects.resolve(app.config(), redirectTo);
     Duration ttl = Duration.ofSeconds(OneTimeTokens.SIGNUP.equals(tokenType) || OneTimeTokens.INVITE.equals(tokenType)
       || tokenType.startsWith("email_change")
       ? app.config().mailer().confirmationExp()
       : app.config().mailer().otpExp());
-    return OneTimeTokens.create(client, app.random(), userId, tokenType, to, redirect, now, ttl)
+    Future<UUID> flow = pkce == null
+      ? Future.succeededFuture()
+      : FlowStates.create(client, pkce, OneTimeTokens.amr(tokenType), null, redirect, null, null, null, now);
+    return flow.compose(flowId -> OneTimeTokens.create(client, app.random(), userId, tokenType, to, redirect, flowId,
+        now, ttl))
       .compose(issued -> {
         String link = app.config().publicBaseUrl() + "/verify?token=" + issued.link()
           + "&type=" + publicType(tokenType) + "&redirect_to=" + URLEncoder.encode(redirect, StandardCharsets.UTF_8);
@@ -90,12 +98,12 @@ public final class AccountMails {
 
   /** The mails of an email change: to the new address, and to the current one when the change is secure. */
   public Future<Void> emailChange(SqlClient client, UUID userId, String current, String newEmail, String redirectTo,
-                                  OffsetDateTime now) {
+                                  Pkce.Challenge pkce, OffsetDateTime now) {
     Future<Void> toNew = write(client, userId, OneTimeTokens.EMAIL_CHANGE_NEW, MailTemplates.EMAIL_CHANGE, newEmail,
-      current, newEmail, redirectTo, now);
+      current, newEmail, redirectTo, pkce, now);
     return app.config().mailer().secureEmailChange()
       ? toNew.compose(done -> write(client, userId, OneTimeTokens.EMAIL_CHANGE_CURRENT, MailTemplates.EMAIL_CHANGE,
-          current, current, newEmail, redirectTo, now))
+          current, current, newEmail, redirectTo, pkce, now))
       : toNew;
   }
 

@@ -7,6 +7,8 @@ import io.portcullis.credential.Inputs;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
+import io.portcullis.flow.FlowStates;
+import io.portcullis.flow.Pkce;
 import io.portcullis.mail.MailTemplates;
 import io.portcullis.user.UserRepository;
 import io.vertx.core.Future;
@@ -64,13 +66,14 @@ public final class AccountService {
   public Future<JsonObject> recover(JsonObject body) {
     String email = Inputs.email(Inputs.requiredString(body, "email"));
     String redirectTo = Inputs.optionalString(body, "redirect_to");
+    Pkce.Challenge pkce = Pkce.parse(body);
     OffsetDateTime now = now();
     return pool.withTransaction(conn -> mails.claimSendSlot(conn, email, now)
       .compose(slot -> new UserRepository(conn).findByEmail(email))
       .compose(user -> user == null
         ? Future.succeededFuture()
         : mails.write(conn, user.getUUID("id"), OneTimeTokens.RECOVERY, MailTemplates.RECOVERY, email, email, null,
-            redirectTo, now)
+            redirectTo, pkce, now)
           .compose(done -> conn.preparedQuery(RECOVERY_SENT).execute(Tuple.of(user.getUUID("id"), now)))))
       .map(done -> sent());
   }
@@ -88,6 +91,7 @@ public final class AccountService {
     }
     boolean createUser = create == null || (Boolean) create;
     JsonObject data = Inputs.optionalObject(body, "data");
+    Pkce.Challenge pkce = Pkce.parse(body);
     OffsetDateTime now = now();
     return pool.withTransaction(conn -> mails.claimSendSlot(conn, email, now)
       .compose(slot -> new UserRepository(conn).findByEmail(email))
@@ -95,7 +99,7 @@ public final class AccountService {
         if (user != null) {
           boolean confirmed = user.getOffsetDateTime("email_confirmed_at") != null;
           return mails.write(conn, user.getUUID("id"), confirmed ? OneTimeTokens.MAGICLINK : OneTimeTokens.SIGNUP,
-            confirmed ? MailTemplates.MAGIC_LINK : MailTemplates.CONFIRMATION, email, email, null, redirectTo, now);
+            confirmed ? MailTemplates.MAGIC_LINK : MailTemplates.CONFIRMATION, email, email, null, redirectTo, pkce, now);
         }
         if (!createUser || app.config().signup().disabled()) {
           return Future.succeededFuture();
@@ -105,7 +109,8 @@ public final class AccountService {
           .execute(Tuple.of(id, email, data == null ? new JsonObject() : data, now))
           .compose(inserted -> inserted.rowCount() == 0
             ? Future.succeededFuture()
-            : mails.write(conn, id, OneTimeTokens.SIGNUP, MailTemplates.CONFIRMATION, email, email, null, redirectTo, now)
+            : mails.write(conn, id, OneTimeTokens.SIGNUP, MailTemplates.CONFIRMATION, email, email, null, redirectTo,
+                pkce, now)
               .compose(done -> conn.preparedQuery(CONFIRMATION_SENT).execute(Tuple.of(id, now)))
               .compose(done -> events.emit(Events.SIGNED_UP, id, null, null, null)));
       }))
@@ -120,6 +125,7 @@ public final class AccountService {
     }
     String email = Inputs.email(Inputs.requiredString(body, "email"));
     String redirectTo = Inputs.optionalString(body, "redirect_to");
+    Pkce.Challenge pkce = Pkce.parse(body);
     OffsetDateTime now = now();
     return pool.withTransaction(conn -> mails.claimSendSlot(conn, email, now)
       .compose(slot -> new UserRepository(conn).findByEmail(email))
@@ -133,14 +139,14 @@ public final class AccountService {
             ? Future.succeededFuture()
             : mails.checkSentAt(user.getOffsetDateTime("confirmation_sent_at"), now)
               .compose(ok -> mails.write(conn, id, OneTimeTokens.SIGNUP, MailTemplates.CONFIRMATION, email, email, null,
-                redirectTo, now))
+                redirectTo, pkce, now))
               .compose(done -> conn.preparedQuery(CONFIRMATION_SENT).execute(Tuple.of(id, now))).mapEmpty();
         }
         String newEmail = user.getString("new_email");
         return newEmail == null
           ? Future.succeededFuture()
           : mails.checkSentAt(user.getOffsetDateTime("email_change_sent_at"), now)
-            .compose(ok -> mails.emailChange(conn, id, email, newEmail, redirectTo, now))
+            .compose(ok -> mails.emailChange(conn, id, email, newEmail, redirectTo, pkce, now))
             .compose(done -> conn.preparedQuery(EMAIL_CHANGE_SENT).execute(Tuple.of(id, now))).mapEmpty();
       }))
       .map(done -> sent());
@@ -149,6 +155,8 @@ public final class AccountService {
   /**
    * {@code {type, email, token}} (the 6-digit code) or {@code {type, token_hash}} (the link's token) → a session;
    * or, for the first half of a secure email change, {@code {msg}}. Invalid, used or expired → 403 otp_expired.
+   * A link ({@code link: true}) of a PKCE flow answers {@code {auth_code}} instead of a session, for the app to
+   * exchange with its code verifier.
    */
   public Future<JsonObject> verify(JsonObject body, String ip, String userAgent) {
     String type = Inputs.requiredString(body, "type");
@@ -174,8 +182,10 @@ public final class AccountService {
       }
       UUID userId = token.getUUID("user_id");
       String tokenType = token.getString("type");
+      UUID flowId = token.getUUID("flow_state_id");
+      boolean codeFlow = flowId != null && Boolean.TRUE.equals(body.getValue("link"));
       return apply(userId, tokenType, now).compose(complete -> complete
-        ? signIn(userId, amr(tokenType), ip, userAgent)
+        ? codeFlow ? authCode(flowId, userId, now) : signIn(userId, OneTimeTokens.amr(tokenType), ip, userAgent)
         : Future.succeededFuture(new JsonObject().put("code", 200)
           .put("msg", "Confirmation link accepted. Please proceed to confirm link sent to the other email")));
     });
@@ -198,6 +208,12 @@ public final class AccountService {
     return pool.preparedQuery(CONFIRM_EMAIL).execute(Tuple.of(userId, now)).map(done -> true);
   }
 
+  /** Ends a PKCE link's flow in an auth code for the user (exchanged by {@code grant_type=pkce}). */
+  private Future<JsonObject> authCode(UUID flowId, UUID userId, OffsetDateTime now) {
+    return FlowStates.issueCode(pool, app.random(), flowId, userId, null, null, now)
+      .map(code -> new JsonObject().put("auth_code", code));
+  }
+
   private Future<JsonObject> signIn(UUID userId, String amrMethod, String ip, String userAgent) {
     return new UserRepository(pool).findById(userId).compose(user -> {
       if (user == null) {
@@ -210,22 +226,6 @@ public final class AccountService {
       return bus.request(Addresses.SESSIONS_ISSUE,
         new JsonObject().put("user_id", userId.toString()).put("amr_method", amrMethod), ip, userAgent);
     });
-  }
-
-  private static String amr(String tokenType) {
-    switch (tokenType) {
-      case OneTimeTokens.RECOVERY:
-        return "recovery";
-      case OneTimeTokens.SIGNUP:
-        return "email/signup";
-      case OneTimeTokens.INVITE:
-        return "invite";
-      case OneTimeTokens.EMAIL_CHANGE_NEW:
-      case OneTimeTokens.EMAIL_CHANGE_CURRENT:
-        return "email_change";
-      default:
-        return "otp";
-    }
   }
 
   /** Every mail-triggering answer is this, whatever happened, and the sender is woken. */

@@ -40,6 +40,9 @@ public final class Addresses {
   public static final String ACCOUNT_RESEND = "auth.internal.account.resend";
   public static final String ACCOUNT_VERIFY = "auth.internal.account.verify";
 
+  /** {@code {auth_code, code_verifier}} → a session (grant_type=pkce). */
+  public static final String FLOW_PKCE = "auth.internal.flow.pkce";
+
   /** RFC 7662: {@code {token}} → {@code {active, ...}}. */
   public static final String TOKENS_INTROSPECT = "auth.internal.tokens.introspect";
   /** RFC 7009: {@code {token}} → {@code {}}; ends the refresh token's session. */

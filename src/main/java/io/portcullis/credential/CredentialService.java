@@ -8,6 +8,7 @@ import io.portcullis.bus.AuthBus;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
+import io.portcullis.flow.Pkce;
 import io.portcullis.mail.MailTemplates;
 import io.portcullis.metrics.AuthMetrics;
 import io.portcullis.user.UserJson;
@@ -81,6 +82,7 @@ public final class CredentialService {
     String email = Inputs.email(rawEmail);
     policy.check(password);
     String redirectTo = Inputs.optionalString(body, "redirect_to");
+    Pkce.Challenge pkce = Pkce.parse(body);
     JsonObject metadata = data == null ? new JsonObject() : data;
     boolean autoconfirm = app.config().signup().autoconfirm();
     OffsetDateTime now = now();
@@ -93,7 +95,7 @@ public final class CredentialService {
     }
     return pool.withTransaction(conn -> new UserRepository(conn).insert(id, email, hash, null, metadata, now)
         .compose(user -> mails.write(conn, id, OneTimeTokens.SIGNUP, MailTemplates.CONFIRMATION, email, email, null,
-          redirectTo, now))
+          redirectTo, pkce, now))
         .compose(done -> conn.preparedQuery(CONFIRMATION_SENT).execute(Tuple.of(id, now)))
         .compose(done -> new UserRepository(conn).findById(id)))
       .compose(user -> events.emit(Events.SIGNED_UP, id, null, ip, userAgent).map(done -> {
@@ -101,7 +103,7 @@ public final class CredentialService {
         return UserJson.fromRow(user);
       }))
       .recover(e -> e instanceof AuthException auth && auth.code() == ErrorCode.USER_ALREADY_EXISTS
-        ? repeatedSignup(email, metadata, redirectTo, now)
+        ? repeatedSignup(email, metadata, redirectTo, pkce, now)
         : Future.failedFuture(e));
   }
 
@@ -109,13 +111,14 @@ public final class CredentialService {
    * A sign-up for a taken address while confirmation is on answers like a fresh sign-up, so it tells nothing; an
    * account still awaiting confirmation gets its confirmation mail again (within the send interval).
    */
-  private Future<JsonObject> repeatedSignup(String email, JsonObject metadata, String redirectTo, OffsetDateTime now) {
+  private Future<JsonObject> repeatedSignup(String email, JsonObject metadata, String redirectTo, Pkce.Challenge pkce,
+                                            OffsetDateTime now) {
     Future<Void> resent = pool.withTransaction(conn -> new UserRepository(conn).findByEmail(email)
       .compose(user -> user == null || user.getOffsetDateTime("email_confirmed_at") != null
         ? Future.<Void>succeededFuture()
         : mails.claimSendSlot(conn, email, now)
           .compose(slot -> mails.write(conn, user.getUUID("id"), OneTimeTokens.SIGNUP, MailTemplates.CONFIRMATION, email,
-            email, null, redirectTo, now))
+            email, null, redirectTo, pkce, now))
           .compose(done -> conn.preparedQuery(CONFIRMATION_SENT).execute(Tuple.of(user.getUUID("id"), now)))
           .<Void>mapEmpty()))
       .onSuccess(done -> mails.kick())
@@ -178,6 +181,7 @@ public final class CredentialService {
     String password = Inputs.optionalString(body, PASSWORD);
     JsonObject data = Inputs.optionalObject(body, "data");
     String redirectTo = Inputs.optionalString(body, "redirect_to");
+    Pkce.Challenge pkce = Pkce.parse(body);
     String email = rawEmail == null ? null : Inputs.email(rawEmail);
     if (password != null) {
       policy.check(password);
@@ -223,7 +227,7 @@ public final class CredentialService {
         Future<Row> updated = tx.update(userId, byMail ? null : newEmail, hashed, merge, remove.toArray(new String[0]), now);
         return !byMail ? updated : updated
           .compose(row -> conn.preparedQuery(EMAIL_CHANGE_REQUESTED).execute(Tuple.of(userId, newEmail, now)))
-          .compose(done -> mails.emailChange(conn, userId, current.getString("email"), newEmail, redirectTo, now))
+          .compose(done -> mails.emailChange(conn, userId, current.getString("email"), newEmail, redirectTo, pkce, now))
           .compose(done -> tx.findById(userId));
       }))
         .onSuccess(row -> {

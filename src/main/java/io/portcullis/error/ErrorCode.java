@@ -28,6 +28,10 @@ public enum ErrorCode {
   OTP_EXPIRED(403, "otp_expired"),
   OVER_REQUEST_RATE_LIMIT(429, "over_request_rate_limit"),
   OVER_EMAIL_SEND_RATE_LIMIT(429, "over_email_send_rate_limit"),
+  // Browser and federated sign-in
+  FLOW_STATE_NOT_FOUND(404, "flow_state_not_found"),
+  FLOW_STATE_EXPIRED(422, "flow_state_expired"),
+  BAD_CODE_VERIFIER(400, "bad_code_verifier"),
   SERVICE_UNAVAILABLE(503, "service_unavailable"),
   UNEXPECTED_FAILURE(500, "unexpected_failure");
 

@@ -62,6 +62,7 @@ final class AuthRoutes {
 
   void verify(RoutingContext ctx) {
     JsonObject body = withRedirect(ctx, Requests.json(ctx, false));
+    body.remove("link"); // only the mail link's own route may ask for a PKCE code
     reply(ctx, send(ctx, Addresses.ACCOUNT_VERIFY, body), true);
   }
 
@@ -73,32 +74,40 @@ final class AuthRoutes {
     String type = ctx.request().getParam("type", "");
     String token = ctx.request().getParam("token", "");
     String target = Redirects.resolve(config, ctx.request().getParam("redirect_to"));
-    JsonObject body = new JsonObject().put("type", type).put("token_hash", token);
+    JsonObject body = new JsonObject().put("type", type).put("token_hash", token).put("link", true);
     send(ctx, Addresses.ACCOUNT_VERIFY, body)
-      .map(session -> session.containsKey("access_token")
+      .map(session -> session.containsKey("auth_code")
+        // A PKCE flow: the app exchanges the code with its verifier (grant_type=pkce).
+        ? "?code=" + URLEncoder.encode(session.getString("auth_code"), StandardCharsets.UTF_8)
+        : "#" + (session.containsKey("access_token")
         ? fragment("access_token", session.getString("access_token"),
             "token_type", "bearer",
             "expires_in", String.valueOf(session.getLong("expires_in")),
             "expires_at", String.valueOf(session.getLong("expires_at")),
             "refresh_token", session.getString("refresh_token"),
             "type", type)
-        : fragment("message", session.getString("msg", "")))
+        : fragment("message", session.getString("msg", ""))))
       .otherwise(error -> {
         AuthException auth = BusErrors.toAuthException(error);
-        return fragment("error", auth.status() >= 500 ? "server_error" : "access_denied",
+        return "#" + fragment("error", auth.status() >= 500 ? "server_error" : "access_denied",
           "error_code", auth.code().code(),
           "error_description", auth.getMessage());
       })
       .onSuccess(fragment -> ctx.response()
         .setStatusCode(303)
-        .putHeader("Location", target + "#" + fragment)
+        .putHeader("Location", withSuffix(target, fragment))
         .putHeader("Cache-Control", "no-store")
         .putHeader("Pragma", "no-cache")
         .putHeader("Content-Type", "application/json")
         .end("{}"));
   }
 
-  private static String fragment(String... pairs) {
+  /** {@code target} with a {@code ?query} (merged into any query it has) or a {@code #fragment} appended. */
+  static String withSuffix(String target, String suffix) {
+    return suffix.startsWith("?") && target.contains("?") ? target + "&" + suffix.substring(1) : target + suffix;
+  }
+
+  static String fragment(String... pairs) {
     StringBuilder out = new StringBuilder();
     for (int i = 0; i < pairs.length; i += 2) {
       if (out.length() > 0) {
@@ -142,6 +151,9 @@ final class AuthRoutes {
       }
       case "refresh_token" -> reply(ctx, send(ctx, Addresses.TOKENS_REFRESH,
         new JsonObject().put("refresh_token", body.getValue("refresh_token"))), true);
+      case "pkce" -> reply(ctx, send(ctx, Addresses.FLOW_PKCE, new JsonObject()
+        .put("auth_code", body.getValue("auth_code"))
+        .put("code_verifier", body.getValue("code_verifier"))), true);
       default -> throw new AuthException(ErrorCode.UNSUPPORTED_GRANT_TYPE, "Unsupported grant type");
     }
   }
@@ -202,7 +214,7 @@ final class AuthRoutes {
     JsonObject update = new JsonObject()
       .put("user_id", claims.getString("sub"))
       .put("session_id", claims.getString("session_id"));
-    for (String field : new String[] {"email", "password", "data"}) {
+    for (String field : new String[] {"email", "password", "data", "code_challenge", "code_challenge_method"}) {
       if (body.containsKey(field)) {
         update.put(field, body.getValue(field));
       }
