@@ -7,6 +7,7 @@ import io.portcullis.credential.CredentialVerticle;
 import io.portcullis.db.Database;
 import io.portcullis.db.Migrations;
 import io.portcullis.db.Pools;
+import io.portcullis.external.ExternalVerticle;
 import io.portcullis.flow.FlowVerticle;
 import io.portcullis.http.HttpVerticle;
 import io.portcullis.limit.HashGate;
@@ -123,6 +124,7 @@ public final class Server {
         .compose(id -> vertx.deployVerticle(() -> new AccountVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new AdminVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new FlowVerticle(app), new DeploymentOptions()))
+        .compose(id -> vertx.deployVerticle(() -> new ExternalVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new CredentialVerticle(app), new DeploymentOptions()
           .setThreadingModel(ThreadingModel.WORKER)
           .setInstances(config.password().hashWorkers())))

@@ -43,6 +43,13 @@ public final class Addresses {
   /** {@code {auth_code, code_verifier}} → a session (grant_type=pkce). */
   public static final String FLOW_PKCE = "auth.internal.flow.pkce";
 
+  /** External providers: {@code {provider, redirect_to?, ...}} → {@code {url}} of the provider. */
+  public static final String EXTERNAL_AUTHORIZE = "auth.internal.external.authorize";
+  /** {@code {state, code?, error?}} → {@code {location}}: where the browser goes next (errors included). */
+  public static final String EXTERNAL_CALLBACK = "auth.internal.external.callback";
+  /** {@code {provider, id_token, nonce?, access_token?, link_user_id?}} → a session (grant_type=id_token). */
+  public static final String EXTERNAL_ID_TOKEN = "auth.internal.external.id_token";
+
   /** RFC 7662: {@code {token}} → {@code {active, ...}}. */
   public static final String TOKENS_INTROSPECT = "auth.internal.tokens.introspect";
   /** RFC 7009: {@code {token}} → {@code {}}; ends the refresh token's session. */

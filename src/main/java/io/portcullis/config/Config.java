@@ -27,7 +27,8 @@ public record Config(
   Smtp smtp,
   boolean metricsEnabled,
   int shutdownGraceMs,
-  int shutdownUnreadyDelayMs) {
+  int shutdownUnreadyDelayMs,
+  Federation federation) {
 
   public record Http(String host, int port, int instances, int bodyLimitBytes, int requestTimeoutMs,
                      int idleTimeoutSeconds, List<String> trustedProxies, String clientIpHeader) {
@@ -86,6 +87,21 @@ public record Config(
     public boolean enabled() {
       return host != null && !host.isEmpty();
     }
+  }
+
+  /**
+   * Sign-in through external providers: the enabled ones by name ({@code keycloak}, {@code google}, {@code azure},
+   * {@code gitlab}, {@code github}, {@code oidc}), and whether signed-in users may link further identities.
+   */
+  public record Federation(java.util.Map<String, Provider> providers, boolean manualLinkingEnabled) {
+  }
+
+  /**
+   * One external provider. {@code url}: the OpenID Connect issuer whose discovery document is read (for
+   * {@code github}, the web base URL); {@code redirectUri}: this service's callback as registered at the provider.
+   */
+  public record Provider(String name, String clientId, String secret, String url, String redirectUri,
+                         List<String> scopes) {
   }
 
   /** The base URL of the GoTrue dialect as seen by clients. */

@@ -248,7 +248,45 @@ public final class ConfigLoader {
         r.integer("smtp.max_attempts", 1, 100)),
       r.bool("metrics.enabled"),
       r.integer("shutdown.grace_ms", 0, 600_000),
-      r.integer("shutdown.unready_delay_ms", 0, 600_000));
+      r.integer("shutdown.unready_delay_ms", 0, 600_000),
+      federation(r, externalUrl));
+  }
+
+  /** Presets: where each named provider lives unless {@code url} says otherwise (empty: it must be set). */
+  private static final Map<String, String> PROVIDER_URLS = Map.of(
+    "keycloak", "",
+    "google", "https://accounts.google.com",
+    "azure", "https://login.microsoftonline.com/common/v2.0",
+    "gitlab", "https://gitlab.com",
+    "github", "https://github.com",
+    "oidc", "");
+
+  private static Config.Federation federation(Reader r, String externalUrl) {
+    Map<String, Config.Provider> providers = new java.util.TreeMap<>();
+    for (String name : PROVIDER_URLS.keySet()) {
+      String path = "external." + name + ".";
+      if (!r.bool(path + "enabled")) {
+        continue;
+      }
+      String url = stripSlash(r.url(path + "url", true));
+      if (url.isEmpty()) {
+        url = PROVIDER_URLS.get(name);
+      }
+      if (url.isEmpty()) {
+        throw new ConfigException("Setting '" + path + "url' (" + envName(path + "url")
+          + ") must name the OpenID Connect issuer when " + name + " is enabled");
+      }
+      String redirectUri = r.url(path + "redirect_uri", true);
+      List<String> scopes = new ArrayList<>();
+      for (String scope : r.string(path + "scopes").split("[ ,]")) {
+        if (!scope.isBlank()) {
+          scopes.add(scope.trim());
+        }
+      }
+      providers.put(name, new Config.Provider(name, r.nonEmpty(path + "client_id"), r.string(path + "secret"), url,
+        redirectUri.isEmpty() ? externalUrl + "/auth/v1/callback" : redirectUri, List.copyOf(scopes)));
+    }
+    return new Config.Federation(Map.copyOf(providers), r.bool("security.manual_linking_enabled"));
   }
 
   private static String stripSlash(String url) {

@@ -31,7 +31,12 @@ public enum ErrorCode {
   // Browser and federated sign-in
   FLOW_STATE_NOT_FOUND(404, "flow_state_not_found"),
   FLOW_STATE_EXPIRED(422, "flow_state_expired"),
+  FLOW_STATE_ALREADY_USED(400, "flow_state_already_used"),
   BAD_CODE_VERIFIER(400, "bad_code_verifier"),
+  BAD_OAUTH_STATE(400, "bad_oauth_state"),
+  BAD_OAUTH_CALLBACK(400, "bad_oauth_callback"),
+  BAD_ID_TOKEN(400, "bad_id_token"),
+  IDENTITY_ALREADY_EXISTS(422, "identity_already_exists"),
   SERVICE_UNAVAILABLE(503, "service_unavailable"),
   UNEXPECTED_FAILURE(500, "unexpected_failure");
 

@@ -151,6 +151,11 @@ final class AuthRoutes {
       }
       case "refresh_token" -> reply(ctx, send(ctx, Addresses.TOKENS_REFRESH,
         new JsonObject().put("refresh_token", body.getValue("refresh_token"))), true);
+      case "id_token" -> reply(ctx, send(ctx, Addresses.EXTERNAL_ID_TOKEN, new JsonObject()
+        .put("provider", body.getValue("provider"))
+        .put("id_token", body.getValue("id_token"))
+        .put("access_token", body.getValue("access_token"))
+        .put("nonce", body.getValue("nonce"))), true);
       case "pkce" -> reply(ctx, send(ctx, Addresses.FLOW_PKCE, new JsonObject()
         .put("auth_code", body.getValue("auth_code"))
         .put("code_verifier", body.getValue("code_verifier"))), true);

@@ -144,6 +144,10 @@ public final class HttpVerticle extends VerticleBase {
     router.post(BASE + "/verify").handler(body).handler(limits.verify).handler(auth::verify);
     router.get(BASE + "/verify").handler(limits.verify).handler(auth::verifyLink);
     router.get(BASE + "/settings").handler(meta::settings);
+    ExternalRoutes external = new ExternalRoutes(bus);
+    router.get(BASE + "/authorize").handler(limits.otp).handler(external::authorize);
+    router.get(BASE + "/callback").handler(limits.verify).handler(external::callback);
+    router.post(BASE + "/callback").handler(body).handler(limits.verify).handler(external::callback);
     router.get(BASE + "/health").handler(meta::health);
     router.get(BASE + "/.well-known/jwks.json").handler(meta::jwks);
     router.get(BASE + "/.well-known/openid-configuration").handler(meta::discovery);

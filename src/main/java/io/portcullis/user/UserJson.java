@@ -18,7 +18,11 @@ public final class UserJson {
     + "u.email_confirmed_at, u.phone_confirmed_at, u.confirmation_sent_at, u.recovery_sent_at, u.new_email, "
     + "u.last_sign_in_at, u.banned_until, u.app_metadata, u.user_metadata, u.is_anonymous, u.created_at, "
     + "u.updated_at, u.email_change_sent_at, u.deleted_at, "
-    + "ARRAY(SELECT r.role FROM user_roles r WHERE r.user_id = u.id ORDER BY r.role) AS roles";
+    + "ARRAY(SELECT r.role FROM user_roles r WHERE r.user_id = u.id ORDER BY r.role) AS roles, "
+    + "(SELECT jsonb_agg(jsonb_build_object('identity_id', i.id, 'id', i.provider_id, 'user_id', i.user_id, "
+    + "'identity_data', i.identity_data, 'provider', i.provider, 'email', i.email, 'created_at', i.created_at, "
+    + "'updated_at', i.updated_at, 'last_sign_in_at', i.last_sign_in_at) ORDER BY i.created_at) "
+    + "FROM identities i WHERE i.user_id = u.id) AS external_identities";
 
   private UserJson() {
   }
@@ -66,7 +70,10 @@ public final class UserJson {
     putTime(user, "banned_until", row.getOffsetDateTime("banned_until"));
     user.put("app_metadata", appMetadata)
       .put("user_metadata", userMetadata)
-      .put("identities", identities(id, email, confirmed, created, updated, lastSignIn))
+      .put("identities", withExternal(
+        appMetadata.getJsonArray("providers", new JsonArray()).contains("email")
+          ? identities(id, email, confirmed, created, updated, lastSignIn) : new JsonArray(),
+        row.getValue("external_identities")))
       .put("created_at", time(created))
       .put("updated_at", time(updated))
       .put("is_anonymous", row.getBoolean("is_anonymous"));
@@ -119,6 +126,24 @@ public final class UserJson {
       .put("email", email);
     putTime(identity, "last_sign_in_at", lastSignIn);
     return new JsonArray().add(identity);
+  }
+
+  /** The email identity (when the user has one) followed by the identities at external providers. */
+  private static JsonArray withExternal(JsonArray identities, Object external) {
+    if (external instanceof JsonArray list) {
+      list.forEach(identity -> {
+        JsonObject json = (JsonObject) identity;
+        for (String field : new String[] {"created_at", "updated_at", "last_sign_in_at"}) {
+          if (json.getValue(field) instanceof String at) {
+            json.put(field, time(OffsetDateTime.parse(at)));
+          } else {
+            json.remove(field);
+          }
+        }
+        identities.add(json);
+      });
+    }
+    return identities;
   }
 
   private static void putTime(JsonObject json, String key, OffsetDateTime value) {

@@ -1,0 +1,50 @@
+package io.portcullis.external;
+
+import io.portcullis.AppContext;
+import io.portcullis.bus.Addresses;
+import io.portcullis.bus.AuthBus;
+import io.portcullis.config.Config;
+import io.portcullis.db.DatabaseVerticle;
+import io.vertx.core.Future;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/** Sign-in through external providers on the bus; its web client talks to the providers without blocking. */
+public final class ExternalVerticle extends DatabaseVerticle {
+
+  private WebClient web;
+
+  public ExternalVerticle(AppContext app) {
+    super(app);
+  }
+
+  @Override
+  protected Future<?> serve() {
+    web = WebClient.create(vertx, new WebClientOptions().setUserAgent("Portcullis").setFollowRedirects(false)
+      .setConnectTimeout(5_000));
+    Map<String, ExternalProvider> providers = new HashMap<>();
+    for (Config.Provider provider : app.config().federation().providers().values()) {
+      providers.put(provider.name(), new OidcProvider(vertx, web, provider, app.clock()));
+    }
+    AuthBus bus = new AuthBus(vertx, 30_000);
+    ExternalService service = new ExternalService(app.config(), pool, bus, Map.copyOf(providers), app.clock(),
+      app.random());
+    return Future.all(
+      bus.serve(Addresses.EXTERNAL_AUTHORIZE, msg -> service.authorize(msg.body())),
+      bus.serve(Addresses.EXTERNAL_CALLBACK, msg -> service.callback(msg.body(), AuthBus.ip(msg),
+        AuthBus.userAgent(msg))),
+      bus.serve(Addresses.EXTERNAL_ID_TOKEN, msg -> service.idToken(msg.body(), AuthBus.ip(msg),
+        AuthBus.userAgent(msg))));
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (web != null) {
+      web.close();
+    }
+    return super.stop();
+  }
+}
