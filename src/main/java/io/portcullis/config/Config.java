@@ -28,7 +28,8 @@ public record Config(
   boolean metricsEnabled,
   int shutdownGraceMs,
   int shutdownUnreadyDelayMs,
-  Federation federation) {
+  Federation federation,
+  boolean cookiesEnabled) {
 
   public record Http(String host, int port, int instances, int bodyLimitBytes, int requestTimeoutMs,
                      int idleTimeoutSeconds, List<String> trustedProxies, String clientIpHeader) {

@@ -249,7 +249,8 @@ public final class ConfigLoader {
       r.bool("metrics.enabled"),
       r.integer("shutdown.grace_ms", 0, 600_000),
       r.integer("shutdown.unready_delay_ms", 0, 600_000),
-      federation(r, externalUrl));
+      federation(r, externalUrl),
+      r.bool("cookies.enabled"));
   }
 
   /** Presets: where each named provider lives unless {@code url} says otherwise (empty: it must be set). */

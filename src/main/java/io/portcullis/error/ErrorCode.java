@@ -37,6 +37,7 @@ public enum ErrorCode {
   BAD_OAUTH_CALLBACK(400, "bad_oauth_callback"),
   BAD_ID_TOKEN(400, "bad_id_token"),
   IDENTITY_ALREADY_EXISTS(422, "identity_already_exists"),
+  CSRF_FAILED(403, "csrf_failed"),
   SERVICE_UNAVAILABLE(503, "service_unavailable"),
   UNEXPECTED_FAILURE(500, "unexpected_failure");
 

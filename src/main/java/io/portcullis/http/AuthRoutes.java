@@ -31,8 +31,10 @@ final class AuthRoutes {
   private final Config config;
   private final HashGate hashing;
   private final SessionCache sessions;
+  private final SessionCookies cookies;
 
-  AuthRoutes(AuthBus bus, Config config, HashGate hashing, SessionCache sessions) {
+  AuthRoutes(AuthBus bus, Config config, HashGate hashing, SessionCache sessions, SessionCookies cookies) {
+    this.cookies = cookies;
     this.bus = bus;
     this.config = config;
     this.hashing = hashing;
@@ -150,7 +152,7 @@ final class AuthRoutes {
         reply(ctx, sendHashing(ctx, Addresses.TOKENS_PASSWORD, credentials), true);
       }
       case "refresh_token" -> reply(ctx, send(ctx, Addresses.TOKENS_REFRESH,
-        new JsonObject().put("refresh_token", body.getValue("refresh_token"))), true);
+        new JsonObject().put("refresh_token", cookies.refreshToken(ctx, body.getValue("refresh_token")))), true);
       case "id_token" -> reply(ctx, send(ctx, Addresses.EXTERNAL_ID_TOKEN, new JsonObject()
         .put("provider", body.getValue("provider"))
         .put("id_token", body.getValue("id_token"))
@@ -268,10 +270,11 @@ final class AuthRoutes {
   }
 
   /** Replies with the JSON; answers that may carry tokens are never cached (RFC 6749 §5.1). */
-  private static void reply(RoutingContext ctx, Future<JsonObject> result, boolean carriesTokens) {
+  private void reply(RoutingContext ctx, Future<JsonObject> result, boolean carriesTokens) {
     result.onSuccess(json -> {
       if (carriesTokens) {
         ctx.response().putHeader("Cache-Control", "no-store").putHeader("Pragma", "no-cache");
+        cookies.issue(ctx, json);
       }
       ctx.json(json);
     }).onFailure(ctx::fail);

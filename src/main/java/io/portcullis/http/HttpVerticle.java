@@ -11,12 +11,14 @@ import io.portcullis.limit.HashGate;
 import io.portcullis.limit.RateLimiter;
 import io.portcullis.token.TokenVerifier;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.JWTAuthHandler;
@@ -59,11 +61,12 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     AuthBus bus = new AuthBus(vertx, 30_000);
-    AuthRoutes auth = new AuthRoutes(bus, app.config(), hashing, app.sessions());
+    SessionCookies cookies = new SessionCookies(app.config());
+    AuthRoutes auth = new AuthRoutes(bus, app.config(), hashing, app.sessions(), cookies);
     Limits limits = new Limits(app.config(), limiter, app.metrics());
     MetaRoutes meta = new MetaRoutes(app.config(), bus, app.keys().publishedJwks(), readiness);
     TokenVerifier verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt(), app.clock());
-    JWTAuthHandler bearer = JWTAuthHandler.create(verifier.provider());
+    Handler<RoutingContext> bearer = cookies.guard(JWTAuthHandler.create(verifier.provider()));
     BodyHandler body = BodyHandler.create(false)
       .setBodyLimit(app.config().http().bodyLimitBytes())
       .setMergeFormAttributes(false);
@@ -85,6 +88,7 @@ public final class HttpVerticle extends VerticleBase {
       ctx.next();
     });
     router.route().handler(cors(app.config()));
+    router.route().handler(cookies::bearerFromCookie);
     ClientIp clientIp = new ClientIp(app.config().http().trustedProxies(), app.config().http().clientIpHeader());
     router.route().handler(ctx -> {
       String peer = ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress();
@@ -158,7 +162,7 @@ public final class HttpVerticle extends VerticleBase {
     router.put(BASE + "/user").handler(body).handler(bearer).handler(limits.userUpdate).handler(auth::alive)
       .handler(auth::updateUser)
       .failureHandler(bearerFailures);
-    router.post(BASE + "/logout").handler(body).handler(bearer).handler(auth::alive).handler(auth::logout)
+    router.post(BASE + "/logout").handler(body).handler(cookies::clearOnSignOut).handler(bearer).handler(auth::alive).handler(auth::logout)
       .failureHandler(bearerFailures);
     for (HttpMethod method : new HttpMethod[] {HttpMethod.GET, HttpMethod.POST}) {
       router.route(method, BASE + "/userinfo").handler(body).handler(bearer).handler(auth::alive)
@@ -231,7 +235,8 @@ public final class HttpVerticle extends VerticleBase {
       : config.cors().allowedOrigins();
     CorsHandler cors = CorsHandler.create()
       .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE))
-      .allowedHeaders(Set.of("authorization", "apikey", "content-type", "x-client-info", "x-supabase-api-version"))
+      .allowedHeaders(Set.of("authorization", "apikey", "content-type", "x-client-info", "x-supabase-api-version",
+        "x-csrf-token"))
       .exposedHeaders(Set.of("X-Total-Count", "Link", "X-Supabase-Api-Version"))
       .allowCredentials(config.cors().allowCredentials() && !origins.contains("*"))
       .maxAgeSeconds(600);
