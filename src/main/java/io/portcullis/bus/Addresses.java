@@ -49,6 +49,8 @@ public final class Addresses {
   public static final String EXTERNAL_CALLBACK = "auth.internal.external.callback";
   /** {@code {provider, id_token, nonce?, access_token?, link_user_id?}} → a session (grant_type=id_token). */
   public static final String EXTERNAL_ID_TOKEN = "auth.internal.external.id_token";
+  /** {@code {user_id, identity_id}} → {@code {}}: unlinks an identity, never the user's last. */
+  public static final String EXTERNAL_UNLINK = "auth.internal.external.unlink";
 
   /** RFC 7662: {@code {token}} → {@code {active, ...}}. */
   public static final String TOKENS_INTROSPECT = "auth.internal.tokens.introspect";

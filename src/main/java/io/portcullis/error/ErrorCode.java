@@ -37,6 +37,9 @@ public enum ErrorCode {
   BAD_OAUTH_CALLBACK(400, "bad_oauth_callback"),
   BAD_ID_TOKEN(400, "bad_id_token"),
   IDENTITY_ALREADY_EXISTS(422, "identity_already_exists"),
+  IDENTITY_NOT_FOUND(422, "identity_not_found"),
+  SINGLE_IDENTITY_NOT_DELETABLE(422, "single_identity_not_deletable"),
+  MANUAL_LINKING_DISABLED(404, "manual_linking_disabled"),
   CSRF_FAILED(403, "csrf_failed"),
   SERVICE_UNAVAILABLE(503, "service_unavailable"),
   UNEXPECTED_FAILURE(500, "unexpected_failure");

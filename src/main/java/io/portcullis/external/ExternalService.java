@@ -233,6 +233,43 @@ public final class ExternalService {
     }));
   }
 
+  /**
+   * {@code {user_id, identity_id}}: removes one of the user's identities (an external one, or the email identity,
+   * which takes "email" out of the user's providers), never the last one.
+   */
+  public Future<Void> unlink(JsonObject body) {
+    UUID userId = UUID.fromString(body.getString("user_id"));
+    UUID identityId = uuid(Inputs.optionalString(body, "identity_id"));
+    OffsetDateTime now = now();
+    return pool.withTransaction(conn -> {
+      IdentityRepository identities = new IdentityRepository(conn);
+      UserRepository users = new UserRepository(conn);
+      return users.findById(userId).compose(user -> identities.ofUser(userId).compose(rows -> {
+        JsonObject json = user == null ? new JsonObject() : io.portcullis.user.UserJson.fromRow(user);
+        JsonArray all = json.getJsonArray("identities", new JsonArray());
+        boolean known = identityId != null && all.stream()
+          .anyMatch(i -> identityId.toString().equals(((JsonObject) i).getString("identity_id")));
+        if (!known) {
+          return Future.failedFuture(new AuthException(ErrorCode.IDENTITY_NOT_FOUND, "Identity doesn't exist"));
+        }
+        if (all.size() <= 1) {
+          return Future.failedFuture(new AuthException(ErrorCode.SINGLE_IDENTITY_NOT_DELETABLE,
+            "User must have at least 1 identity after unlinking"));
+        }
+        if (identityId.equals(io.portcullis.user.UserJson.emailIdentityId(userId))) {
+          return users.removeProvider(userId, "email", now);
+        }
+        return identities.delete(identityId, userId).compose(provider -> {
+          boolean another = false;
+          for (Row row : rows) {
+            another |= provider.equals(row.getString("provider")) && !identityId.equals(row.getUUID("id"));
+          }
+          return another ? Future.succeededFuture() : users.removeProvider(userId, provider, now);
+        });
+      }));
+    });
+  }
+
   private static Future<UUID> link(IdentityRepository identities, UserRepository users, UUID userId,
                                    ProviderIdentity identity, OffsetDateTime now) {
     return identities.insert(userId, identity, now)

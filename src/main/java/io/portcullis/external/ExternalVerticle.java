@@ -5,6 +5,7 @@ import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.config.Config;
 import io.portcullis.db.DatabaseVerticle;
+import io.portcullis.events.Events;
 import io.vertx.core.Future;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -30,6 +31,7 @@ public final class ExternalVerticle extends DatabaseVerticle {
       providers.put(provider.name(), new OidcProvider(vertx, web, provider, app.clock()));
     }
     AuthBus bus = new AuthBus(vertx, 30_000);
+    Events events = new Events(vertx, pool, app.clock(), app.sessions());
     ExternalService service = new ExternalService(app.config(), pool, bus, Map.copyOf(providers), app.clock(),
       app.random());
     return Future.all(
@@ -37,7 +39,11 @@ public final class ExternalVerticle extends DatabaseVerticle {
       bus.serve(Addresses.EXTERNAL_CALLBACK, msg -> service.callback(msg.body(), AuthBus.ip(msg),
         AuthBus.userAgent(msg))),
       bus.serve(Addresses.EXTERNAL_ID_TOKEN, msg -> service.idToken(msg.body(), AuthBus.ip(msg),
-        AuthBus.userAgent(msg))));
+        AuthBus.userAgent(msg))),
+      bus.serve(Addresses.EXTERNAL_UNLINK, msg -> service.unlink(msg.body())
+        .compose(done -> events.emit(Events.UPDATED, java.util.UUID.fromString(msg.body().getString("user_id")), null,
+          AuthBus.ip(msg), AuthBus.userAgent(msg)))
+        .map(done -> new io.vertx.core.json.JsonObject())));
   }
 
   @Override

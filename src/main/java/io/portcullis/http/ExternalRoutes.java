@@ -2,6 +2,8 @@ package io.portcullis.http;
 
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
+import io.portcullis.error.AuthException;
+import io.portcullis.error.ErrorCode;
 import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -19,13 +21,56 @@ final class ExternalRoutes {
     "code_challenge_method", "skip_http_redirect");
 
   private final AuthBus bus;
+  private final boolean manualLinking;
 
-  ExternalRoutes(AuthBus bus) {
+  ExternalRoutes(AuthBus bus, boolean manualLinking) {
     this.bus = bus;
+    this.manualLinking = manualLinking;
   }
 
   /** {@code GET /authorize?provider=&redirect_to=&scopes=[&code_challenge=&code_challenge_method=]} → 302. */
   void authorize(RoutingContext ctx) {
+    bus.request(Addresses.EXTERNAL_AUTHORIZE, authorizeRequest(ctx), Requests.ip(ctx), Requests.userAgent(ctx))
+      .onSuccess(answer -> redirect(ctx, answer.getString("url")))
+      .onFailure(ctx::fail);
+  }
+
+  /**
+   * {@code GET /user/identities/authorize?provider=} (Bearer, linkIdentity): the same flow, ending in the provider's
+   * identity linked to the caller; {@code skip_http_redirect=true} (what supabase-js sends) answers {@code {url}}.
+   */
+  void linkAuthorize(RoutingContext ctx) {
+    requireManualLinking();
+    JsonObject body = authorizeRequest(ctx).put("link_user_id", ctx.<JsonObject>get(AuthRoutes.CLAIMS).getString("sub"));
+    bus.request(Addresses.EXTERNAL_AUTHORIZE, body, Requests.ip(ctx), Requests.userAgent(ctx))
+      .onSuccess(answer -> {
+        if ("true".equals(ctx.request().getParam("skip_http_redirect"))) {
+          ctx.json(new JsonObject().put("url", answer.getString("url")));
+        } else {
+          redirect(ctx, answer.getString("url"));
+        }
+      })
+      .onFailure(ctx::fail);
+  }
+
+  /** {@code DELETE /user/identities/{id}} (Bearer, unlinkIdentity) → {@code {}}; never the last identity. */
+  void unlink(RoutingContext ctx) {
+    requireManualLinking();
+    JsonObject body = new JsonObject()
+      .put("user_id", ctx.<JsonObject>get(AuthRoutes.CLAIMS).getString("sub"))
+      .put("identity_id", ctx.pathParam("id"));
+    bus.request(Addresses.EXTERNAL_UNLINK, body, Requests.ip(ctx), Requests.userAgent(ctx))
+      .onSuccess(ctx::json)
+      .onFailure(ctx::fail);
+  }
+
+  private void requireManualLinking() {
+    if (!manualLinking) {
+      throw new AuthException(ErrorCode.MANUAL_LINKING_DISABLED, "Manual linking is disabled");
+    }
+  }
+
+  private static JsonObject authorizeRequest(RoutingContext ctx) {
     MultiMap params = ctx.request().params();
     JsonObject body = new JsonObject();
     JsonObject extra = new JsonObject();
@@ -36,10 +81,7 @@ final class ExternalRoutes {
         extra.put(name, params.get(name));
       }
     });
-    body.put("query", extra);
-    bus.request(Addresses.EXTERNAL_AUTHORIZE, body, Requests.ip(ctx), Requests.userAgent(ctx))
-      .onSuccess(answer -> redirect(ctx, answer.getString("url")))
-      .onFailure(ctx::fail);
+    return body.put("query", extra);
   }
 
   /** {@code GET|POST /callback?code=&state=} (POST: a form, for providers that post their answer) → 302. */

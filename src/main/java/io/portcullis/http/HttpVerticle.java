@@ -148,7 +148,7 @@ public final class HttpVerticle extends VerticleBase {
     router.post(BASE + "/verify").handler(body).handler(limits.verify).handler(auth::verify);
     router.get(BASE + "/verify").handler(limits.verify).handler(auth::verifyLink);
     router.get(BASE + "/settings").handler(meta::settings);
-    ExternalRoutes external = new ExternalRoutes(bus);
+    ExternalRoutes external = new ExternalRoutes(bus, app.config().federation().manualLinkingEnabled());
     router.get(BASE + "/authorize").handler(limits.otp).handler(external::authorize);
     router.get(BASE + "/callback").handler(limits.verify).handler(external::callback);
     router.post(BASE + "/callback").handler(body).handler(limits.verify).handler(external::callback);
@@ -162,6 +162,10 @@ public final class HttpVerticle extends VerticleBase {
     router.put(BASE + "/user").handler(body).handler(bearer).handler(limits.userUpdate).handler(auth::alive)
       .handler(auth::updateUser)
       .failureHandler(bearerFailures);
+    router.get(BASE + "/user/identities/authorize").handler(bearer).handler(auth::alive)
+      .handler(external::linkAuthorize).failureHandler(bearerFailures);
+    router.delete(BASE + "/user/identities/:id").handler(body).handler(bearer).handler(auth::alive)
+      .handler(external::unlink).failureHandler(bearerFailures);
     router.post(BASE + "/logout").handler(body).handler(cookies::clearOnSignOut).handler(bearer).handler(auth::alive).handler(auth::logout)
       .failureHandler(bearerFailures);
     for (HttpMethod method : new HttpMethod[] {HttpMethod.GET, HttpMethod.POST}) {

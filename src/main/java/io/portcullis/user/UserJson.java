@@ -104,13 +104,17 @@ public final class UserJson {
     return user;
   }
 
+  /** One email identity per user, as GoTrue reports it; its id is derived so it is stable across reads. */
+  public static UUID emailIdentityId(UUID userId) {
+    return UUID.nameUUIDFromBytes(("email:" + userId).getBytes(StandardCharsets.UTF_8));
+  }
+
   private static JsonArray identities(UUID id, String email, OffsetDateTime confirmed, OffsetDateTime created,
                                       OffsetDateTime updated, OffsetDateTime lastSignIn) {
     if (email == null) {
       return new JsonArray();
     }
-    // One email identity per user, as GoTrue reports it; its id is derived so it is stable across reads.
-    String identityId = UUID.nameUUIDFromBytes(("email:" + id).getBytes(StandardCharsets.UTF_8)).toString();
+    String identityId = emailIdentityId(id).toString();
     JsonObject identity = new JsonObject()
       .put("identity_id", identityId)
       .put("id", id.toString())

@@ -66,6 +66,7 @@ class ExternalProviderTest {
     env.put("PORTCULLIS_EXTERNAL_KEYCLOAK_CLIENT_ID", CLIENT);
     env.put("PORTCULLIS_EXTERNAL_KEYCLOAK_SECRET", "client-secret");
     env.put("PORTCULLIS_EXTERNAL_KEYCLOAK_URL", issuer);
+    env.put("PORTCULLIS_SECURITY_MANUAL_LINKING_ENABLED", "true");
     env.put("PORTCULLIS_EXTERNAL_OIDC_ENABLED", "true");
     env.put("PORTCULLIS_EXTERNAL_OIDC_CLIENT_ID", CLIENT);
     env.put("PORTCULLIS_EXTERNAL_OIDC_URL", forging.issuer);
@@ -436,5 +437,76 @@ class ExternalProviderTest {
     ErrorShapes.assertError(400, "bad_id_token", h -> idTokenGrant(unsigned, null, h));
     assertEquals(0, users(email));
     assertNotEquals(0, count("SELECT count(*) FROM users"));
+  }
+
+  // ---- linkIdentity / unlinkIdentity ----
+
+  @Test
+  void linkIdentityAddsTheProviderToTheSignedInUserAndUnlinkRemovesIt() {
+    String email = TestApp.uniqueEmail();
+    JsonObject session = app.signUp(email, "password123");
+    String token = session.getString("access_token");
+    String subject = UUID.randomUUID().toString();
+    nextUser(subject, TestApp.uniqueEmail(), true, List.of(CLIENT));
+    TestApp.Response link = app.get(BASE + "/user/identities/authorize?provider=keycloak&redirect_to=" + SITE
+      + "/cb&skip_http_redirect=true", TestApp.bearer(token));
+    assertEquals(200, link.status(), link.raw());
+    URI target = URI.create(location(get(atProvider(link.json().getString("url")))));
+    assertNotNull(params(target.getRawFragment()).get("access_token"), target.toString());
+
+    JsonObject user = app.get(BASE + "/user", TestApp.bearer(token)).json();
+    assertEquals(email, user.getString("email"));
+    assertEquals(new JsonArray().add("email").add("keycloak"),
+      user.getJsonObject("app_metadata").getJsonArray("providers"));
+    JsonArray ids = user.getJsonArray("identities");
+    assertEquals(2, ids.size(), ids.encode());
+    String keycloakId = ids.stream().map(JsonObject.class::cast).filter(i -> "keycloak".equals(i.getString("provider")))
+      .findFirst().orElseThrow().getString("identity_id");
+    String emailId = ids.stream().map(JsonObject.class::cast).filter(i -> "email".equals(i.getString("provider")))
+      .findFirst().orElseThrow().getString("identity_id");
+
+    ErrorShapes.assertError(422, "identity_not_found", h -> app.request("DELETE",
+      BASE + "/user/identities/" + UUID.randomUUID(), null, null, concat(h, TestApp.bearer(token))));
+    TestApp.Response unlinked = app.request("DELETE", BASE + "/user/identities/" + keycloakId, null, null,
+      TestApp.bearer(token));
+    assertEquals(200, unlinked.status(), unlinked.raw());
+    assertEquals(0, identities(subject));
+    JsonObject after = app.get(BASE + "/user", TestApp.bearer(token)).json();
+    assertEquals(1, after.getJsonArray("identities").size(), after.encode());
+    assertEquals(new JsonArray().add("email"), after.getJsonObject("app_metadata").getJsonArray("providers"));
+    ErrorShapes.assertError(422, "single_identity_not_deletable", h -> app.request("DELETE",
+      BASE + "/user/identities/" + emailId, null, null, concat(h, TestApp.bearer(token))));
+  }
+
+  @Test
+  void linkingAnIdentityOfAnotherUserIsRefused() {
+    String subject = UUID.randomUUID().toString();
+    nextUser(subject, TestApp.uniqueEmail(), true, List.of(CLIENT));
+    signIn("");
+    String token = app.signUp(TestApp.uniqueEmail(), "password123").getString("access_token");
+    nextUser(subject, TestApp.uniqueEmail(), true, List.of(CLIENT));
+    TestApp.Response link = app.get(BASE + "/user/identities/authorize?provider=keycloak&redirect_to=" + SITE
+      + "/cb&skip_http_redirect=true", TestApp.bearer(token));
+    assertErrorRedirect(URI.create(location(get(atProvider(link.json().getString("url"))))), SITE + "/cb",
+      "identity_already_exists");
+    assertEquals(1, identities(subject));
+  }
+
+  @Test
+  void manualLinkingIsOffByDefault() {
+    try (TestApp plain = TestApp.start()) {
+      String token = plain.signUp(TestApp.uniqueEmail(), "password123").getString("access_token");
+      ErrorShapes.assertError(404, "manual_linking_disabled", h -> plain.get(
+        BASE + "/user/identities/authorize?provider=keycloak", concat(h, TestApp.bearer(token))));
+      ErrorShapes.assertError(404, "manual_linking_disabled", h -> plain.request("DELETE",
+        BASE + "/user/identities/" + UUID.randomUUID(), null, null, concat(h, TestApp.bearer(token))));
+    }
+  }
+
+  static String[] concat(String[] a, String[] b) {
+    String[] out = new String[a.length + b.length];
+    System.arraycopy(a, 0, out, 0, a.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 }
