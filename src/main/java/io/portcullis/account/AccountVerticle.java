@@ -18,13 +18,17 @@ public final class AccountVerticle extends DatabaseVerticle {
   @Override
   protected Future<?> serve() {
     AuthBus bus = new AuthBus(vertx, 10_000);
-    AccountService service = new AccountService(app, pool, new AccountMails(app, vertx), bus,
-      new Events(vertx, pool, app.clock(), app.sessions()));
+    AccountMails mails = new AccountMails(app, vertx);
+    Events events = new Events(vertx, pool, app.clock(), app.sessions());
+    AccountService service = new AccountService(app, pool, mails, bus, events);
+    AdminLinks links = new AdminLinks(app.config(), pool, mails, bus, events, app.clock(), app.random());
     return Future.all(
       bus.serve(Addresses.ACCOUNT_RECOVER, msg -> service.recover(msg.body())),
       bus.serve(Addresses.ACCOUNT_OTP, msg -> service.otp(msg.body())),
       bus.serve(Addresses.ACCOUNT_RESEND, msg -> service.resend(msg.body())),
-      bus.serve(Addresses.ACCOUNT_VERIFY, msg -> service.verify(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))));
+      bus.serve(Addresses.ACCOUNT_VERIFY, msg -> service.verify(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
+      bus.serve(Addresses.ADMIN_GENERATE_LINK, msg -> links.generateLink(msg.body())),
+      bus.serve(Addresses.ADMIN_INVITE, msg -> links.invite(msg.body())));
   }
 
 }

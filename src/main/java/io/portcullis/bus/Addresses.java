@@ -39,6 +39,10 @@ public final class Addresses {
   public static final String ACCOUNT_OTP = "auth.internal.account.otp";
   public static final String ACCOUNT_RESEND = "auth.internal.account.resend";
   public static final String ACCOUNT_VERIFY = "auth.internal.account.verify";
+  /** Admin: {@code {type, email, ...}} → the user with {@code action_link, email_otp, hashed_token, ...}. */
+  public static final String ADMIN_GENERATE_LINK = "auth.internal.account.generate_link";
+  /** Admin: {@code {email, data?}} → the invited user (mail sent). */
+  public static final String ADMIN_INVITE = "auth.internal.account.invite";
 
   /** {@code {auth_code, code_verifier}} → a session (grant_type=pkce). */
   public static final String FLOW_PKCE = "auth.internal.flow.pkce";

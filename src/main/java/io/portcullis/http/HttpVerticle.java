@@ -191,6 +191,10 @@ public final class HttpVerticle extends VerticleBase {
       .failureHandler(bearerFailures);
     router.post(users + "/:id/unlock").handler(bearer).handler(admin::requireAdmin).handler(admin::unlock)
       .failureHandler(bearerFailures);
+    router.post(BASE + "/admin/generate_link").handler(body).handler(bearer).handler(admin::requireAdmin)
+      .handler(admin::generateLink).failureHandler(bearerFailures);
+    router.post(BASE + "/invite").handler(body).handler(bearer).handler(admin::requireAdmin)
+      .handler(admin::invite).failureHandler(bearerFailures);
     router.get(BASE + "/admin/audit").handler(bearer).handler(admin::requireAdmin).handler(admin::audit)
       .failureHandler(bearerFailures);
 
