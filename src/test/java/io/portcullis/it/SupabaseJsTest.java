@@ -10,6 +10,8 @@ import jakarta.mail.Multipart;
 import jakarta.mail.Part;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
+import no.nav.security.mock.oauth2.MockOAuth2Server;
+import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -17,6 +19,10 @@ import org.junit.jupiter.api.Test;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +48,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The real-client test: the official {@code @supabase/supabase-js}, pinned by the committed package-lock.json in
  * src/test/js/supabase-e2e, drives a running Portcullis through e2e.mjs (sign-up, sign-in, user updates, a password
  * change, refresh, local ES256 verification via JWKS, the error codes the client maps, sign-out; the admin API with
- * a service key; password recovery and sign-up confirmation with the code from the mail). Mails go to a GreenMail
+ * a service key; password recovery and sign-up confirmation with the code from the mail; with flowType 'pkce':
+ * signInWithOAuth through an OpenID Connect provider (mock-oauth2-server) to exchangeCodeForSession, linkIdentity and
+ * unlinkIdentity, magic-link and recovery links ending in codes; signInWithIdToken; admin.generateLink and
+ * inviteUserByEmail). Mails go to a GreenMail
  * SMTP server in this JVM: a mail flow runs node twice, and between the two runs this test reads the code from the
  * mail the service really sent and hands it to the second. Skipped when node or npm is not on PATH; an npm install
  * that fails fails the test, since CI has node and the registry.
@@ -70,6 +79,9 @@ class SupabaseJsTest {
   static TestApp app;
   /** Autoconfirm off: sign-up answers a user and mails a confirmation to {@link #smtp}. */
   static TestApp confirmingApp;
+  /** The OpenID Connect provider {@link #app} offers as "keycloak". */
+  static MockOAuth2Server provider;
+  static final String OAUTH_CLIENT = "portcullis-e2e";
 
   @BeforeAll
   static void installClientAndStart() throws Exception {
@@ -90,7 +102,15 @@ class SupabaseJsTest {
       "PORTCULLIS_SMTP_HOST", "127.0.0.1",
       "PORTCULLIS_SMTP_PORT", Integer.toString(smtp.getSmtp().getPort()),
       "PORTCULLIS_SMTP_SECURITY", "none");
-    app = TestApp.start(mail);
+    provider = new MockOAuth2Server();
+    provider.start(InetAddress.getByName("127.0.0.1"), 0);
+    Map<String, String> federated = new HashMap<>(mail);
+    federated.put("PORTCULLIS_EXTERNAL_KEYCLOAK_ENABLED", "true");
+    federated.put("PORTCULLIS_EXTERNAL_KEYCLOAK_CLIENT_ID", OAUTH_CLIENT);
+    federated.put("PORTCULLIS_EXTERNAL_KEYCLOAK_SECRET", "client-secret");
+    federated.put("PORTCULLIS_EXTERNAL_KEYCLOAK_URL", provider.issuerUrl("default").toString());
+    federated.put("PORTCULLIS_SECURITY_MANUAL_LINKING_ENABLED", "true");
+    app = TestApp.start(federated);
     Map<String, String> confirming = new HashMap<>(mail);
     confirming.put("PORTCULLIS_SIGNUP_AUTOCONFIRM", "false");
     confirmingApp = TestApp.start(confirming);
@@ -110,6 +130,9 @@ class SupabaseJsTest {
       } finally {
         if (smtp != null) {
           smtp.stop();
+        }
+        if (provider != null) {
+          provider.shutdown();
         }
       }
     }
@@ -157,6 +180,54 @@ class SupabaseJsTest {
     runFlow(confirmingApp, "signup-complete", complete);
   }
 
+  @Test
+  void officialSupabaseJsSignsInThroughAProviderWithPkceLinksIdentitiesAndSignsInWithAnIdToken() throws Exception {
+    requireTools();
+    for (int i = 0; i < 2; i++) {
+      provider.enqueueCallback(new DefaultOAuth2TokenCallback("default", "e2e-" + UUID.randomUUID(), "JWT",
+        List.of(OAUTH_CLIENT), Map.of("email", "e2e-oauth-" + UUID.randomUUID() + "@example.com",
+          "email_verified", true), 3600));
+    }
+    String nonce = UUID.randomUUID().toString();
+    String idToken = provider.issueToken("default", OAUTH_CLIENT, new DefaultOAuth2TokenCallback("default",
+      "e2e-" + UUID.randomUUID(), "JWT", List.of(OAUTH_CLIENT), Map.of("email", "e2e-idtoken-" + UUID.randomUUID()
+        + "@example.com", "email_verified", true, "nonce", HexFormat.of().formatHex(
+          MessageDigest.getInstance("SHA-256").digest(nonce.getBytes(StandardCharsets.UTF_8)))), 3600)).serialize();
+    runFlow(app, "pkce-oauth", Map.of("E2E_ID_TOKEN", idToken, "E2E_NONCE", nonce,
+      "E2E_STORAGE", Files.createTempFile("pkce-oauth", ".json").toString()));
+  }
+
+  @Test
+  void officialSupabaseJsExchangesTheCodesOfPkceMagicLinkAndRecoveryMails() throws Exception {
+    requireTools();
+    String email = "e2e-pkce-otp-" + UUID.randomUUID() + "@example.com";
+    String recoveryEmail = "e2e-pkce-reset-" + UUID.randomUUID() + "@example.com";
+    app.signUp(recoveryEmail, "before-Pkce-Reset-1");
+    Map<String, String> inputs = new HashMap<>(Map.of("E2E_EMAIL", email, "E2E_RECOVERY_EMAIL", recoveryEmail,
+      "E2E_STORAGE", Files.createTempFile("pkce-mail", ".json").toString(),
+      "E2E_RECOVERY_STORAGE", Files.createTempFile("pkce-reset", ".json").toString()));
+    runFlow(app, "pkce-mail-request", inputs);
+    inputs.put("E2E_CODE", codeOfLink(linkFromMail(email, "type=signup")));
+    inputs.put("E2E_RECOVERY_CODE", codeOfLink(linkFromMail(recoveryEmail, "type=recovery")));
+    runFlow(app, "pkce-mail-complete", inputs);
+  }
+
+  @Test
+  void officialSupabaseJsAdminGeneratesLinksAndInvites() throws Exception {
+    requireTools();
+    runFlow(app, "admin-links", Map.of("E2E_SERVICE_KEY", CommandLine.serviceKey(app)));
+  }
+
+  /** Opens a mailed link as a browser would and answers the auth code of its redirect (a PKCE flow). */
+  private static String codeOfLink(String link) {
+    URI uri = URI.create(link);
+    TestApp.Response r = app.get(uri.getRawPath() + "?" + uri.getRawQuery());
+    assertEquals(303, r.status(), r.raw());
+    String location = r.header("Location");
+    assertTrue(location.contains("?code="), location);
+    return Mailbox.query(URI.create(location).getRawQuery()).get("code");
+  }
+
   private static void requireTools() {
     assumeTrue(toolsPresent(), "node and npm are not both on PATH (node=" + node + ", npm=" + npm
       + "): the supabase-js real-client test needs them");
@@ -184,6 +255,19 @@ class SupabaseJsTest {
    * receive it (delivery follows the request through the outbox), and fails if more than one such mail came.
    */
   private static String codeFromMail(String email, String linkType) throws Exception {
+    Matcher code = CODE.matcher(LINK.matcher(mailText(email, linkType)).replaceAll(" "));
+    assertTrue(code.find(), "no 6-digit code in the mail to " + email);
+    return code.group(1);
+  }
+
+  /** The link of the mail sent to {@code email} whose link holds {@code linkType}. */
+  private static String linkFromMail(String email, String linkType) throws Exception {
+    Matcher link = LINK.matcher(mailText(email, linkType));
+    assertTrue(link.find(), "no link in the mail to " + email);
+    return link.group();
+  }
+
+  private static String mailText(String email, String linkType) throws Exception {
     long deadline = System.nanoTime() + MAIL_WAIT.toNanos();
     while (true) {
       MimeMessage[] received = smtp.getReceivedMessages();
@@ -199,9 +283,7 @@ class SupabaseJsTest {
         assertEquals(1, texts.size(), "more than one mail to " + email + ": " + texts);
         String text = texts.get(0);
         assertTrue(text.contains(linkType), "the mail to " + email + " has no " + linkType + " link:\n" + text);
-        Matcher code = CODE.matcher(LINK.matcher(text).replaceAll(" "));
-        assertTrue(code.find(), "no 6-digit code in the mail to " + email + ":\n" + text);
-        return code.group(1);
+        return text;
       }
       long left = deadline - System.nanoTime();
       if (left <= 0) {
