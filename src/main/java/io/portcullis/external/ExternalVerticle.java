@@ -28,7 +28,9 @@ public final class ExternalVerticle extends DatabaseVerticle {
       .setConnectTimeout(5_000));
     Map<String, ExternalProvider> providers = new HashMap<>();
     for (Config.Provider provider : app.config().federation().providers().values()) {
-      providers.put(provider.name(), new OidcProvider(vertx, web, provider, app.clock()));
+      providers.put(provider.name(), provider.name().equals("github")
+        ? new GithubProvider(web, provider)
+        : new OidcProvider(vertx, web, provider, app.clock()));
     }
     AuthBus bus = new AuthBus(vertx, 30_000);
     Events events = new Events(vertx, pool, app.clock(), app.sessions());
