@@ -35,13 +35,13 @@ class SwaggerUiBrowserTest {
 
   private static final String PLAYWRIGHT_VERSION = "1.65.1";
   private static final int MIN_NODE_MAJOR = 20;
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+  static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(5);
   private static final Duration RUN_TIMEOUT = Duration.ofSeconds(150);
 
   private static final Path BASEDIR = Path.of(System.getProperty("basedir", "")).toAbsolutePath();
-  private static final Path SOURCES = BASEDIR.resolve("src/test/js/swagger-ui-e2e");
-  private static final Path INSTALL_DIR = BASEDIR.resolve("target/swagger-ui-e2e");
+  static final Path SOURCES = BASEDIR.resolve("src/test/js/swagger-ui-e2e");
+  static final Path INSTALL_DIR = BASEDIR.resolve("target/swagger-ui-e2e");
   private static final Path SCREENSHOT = BASEDIR.resolve("target/swagger-ui-failure.png");
 
   static Path node;
@@ -101,12 +101,12 @@ class SwaggerUiBrowserTest {
     assertEquals("playwright-core@" + PLAYWRIGHT_VERSION, result.getString("client"), summary);
   }
 
-  private static boolean toolsPresent() {
+  static boolean toolsPresent() {
     return node != null && npm != null && Files.isExecutable(CHROMIUM);
   }
 
   /** {@code npm ci} from the committed lock file, unless target/ already holds the pinned driver. */
-  private static void installDriver() throws IOException, InterruptedException {
+  static void installDriver() throws IOException, InterruptedException {
     Files.createDirectories(INSTALL_DIR);
     Path lock = SOURCES.resolve("package-lock.json");
     Path installedLock = INSTALL_DIR.resolve("package-lock.json");
@@ -133,7 +133,7 @@ class SwaggerUiBrowserTest {
     return new JsonObject(Files.readString(manifest)).getString("version");
   }
 
-  private static Path onPath(String command) {
+  static Path onPath(String command) {
     String path = System.getenv("PATH");
     if (path == null) {
       return null;
@@ -150,11 +150,11 @@ class SwaggerUiBrowserTest {
     return null;
   }
 
-  private record Outcome(int exitCode, String output) {
+  record Outcome(int exitCode, String output) {
   }
 
   /** Runs a command with stdout and stderr merged into a file (no pipe to fill up); kills it when it overruns. */
-  private static Outcome run(List<String> command, Path dir, Map<String, String> env, Duration timeout)
+  static Outcome run(List<String> command, Path dir, Map<String, String> env, Duration timeout)
     throws IOException, InterruptedException {
     Path log = Files.createTempFile(Files.createDirectories(BASEDIR.resolve("target")), "swagger-ui-", ".out");
     try {
