@@ -153,16 +153,36 @@ final class AuthRoutes {
       }
       case "refresh_token" -> reply(ctx, send(ctx, Addresses.TOKENS_REFRESH,
         new JsonObject().put("refresh_token", cookies.refreshToken(ctx, body.getValue("refresh_token")))), true);
-      case "id_token" -> reply(ctx, send(ctx, Addresses.EXTERNAL_ID_TOKEN, new JsonObject()
-        .put("provider", body.getValue("provider"))
-        .put("id_token", body.getValue("id_token"))
-        .put("access_token", body.getValue("access_token"))
-        .put("nonce", body.getValue("nonce"))), true);
+      case "id_token" -> reply(ctx, idToken(ctx, body), true);
       case "pkce" -> reply(ctx, send(ctx, Addresses.FLOW_PKCE, new JsonObject()
         .put("auth_code", body.getValue("auth_code"))
         .put("code_verifier", body.getValue("code_verifier"))), true);
       default -> throw new AuthException(ErrorCode.UNSUPPORTED_GRANT_TYPE, "Unsupported grant type");
     }
+  }
+
+  /**
+   * {@code grant_type=id_token}; with {@code link_identity: true} (linkIdentity with a token) the caller's Bearer
+   * token names the user the provider identity is linked to, checked like on Bearer routes.
+   */
+  private Future<JsonObject> idToken(RoutingContext ctx, JsonObject body) {
+    JsonObject request = new JsonObject()
+      .put("provider", body.getValue("provider"))
+      .put("id_token", body.getValue("id_token"))
+      .put("access_token", body.getValue("access_token"))
+      .put("nonce", body.getValue("nonce"));
+    if (!Boolean.TRUE.equals(body.getValue("link_identity"))) {
+      return send(ctx, Addresses.EXTERNAL_ID_TOKEN, request);
+    }
+    if (!config.federation().manualLinkingEnabled()) {
+      return Future.failedFuture(new AuthException(ErrorCode.MANUAL_LINKING_DISABLED, "Manual linking is disabled"));
+    }
+    String authorization = ctx.request().getHeader("Authorization");
+    String bearer = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+      ? authorization.substring(7).trim() : "";
+    return bus.request(Addresses.TOKENS_VERIFY, new JsonObject().put("token", bearer))
+      .compose(verified -> send(ctx, Addresses.EXTERNAL_ID_TOKEN, request.put("link_user_id",
+        verified.getString("user_id"))));
   }
 
   /** RFC 7662 (admin Bearer): form or JSON {@code token=...}. */

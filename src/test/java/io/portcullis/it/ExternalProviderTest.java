@@ -503,6 +503,23 @@ class ExternalProviderTest {
     }
   }
 
+  @Test
+  void anIdTokenLinksToTheBearerWithLinkIdentity() throws Exception {
+    String email = TestApp.uniqueEmail();
+    String token = app.signUp(email, "password123").getString("access_token");
+    String subject = UUID.randomUUID().toString();
+    String idToken = provider.issueToken("default", CLIENT, new DefaultOAuth2TokenCallback("default", subject, "JWT",
+      List.of(CLIENT), Map.of("email", TestApp.uniqueEmail(), "email_verified", true), 3600)).serialize();
+    JsonObject body = new JsonObject().put("provider", "keycloak").put("id_token", idToken).put("link_identity", true);
+    ErrorShapes.assertError(403, "bad_jwt", h -> app.postJson(BASE + "/token?grant_type=id_token", body,
+      concat(h, TestApp.bearer("not-a-token"))));
+    TestApp.Response linked = app.postJson(BASE + "/token?grant_type=id_token", body, TestApp.bearer(token));
+    assertEquals(200, linked.status(), linked.raw());
+    assertEquals(email, linked.json().getJsonObject("user").getString("email"));
+    assertEquals(2, linked.json().getJsonObject("user").getJsonArray("identities").size(), linked.raw());
+    assertEquals(1, identities(subject));
+  }
+
   static String[] concat(String[] a, String[] b) {
     String[] out = new String[a.length + b.length];
     System.arraycopy(a, 0, out, 0, a.length);
