@@ -99,9 +99,9 @@ public final class FlowStates {
     return client.preparedQuery(DELETE).execute(Tuple.of(id)).mapEmpty();
   }
 
-  /** Deletes flows older than a day; answers how many. */
-  public static Future<Integer> purge(SqlClient client, OffsetDateTime now) {
-    return client.preparedQuery(PURGE).execute(Tuple.of(now.minusDays(1))).map(RowSet::rowCount);
+  /** Deletes flows started before {@code cutoff}; answers how many. */
+  public static Future<Integer> purge(SqlClient client, OffsetDateTime cutoff) {
+    return client.preparedQuery(PURGE).execute(Tuple.of(cutoff)).map(RowSet::rowCount);
   }
 
   private static FlowState first(RowSet<Row> rows) {

@@ -22,8 +22,11 @@ public final class FlowVerticle extends DatabaseVerticle {
   protected Future<?> serve() {
     AuthBus bus = new AuthBus(vertx, 10_000);
     PkceExchange exchange = new PkceExchange(pool, bus, app.clock());
+    // A mailed link may start its flow's last step as late as the link expires: flows are kept a day beyond that, so
+    // that no PKCE link outlives its flow (and falls back to a session in the fragment).
+    long keepSeconds = Math.max(app.config().mailer().confirmationExp(), app.config().mailer().otpExp()) + 86_400L;
     vertx.setPeriodic(3_600_000, id -> FlowStates.purge(pool, OffsetDateTime.ofInstant(app.clock().instant(),
-        ZoneOffset.UTC))
+        ZoneOffset.UTC).minusSeconds(keepSeconds))
       .onSuccess(count -> LOG.debug("Purged {} abandoned sign-in flows", count))
       .onFailure(e -> LOG.warn("Purging abandoned sign-in flows failed: {}", e.toString())));
     return bus.serve(Addresses.FLOW_PKCE, msg -> exchange.exchange(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg)));
