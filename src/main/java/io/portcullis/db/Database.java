@@ -41,11 +41,14 @@ public final class Database implements AutoCloseable {
 
   private final PgConnectOptions connectOptions;
   private final EmbeddedPostgres embedded;
+  /** Held for the life of the server: it acts when this JVM dies without closing it. */
+  private final PostmasterWatchdog watchdog;
   private final Thread stopAtExit;
 
-  private Database(PgConnectOptions connectOptions, EmbeddedPostgres embedded) {
+  private Database(PgConnectOptions connectOptions, EmbeddedPostgres embedded, PostmasterWatchdog watchdog) {
     this.connectOptions = connectOptions;
     this.embedded = embedded;
+    this.watchdog = watchdog;
     this.stopAtExit = embedded == null ? null : new Thread(this::close, "portcullis-embedded-postgres-stop");
     if (stopAtExit != null) {
       Runtime.getRuntime().addShutdownHook(stopAtExit);
@@ -56,7 +59,7 @@ public final class Database implements AutoCloseable {
     if (!config.db().embedded()) {
       PgConnectOptions options = PgConnectOptions.fromUri(config.db().url());
       LOG.info("Using external PostgreSQL at {}:{}/{}", options.getHost(), options.getPort(), options.getDatabase());
-      return new Database(options, null);
+      return new Database(options, null, null);
     }
     return openEmbedded(config);
   }
@@ -75,7 +78,7 @@ public final class Database implements AutoCloseable {
         Integer runningPort = portOfRunningServer(dir);
         if (runningPort != null) {
           LOG.info("Embedded PostgreSQL in {} is already run by another process; connecting to port {}", dir, runningPort);
-          return new Database(embeddedOptions(runningPort), null);
+          return new Database(embeddedOptions(runningPort), null, null);
         }
         OrphanedPostmaster.clear(dir);
         EmbeddedPostgres pg = durability(EmbeddedPostgres.builder())
@@ -90,7 +93,7 @@ public final class Database implements AutoCloseable {
           .setServerConfig("max_connections", "200")
           .start();
         LOG.info("Embedded PostgreSQL started in {} on 127.0.0.1:{}", dir, pg.getPort());
-        return new Database(embeddedOptions(pg.getPort()), pg);
+        return new Database(embeddedOptions(pg.getPort()), pg, PostmasterWatchdog.start(dir));
       }
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot start the embedded PostgreSQL in " + dir, e);
@@ -261,6 +264,9 @@ public final class Database implements AutoCloseable {
         LOG.info("Embedded PostgreSQL stopped");
       } catch (IOException e) {
         LOG.warn("Embedded PostgreSQL did not stop cleanly: {}", e.toString());
+      }
+      if (watchdog != null) {
+        watchdog.close();
       }
     }
   }

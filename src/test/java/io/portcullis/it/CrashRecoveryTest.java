@@ -21,11 +21,13 @@ import static io.portcullis.it.TestApp.BASE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * A crash of the real process on the embedded PostgreSQL: {@code kill -9} of the JVM alone (its postmaster is
- * orphaned) or of the JVM and the postmaster together (a container kill). A plain {@code serve} on the same data
- * then starts without a manual step, and every sign-up that was answered 200 is still there.
+ * A crash of the real process on the embedded PostgreSQL: {@code kill -9} of the JVM alone (its watchdog stops
+ * the server), of the JVM and the watchdog (the server is orphaned), or of everything at once (a container kill).
+ * A plain {@code serve} on the same data then starts without a manual step, and every sign-up that was answered
+ * 200 is still there.
  */
 class CrashRecoveryTest {
 
@@ -35,7 +37,7 @@ class CrashRecoveryTest {
   private static final String PASSWORD = "pw-" + UUID.randomUUID();
 
   @Test
-  void aServeAfterTheJvmWasKilledStopsItsOrphanedPostgresAndStarts() throws Exception {
+  void aJvmKilledAloneTakesItsPostgresWithItAndAServeOnTheSameDataStarts() throws Exception {
     Path dataDir = Files.createTempDirectory("portcullis-crash");
     String email = TestApp.uniqueEmail();
     try (ServerProcess crashed = ServerProcess.start(dataDir, CHEAP)) {
@@ -44,17 +46,53 @@ class CrashRecoveryTest {
 
       crashed.process.destroyForcibly(); // SIGKILL: no shutdown hook runs
       assertTrue(crashed.process.waitFor(30, TimeUnit.SECONDS));
-      assertFalse(postmasters(crashed).isEmpty(), "the killed JVM's PostgreSQL outlives it (the case under test)");
+      awaitNoPostgres(crashed);
 
-      try (ServerProcess restarted = ServerProcess.start(dataDir, CHEAP)) {
-        restarted.awaitReady(Duration.ofSeconds(120));
-        assertEquals(200, signIn(restarted, email).status(), restarted.output());
-        assertEquals(1, postmasters(restarted).size(), "one PostgreSQL server on the data directory");
+      assertRestartSignsIn(dataDir, email);
+    }
+  }
 
-        restarted.process.destroy();
-        assertTrue(restarted.process.waitFor(40, TimeUnit.SECONDS), restarted.output());
-        assertEquals(List.of(), restarted.postgresProcesses());
+  @Test
+  void aServeStopsAnOrphanedPostgresOfItsDataDirectoryAndStarts() throws Exception {
+    Path dataDir = Files.createTempDirectory("portcullis-orphan");
+    String email = TestApp.uniqueEmail();
+    try (ServerProcess crashed = ServerProcess.start(dataDir, CHEAP)) {
+      crashed.awaitReady(Duration.ofSeconds(120));
+      assertEquals(200, signUp(crashed, email).status());
+
+      // The JVM and everything it started except the server (which pg_ctl detached): the watchdog too.
+      List<ProcessHandle> children = crashed.process.descendants().toList();
+      crashed.process.destroyForcibly();
+      children.forEach(ProcessHandle::destroyForcibly);
+      assertTrue(crashed.process.waitFor(30, TimeUnit.SECONDS));
+      Thread.sleep(1_000);
+      assertEquals(1, postmasters(crashed).size(), "the killed JVM's PostgreSQL outlives it (the case under test)");
+
+      assertRestartSignsIn(dataDir, email);
+    }
+  }
+
+  /** A plain serve on the data starts, finds the user, runs one server, and leaves none behind when stopped. */
+  private static void assertRestartSignsIn(Path dataDir, String email) throws Exception {
+    try (ServerProcess restarted = ServerProcess.start(dataDir, CHEAP)) {
+      restarted.awaitReady(Duration.ofSeconds(120));
+      assertEquals(200, signIn(restarted, email).status(), restarted.output());
+      assertEquals(1, postmasters(restarted).size(), "one PostgreSQL server on the data directory");
+
+      restarted.process.destroy();
+      assertTrue(restarted.process.waitFor(40, TimeUnit.SECONDS), restarted.output());
+      assertEquals(List.of(), restarted.postgresProcesses());
+    }
+  }
+
+  private static void awaitNoPostgres(ServerProcess server) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!server.postgresProcesses().isEmpty()) {
+      if (System.nanoTime() > deadline) {
+        fail("PostgreSQL outlives its killed JVM: " + server.postgresProcesses().stream()
+          .map(p -> p.info().commandLine().orElse("?")).toList());
       }
+      Thread.sleep(100);
     }
   }
 
