@@ -177,7 +177,7 @@ public final class Database implements AutoCloseable {
         }
         return;
       } catch (SQLException e) {
-        if (!DatabaseUnavailable.isTransient(e)) {
+        if (!DatabaseUnavailable.is(e)) {
           throw new IllegalStateException("Cannot connect to the database at " + where() + ": " + e.getMessage(), e);
         }
         long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());

@@ -43,11 +43,6 @@ public final class DatabaseUnavailable {
     return false;
   }
 
-  /** For the start-up wait: a JDBC error that goes away once the server accepts connections. */
-  static boolean isTransient(SQLException error) {
-    return is(error);
-  }
-
   /**
    * Class 08: connection exceptions; 57P01-57P03: the server shuts down, crashed or is still starting; 53300:
    * too many connections (another instance's pool filled them).

@@ -11,7 +11,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Clears what a crashed process left in the embedded data directory before a new server starts on it: a
@@ -121,11 +124,11 @@ final class OrphanedPostmaster {
     LOG.info("Orphaned PostgreSQL server (process {}) stopped", pid);
   }
 
-  private static boolean await(java.util.concurrent.CompletableFuture<?> exit, long seconds) {
+  private static boolean await(CompletableFuture<?> exit, long seconds) {
     try {
       exit.get(seconds, TimeUnit.SECONDS);
       return true;
-    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+    } catch (TimeoutException | ExecutionException e) {
       return false;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
