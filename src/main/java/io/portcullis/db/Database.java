@@ -26,7 +26,9 @@ import java.util.concurrent.TimeUnit;
  * Where the data lives: an external PostgreSQL named by {@code db.url}, or the embedded PostgreSQL whose data
  * directory is {@code data_dir/pg}. When another Portcullis process already runs the embedded server on that
  * directory, this one connects to it instead of starting a second server, so the command-line tools work
- * beside a running {@code serve}. Opened before anything deploys (it blocks), closed last.
+ * beside a running {@code serve}. A server left running by a Portcullis that crashed is stopped first (see
+ * {@link OrphanedPostmaster}); one started here runs with production durability and a
+ * {@link PostmasterWatchdog}. Opened before anything deploys (it blocks), closed last.
  */
 public final class Database implements AutoCloseable {
 
