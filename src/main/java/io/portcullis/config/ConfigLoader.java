@@ -155,7 +155,16 @@ public final class ConfigLoader {
 
   private static Config build(JsonObject c) {
     Reader r = new Reader(c);
-    String externalUrl = stripSlash(r.url("external_url", false));
+    String externalUrl = stripSlash(r.url("external_url", true));
+    if (externalUrl.isEmpty()) {
+      // So that a newcomer who sets only the port gets an issuer and discovery URLs that name it.
+      int port = r.integer("http.port", 0, 65535);
+      if (port == 0) {
+        throw new ConfigException("Setting 'external_url' (" + envName("external_url")
+          + ") must be set when http.port is 0 (any free port)");
+      }
+      externalUrl = "http://localhost:" + port;
+    }
     Config.Jwt jwt = new Config.Jwt(
       r.oneOf("jwt.algorithm", ALGORITHMS).toUpperCase(Locale.ROOT),
       r.integer("jwt.exp", 60, 7 * 24 * 3600),

@@ -176,6 +176,17 @@ class ConfigLoaderTest {
         "PORTCULLIS_JWT_ISSUER", "https://issuer.example.com")).jwt().issuer());
   }
 
+  @Test
+  void externalUrlDefaultsToTheListeningPort() {
+    Config config = load(Map.of("PORTCULLIS_HTTP_PORT", "8080"));
+    assertEquals("http://localhost:8080", config.externalUrl());
+    assertEquals("http://localhost:8080/auth/v1", config.jwt().issuer());
+    assertEquals("http://localhost:9999", load(Map.of()).externalUrl());
+    assertEquals("https://auth.example.com",
+      load(Map.of("PORTCULLIS_HTTP_PORT", "8080", "PORTCULLIS_EXTERNAL_URL", "https://auth.example.com")).externalUrl());
+    assertInvalid(Map.of("PORTCULLIS_HTTP_PORT", "0"), "external_url", "PORTCULLIS_EXTERNAL_URL");
+  }
+
   private static Config load(Map<String, String> env) {
     Map<String, String> withFile = new HashMap<>(env);
     withFile.putIfAbsent("PORTCULLIS_CONFIG", emptyFile.toString());
