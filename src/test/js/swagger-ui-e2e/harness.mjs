@@ -97,7 +97,15 @@ export async function authorize(page, run, { tokenUrl, email, password }) {
   const oauth = dialog.locator('.auth-container').filter({ hasText: 'OAuth2, password' });
   await oauth.locator('#oauth_username').fill(email);
   await oauth.locator('#oauth_password').fill(password);
-  const tokenResponse = page.waitForResponse(r => r.url().startsWith(tokenUrl) && r.request().method() === 'POST');
+  const isToken = r => r.url().startsWith(tokenUrl) && r.method() === 'POST';
+  // A refused CORS preflight fails the request ("Failed to fetch" in the dialog) rather than answering it.
+  const answered = page.waitForResponse(r => isToken(r.request()));
+  const failed = page.waitForEvent('requestfailed', isToken).then(r => {
+    throw new Error(`POST ${tokenUrl} failed in the browser: ${r.failure()?.errorText} (CORS?)`);
+  });
+  const tokenResponse = Promise.race([answered, failed]);
+  // Handled where awaited; the loser of the race times out later, and that must not end the process.
+  [answered, failed, tokenResponse].forEach(p => p.catch(() => {}));
   await oauth.locator('button.authorize').click();
   const token = await tokenResponse;
   if (token.status() !== 200) {
