@@ -51,9 +51,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * A real FastAPI resource server, examples/fastapi/app.py (the FastAPI JWT tutorial with Portcullis as the token
  * issuer), run by uvicorn in a virtualenv with the pinned examples/fastapi/requirements.txt
  * (scripts/fastapi-venv makes it), against the whole service: sign-in by form as Swagger UI sends it, /users/me,
- * forged tokens refused, refresh by form, both kinds of admin, the three ways of seeing a sign-out, a key fetch
- * that fails answered 503, and "Authorize" on the app's own /docs in headless Chromium. Skipped without python3
- * or a virtualenv; the browser test also without node, npm or Chromium.
+ * forged tokens refused, refresh by form, both kinds of admin, the three ways of seeing a sign-out, keys fetched
+ * from another address than the issuer's (a container network), a key fetch that fails answered 503, and
+ * "Authorize" on the app's own /docs in headless Chromium. Skipped without python3 or a virtualenv; the browser
+ * test also without node, npm or Chromium.
  */
 class FastApiResourceServerTest {
 
@@ -250,17 +251,36 @@ class FastApiResourceServerTest {
     assertTrue(Instant.now().getEpochSecond() >= expiresAt, "refused before exp");
   }
 
+  /**
+   * As in docker-compose.yml: tokens carry the public issuer, which the app cannot reach from where it runs. With
+   * JWKS_URL and AUTH_URL on the address it can reach, the app works; with the issuer's address alone (the
+   * tutorial's way), fetching the keys fails and the app answers 503, not 500.
+   */
   @Test
-  void aKeyFetchThatFailsIsAnswered503Not500() throws Exception {
+  void anAppThatCannotReachThePublicIssuerFetchesKeysFromJwksUrlAndAnswers503WithoutIt() throws Exception {
     requireFastApi();
-    String token = swaggerUiSignIn(signedUp()).json().getString("access_token");
-    int closed = freePort();
-    try (Uvicorn unreachable = Uvicorn.start(freePort(), Map.of(
-        "ISSUER", app.config.jwt().issuer(),
-        "JWKS_URL", "http://127.0.0.1:" + closed + "/auth/v1/.well-known/jwks.json"))) {
-      HttpResponse<String> r = unreachable.get("/users/me", token);
-      assertEquals(503, r.statusCode(), r.body());
-      assertEquals("The signing keys could not be fetched", new JsonObject(r.body()).getString("detail"));
+    try (TestApp inNetwork = TestApp.start(Map.of("PORTCULLIS_EXTERNAL_URL", "http://portcullis.invalid:9999"))) {
+      String issuer = inNetwork.config.jwt().issuer();
+      assertEquals("http://portcullis.invalid:9999/auth/v1", issuer);
+      String email = TestApp.uniqueEmail();
+      inNetwork.signUp(email, PASSWORD);
+      String token = swaggerUiSignIn(inNetwork, email).json().getString("access_token");
+
+      try (Uvicorn split = Uvicorn.start(freePort(), Map.of(
+          "ISSUER", issuer,
+          "AUTH_URL", inNetwork.url(BASE),
+          "JWKS_URL", inNetwork.url(BASE + "/.well-known/jwks.json")))) {
+        for (String route : List.of("/users/me", "/users/me/from-auth-server")) {
+          HttpResponse<String> r = split.get(route, token);
+          assertEquals(200, r.statusCode(), route + ": " + r.body());
+          assertEquals(email, new JsonObject(r.body()).getString("email"), route);
+        }
+      }
+      try (Uvicorn publicOnly = Uvicorn.start(freePort(), Map.of("ISSUER", issuer))) {
+        HttpResponse<String> r = publicOnly.get("/users/me", token);
+        assertEquals(503, r.statusCode(), r.body());
+        assertEquals("The signing keys could not be fetched", new JsonObject(r.body()).getString("detail"));
+      }
     }
   }
 
@@ -301,6 +321,10 @@ class FastApiResourceServerTest {
 
   /** The password grant exactly as Swagger UI's "Authorize" sends it: a form, Basic with an empty client. */
   private static TestApp.Response swaggerUiSignIn(String email) {
+    return swaggerUiSignIn(app, email);
+  }
+
+  private static TestApp.Response swaggerUiSignIn(TestApp app, String email) {
     return app.postForm(BASE + "/token", "grant_type=password&username=" + encode(email) + "&password="
         + encode(PASSWORD),
       "Authorization", "Basic Og==", "X-Requested-With", "XMLHttpRequest", "Accept", "application/json, text/plain, */*");
