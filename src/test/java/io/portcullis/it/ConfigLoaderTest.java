@@ -192,7 +192,8 @@ class ConfigLoaderTest {
     assertEquals("http://localhost:8080/auth/v1", config.jwt().issuer());
     assertEquals("http://localhost:9999", load(Map.of()).externalUrl());
     assertEquals("https://auth.example.com",
-      load(Map.of("PORTCULLIS_HTTP_PORT", "8080", "PORTCULLIS_EXTERNAL_URL", "https://auth.example.com")).externalUrl());
+      load(Map.of("PORTCULLIS_HTTP_PORT", "8080", "PORTCULLIS_EXTERNAL_URL", "https://auth.example.com"))
+        .externalUrl());
     assertInvalid(Map.of("PORTCULLIS_HTTP_PORT", "0"), "external_url", "PORTCULLIS_EXTERNAL_URL");
   }
 

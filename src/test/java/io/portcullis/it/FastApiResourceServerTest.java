@@ -141,8 +141,8 @@ class FastApiResourceServerTest {
     // The classic confusion: HMAC keyed with the public key's PEM, which anyone can fetch from the JWKS.
     String hsHeader = b64(new JsonObject().put("alg", "HS256").put("typ", "JWT").put("kid", kid));
     Mac hmac = Mac.getInstance("HmacSHA256");
-    hmac.init(new SecretKeySpec(publicKeyPem(kid, (ECPublicKey) foreign.getPublic()).getBytes(StandardCharsets.US_ASCII),
-      "HmacSHA256"));
+    String pem = publicKeyPem(kid, (ECPublicKey) foreign.getPublic());
+    hmac.init(new SecretKeySpec(pem.getBytes(StandardCharsets.US_ASCII), "HmacSHA256"));
     String hs256 = hsHeader + "." + payload + "."
       + b64(hmac.doFinal((hsHeader + "." + payload).getBytes(StandardCharsets.US_ASCII)));
 
@@ -327,7 +327,8 @@ class FastApiResourceServerTest {
   private static TestApp.Response swaggerUiSignIn(TestApp app, String email) {
     return app.postForm(BASE + "/token", "grant_type=password&username=" + encode(email) + "&password="
         + encode(PASSWORD),
-      "Authorization", "Basic Og==", "X-Requested-With", "XMLHttpRequest", "Accept", "application/json, text/plain, */*");
+      "Authorization", "Basic Og==", "X-Requested-With", "XMLHttpRequest",
+      "Accept", "application/json, text/plain, */*");
   }
 
   /** The PEM of the real public key under {@code kid}, read from Portcullis's JWKS. */

@@ -32,7 +32,7 @@ class ReadmeTest {
     assertEquals(List.of(), missing, "settings missing from the README's configuration table");
   }
 
-  /** Every line of the README's Python blocks is a line of examples/fastapi/app.py, which FastApiResourceServerTest runs. */
+  /** Every line of the README's Python blocks is a line of examples/fastapi/app.py, the file the suite runs. */
   @Test
   void fastApiCodeShownIsTheTestedExample() throws IOException {
     String readme = Files.readString(Path.of("README.md"));
