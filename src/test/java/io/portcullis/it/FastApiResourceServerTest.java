@@ -212,7 +212,7 @@ class FastApiResourceServerTest {
     String email = signedUp();
     int exp = app.config.jwt().exp();
     // Back only while signing in: the service key the introspection route uses was issued at real time.
-    Duration back = Duration.ofSeconds(exp - 15L);
+    Duration back = Duration.ofSeconds(exp - 25L);
     String token;
     app.clock.advance(back.negated());
     try {
