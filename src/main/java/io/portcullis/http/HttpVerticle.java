@@ -236,7 +236,10 @@ public final class HttpVerticle extends VerticleBase {
     return server.listen();
   }
 
-  /** CORS as API.md §1 and supabase-js in a browser need it. */
+  /**
+   * CORS for browser clients: supabase-js's headers, and {@code x-requested-with}, which Swagger UI 5 (FastAPI's
+   * /docs "Authorize") sends with its token request.
+   */
   private static CorsHandler cors(Config config) {
     List<String> origins = config.cors().allowedOrigins().isEmpty()
       ? List.of(config.siteUrl())
@@ -244,7 +247,7 @@ public final class HttpVerticle extends VerticleBase {
     CorsHandler cors = CorsHandler.create()
       .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE))
       .allowedHeaders(Set.of("authorization", "apikey", "content-type", "x-client-info", "x-supabase-api-version",
-        "x-csrf-token"))
+        "x-requested-with", "x-csrf-token"))
       .exposedHeaders(Set.of("X-Total-Count", "Link", "X-Supabase-Api-Version"))
       .allowCredentials(config.cors().allowCredentials() && !origins.contains("*"))
       .maxAgeSeconds(600);

@@ -13,8 +13,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Cookie mode in a real browser: headless Chromium (playwright-core, installed as SwaggerUiBrowserTest installs it)
+ * Cookie mode in a real browser: headless Chromium (playwright-core, through the shared BrowserHarness)
  * opens a page served from the site origin, which signs in through an OpenID Connect provider (mock-oauth2-server)
  * with PKCE and real redirects, exchanges the code, then works with cookies only: {@code GET /user}, a state change
  * refused without the CSRF header and accepted with it, sign-out clearing the cookies. Skipped when node, npm or
@@ -35,6 +34,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class CookieBrowserTest {
 
   private static final Duration RUN_TIMEOUT = Duration.ofSeconds(150);
+  private static final Path SCREENSHOT = Processes.BASEDIR.resolve("target/cookie-mode-failure.png");
 
   static MockOAuth2Server provider;
   static HttpServer site;
@@ -42,12 +42,10 @@ class CookieBrowserTest {
 
   @BeforeAll
   static void start() throws Exception {
-    SwaggerUiBrowserTest.node = SwaggerUiBrowserTest.onPath("node");
-    SwaggerUiBrowserTest.npm = SwaggerUiBrowserTest.onPath("npm");
-    if (!SwaggerUiBrowserTest.toolsPresent()) {
+    if (!BrowserHarness.present()) {
       return;
     }
-    SwaggerUiBrowserTest.installDriver();
+    BrowserHarness.install();
     provider = new MockOAuth2Server();
     provider.start(InetAddress.getByName("127.0.0.1"), 0);
     site = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -83,23 +81,13 @@ class CookieBrowserTest {
 
   @Test
   void aBrowserAppSignsInThroughTheProviderAndWorksWithCookiesAndCsrf() throws Exception {
-    assumeTrue(SwaggerUiBrowserTest.toolsPresent(), "node, npm and " + SwaggerUiBrowserTest.CHROMIUM
-      + " are not all there: the cookie-mode browser test needs them");
+    assumeTrue(BrowserHarness.present(), BrowserHarness.absence() + ": the cookie-mode browser test needs them");
     String email = "browser-" + UUID.randomUUID() + "@example.com";
     provider.enqueueCallback(new DefaultOAuth2TokenCallback("default", "browser-" + UUID.randomUUID(), "JWT",
       List.of("browser-app"), Map.of("email", email, "email_verified", true), 3600));
-    Files.copy(SwaggerUiBrowserTest.SOURCES.resolve("cookie-signin.mjs"),
-      SwaggerUiBrowserTest.INSTALL_DIR.resolve("cookie-signin.mjs"), StandardCopyOption.REPLACE_EXISTING);
-    SwaggerUiBrowserTest.Outcome outcome = SwaggerUiBrowserTest.run(
-      List.of(SwaggerUiBrowserTest.node.toString(), "cookie-signin.mjs"), SwaggerUiBrowserTest.INSTALL_DIR,
-      Map.of("E2E_START", "http://127.0.0.1:" + site.getAddress().getPort() + "/",
-        "CHROMIUM", SwaggerUiBrowserTest.CHROMIUM.toString(),
-        "E2E_TIMEOUT_MS", Long.toString(RUN_TIMEOUT.toMillis() - 30_000)),
-      RUN_TIMEOUT);
-    System.out.println(outcome.output());
-    assertEquals(0, outcome.exitCode(), outcome.output());
-    String json = outcome.output().substring(outcome.output().indexOf('{'));
-    JsonObject result = new JsonObject(json.substring(0, json.lastIndexOf('}') + 1));
+    JsonObject result = BrowserHarness.runScript("cookie-signin.mjs",
+      Map.of("E2E_START", "http://127.0.0.1:" + site.getAddress().getPort() + "/"), SCREENSHOT, RUN_TIMEOUT);
+    String json = result.encode();
     assertEquals(200, result.getInteger("exchange"), json);
     assertEquals(true, result.getBoolean("csrfReadable"), json);
     assertEquals(false, result.getBoolean("accessReadable"), "the access cookie is HttpOnly: " + json);
