@@ -181,6 +181,8 @@ public final class HttpVerticle extends VerticleBase {
       .failureHandler(bearerFailures);
     router.get(BASE + "/admin/audit").handler(bearer).handler(admin::requireAdmin).handler(admin::audit)
       .failureHandler(bearerFailures);
+    // Account security: sessions, TOTP factors and recovery codes, re-authentication.
+    new SecurityRoutes(bus).register(router, body, bearer, auth::alive, admin::requireAdmin, bearerFailures);
 
     // "Try it": the OpenAPI document of every route above (OpenApiTest holds the two together) and Swagger UI.
     OpenApiRoutes openapi = new OpenApiRoutes(app.config());

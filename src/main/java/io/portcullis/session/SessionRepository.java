@@ -12,6 +12,8 @@ import io.vertx.sqlclient.Tuple;
 
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 
 /** All SQL about sessions and refresh tokens, including the rotation and reuse rules of API.md §4. */
@@ -40,6 +42,8 @@ public final class SessionRepository {
   private static final String DELETE_ONE_OF_USER = "DELETE FROM sessions WHERE id = $1 AND user_id = $2 RETURNING user_id";
   private static final String DELETE_ALL = "DELETE FROM sessions WHERE user_id = $1 RETURNING user_id";
   private static final String DELETE_OTHERS = "DELETE FROM sessions WHERE user_id = $1 AND id <> $2 RETURNING user_id";
+  private static final String LIST_OF_USER = "SELECT id, aal, created_at, refreshed_at, not_after, ip, user_agent "
+    + "FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id";
 
   /** What a refresh did. {@code counter} names the refresh token the answer carries. */
   public enum Kind { ROTATED, REPLAYED, REUSE_DETECTED, EXPIRED, NOT_FOUND }
@@ -190,6 +194,19 @@ public final class SessionRepository {
 
   public Future<Integer> endOthers(UUID userId, UUID keep) {
     return pool.preparedQuery(DELETE_OTHERS).execute(Tuple.of(userId, keep)).map(RowSet::rowCount);
+  }
+
+  /** The user's sessions that would still refresh now (within their limits), newest first. */
+  public Future<List<Row>> listOf(UUID userId, OffsetDateTime now) {
+    return pool.preparedQuery(LIST_OF_USER).execute(Tuple.of(userId)).map(rows -> {
+      List<Row> alive = new ArrayList<>();
+      rows.forEach(row -> {
+        if (!expired(row, now)) {
+          alive.add(row);
+        }
+      });
+      return alive;
+    });
   }
 
   private static Row first(RowSet<Row> rows) {

@@ -112,7 +112,7 @@ public final class TokenService {
 
   /**
    * Ends sessions: {@code {session_id}} one, {@code {user_id}} all of a user, {@code {user_id,
-   * except_session_id}} all others. Answers {@code {ended: n}}.
+   * except_session_id}} all others. Answers {@code {ended: n}}. An admin's {@code actor_id} goes into the event.
    */
   public Future<JsonObject> end(JsonObject body, String ip, String userAgent) {
     UUID sessionId = uuid(body, "session_id");
@@ -125,7 +125,7 @@ public final class TokenService {
       // {session_id} alone (the bus API) does not name the user: the event takes the owner of the ended row.
       return sessions.endOne(sessionId, userId).compose(owner -> (owner == null
         ? Future.<Void>succeededFuture()
-        : events.emit(Events.SIGNED_OUT, owner, sessionId, ip, userAgent))
+        : events.emit(Events.SIGNED_OUT, owner, sessionId, ip, userAgent, uuid(body, "actor_id")))
         .map(done -> new JsonObject().put("ended", owner == null ? 0 : 1)));
     } else if (userId != null) {
       ended = sessions.endAll(userId);
