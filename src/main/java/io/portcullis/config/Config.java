@@ -58,7 +58,7 @@ public record Config(
 
   /** Requests per hour per client IP, per route, with bucket sizes. */
   public record RateLimit(int burst, int refreshBurst, int passwordGrant, int refresh, int signup, int recover, int otp,
-                          int resend, int verify, int userUpdate) {
+                          int resend, int verify, int userUpdate, int mfa, int anonymous) {
   }
 
   /** Per-account brute-force protection (Keycloak's model). */

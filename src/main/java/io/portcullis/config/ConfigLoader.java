@@ -223,7 +223,9 @@ public final class ConfigLoader {
         r.integer("rate_limit.otp", 1, 100_000_000),
         r.integer("rate_limit.resend", 1, 100_000_000),
         r.integer("rate_limit.verify", 1, 100_000_000),
-        r.integer("rate_limit.user_update", 1, 100_000_000)),
+        r.integer("rate_limit.user_update", 1, 100_000_000),
+        r.integer("rate_limit.mfa", 1, 100_000_000),
+        r.integer("rate_limit.anonymous", 1, 100_000_000)),
       new Config.Lockout(
         r.bool("lockout.enabled"),
         r.integer("lockout.failures", 1, 1000),

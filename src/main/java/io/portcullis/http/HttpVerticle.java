@@ -151,8 +151,9 @@ public final class HttpVerticle extends VerticleBase {
     FailureHandler bearerFailures = new FailureHandler(true, app.config().mailer().sendIntervalSeconds());
     router.get(BASE + "/user").handler(bearer).handler(auth::alive).handler(auth::getUser)
       .failureHandler(bearerFailures);
+    SecurityRoutes security = new SecurityRoutes(bus, limits);
     router.put(BASE + "/user").handler(body).handler(bearer).handler(limits.userUpdate).handler(auth::alive)
-      .handler(auth::updateUser)
+      .handler(security::beforeUserUpdate).handler(auth::updateUser)
       .failureHandler(bearerFailures);
     router.post(BASE + "/logout").handler(body).handler(bearer).handler(auth::alive).handler(auth::logout)
       .failureHandler(bearerFailures);
@@ -182,7 +183,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get(BASE + "/admin/audit").handler(bearer).handler(admin::requireAdmin).handler(admin::audit)
       .failureHandler(bearerFailures);
     // Account security: sessions, TOTP factors and recovery codes, re-authentication.
-    new SecurityRoutes(bus).register(router, body, bearer, auth::alive, admin::requireAdmin, bearerFailures);
+    security.register(router, body, bearer, auth::alive, admin::requireAdmin, bearerFailures);
 
     // "Try it": the OpenAPI document of every route above (OpenApiTest holds the two together) and Swagger UI.
     OpenApiRoutes openapi = new OpenApiRoutes(app.config());

@@ -22,8 +22,11 @@ final class SecurityRoutes {
 
   private final AuthBus bus;
 
-  SecurityRoutes(AuthBus bus) {
+  private final Limits limits;
+
+  SecurityRoutes(AuthBus bus, Limits limits) {
     this.bus = bus;
+    this.limits = limits;
   }
 
   /**
@@ -42,6 +45,129 @@ final class SecurityRoutes {
       .failureHandler(failures);
     router.delete(users + "/sessions/:sid").handler(body).handler(bearer).handler(admin).handler(this::adminEndSession)
       .failureHandler(failures);
+
+    String factors = base + "/factors";
+    router.post(factors).handler(body).handler(bearer).handler(alive).handler(this::notAnonymous)
+      .handler(this::enroll).failureHandler(failures);
+    // Before the factor-id routes, which would take "recovery_codes" for an id.
+    router.post(factors + "/recovery_codes").handler(body).handler(bearer).handler(alive).handler(this::notAnonymous)
+      .handler(this::generateRecoveryCodes).failureHandler(failures);
+    router.post(factors + "/recovery_codes/verify").handler(body).handler(bearer).handler(limits.mfa).handler(alive)
+      .handler(this::notAnonymous).handler(this::verifyRecoveryCode).failureHandler(failures);
+    router.post(factors + "/:fid/challenge").handler(body).handler(bearer).handler(limits.mfa).handler(alive)
+      .handler(this::notAnonymous).handler(this::challenge).failureHandler(failures);
+    router.post(factors + "/:fid/verify").handler(body).handler(bearer).handler(limits.mfa).handler(alive)
+      .handler(this::notAnonymous).handler(this::verify).failureHandler(failures);
+    router.delete(factors + "/:fid").handler(body).handler(bearer).handler(alive).handler(this::notAnonymous)
+      .handler(this::unenroll).failureHandler(failures);
+    router.get(users + "/factors").handler(bearer).handler(admin).handler(this::adminListFactors)
+      .failureHandler(failures);
+    router.delete(users + "/factors/:fid").handler(body).handler(bearer).handler(admin)
+      .handler(this::adminDeleteFactor).failureHandler(failures);
+  }
+
+  /**
+   * Before {@code PUT /user} (after the Bearer check): a change of email or password needs an aal2 session when
+   * the user has a verified factor (401 insufficient_aal, as GoTrue).
+   */
+  void beforeUserUpdate(RoutingContext ctx) {
+    JsonObject body = Requests.json(ctx, false);
+    boolean credentials = body.getValue("email") != null || body.getValue("password") != null
+      || body.getValue("phone") != null;
+    if (!credentials) {
+      ctx.next();
+      return;
+    }
+    JsonObject claims = ctx.get(AuthRoutes.CLAIMS);
+    bus.request(Addresses.SECURITY, new JsonObject().put("op", "require_aal")
+        .put("user_id", claims.getString("sub")).put("session_id", claims.getString("session_id")))
+      .onSuccess(ok -> ctx.next())
+      .onFailure(ctx::fail);
+  }
+
+  // ---- MFA ----
+
+  /** GoTrue's factor routes refuse anonymous users. */
+  void notAnonymous(RoutingContext ctx) {
+    JsonObject user = ctx.get(AuthRoutes.USER);
+    if (user.getBoolean("is_anonymous", false)) {
+      throw AuthException.withStatus(ErrorCode.NO_AUTHORIZATION, 403, "Anonymous user not allowed to perform these actions");
+    }
+    ctx.next();
+  }
+
+  void enroll(RoutingContext ctx) {
+    JsonObject body = Requests.json(ctx, false);
+    JsonObject user = ctx.get(AuthRoutes.USER);
+    String email = user.getString("email", "");
+    JsonObject message = caller(ctx, "factor_enroll")
+      .put("account", email.isEmpty() ? user.getString("id") : email);
+    for (String field : new String[] {"factor_type", "friendly_name", "issuer"}) {
+      message.put(field, body.getValue(field));
+    }
+    reply(ctx, send(ctx, message), false);
+  }
+
+  void challenge(RoutingContext ctx) {
+    reply(ctx, send(ctx, caller(ctx, "factor_challenge").put("factor_id", ctx.pathParam("fid"))), false);
+  }
+
+  void verify(RoutingContext ctx) {
+    JsonObject body = Requests.json(ctx, false);
+    reply(ctx, send(ctx, caller(ctx, "factor_verify").put("factor_id", ctx.pathParam("fid"))
+      .put("challenge_id", body.getValue("challenge_id")).put("code", body.getValue("code"))), true);
+  }
+
+  void unenroll(RoutingContext ctx) {
+    reply(ctx, send(ctx, caller(ctx, "factor_unenroll").put("factor_id", ctx.pathParam("fid"))), false);
+  }
+
+  void generateRecoveryCodes(RoutingContext ctx) {
+    reply(ctx, send(ctx, caller(ctx, "recovery_codes_generate")), true);
+  }
+
+  void verifyRecoveryCode(RoutingContext ctx) {
+    JsonObject body = Requests.json(ctx, false);
+    reply(ctx, send(ctx, caller(ctx, "recovery_codes_verify").put("code", body.getValue("code"))), true);
+  }
+
+  /** A bare JSON array of the user's factors, as GoTrue answers (supabase-js wraps it as {@code {factors}}). */
+  void adminListFactors(RoutingContext ctx) {
+    String userId = userId(ctx);
+    bus.request(Addresses.USERS_GET, new JsonObject().put("id", userId))
+      .compose(user -> bus.request(Addresses.SECURITY, new JsonObject().put("op", "factor_list").put("user_id", userId)))
+      .onSuccess(result -> ctx.response().putHeader("Content-Type", "application/json")
+        .end(result.getJsonArray("factors").encode()))
+      .onFailure(ctx::fail);
+  }
+
+  void adminDeleteFactor(RoutingContext ctx) {
+    String userId = userId(ctx);
+    JsonObject message = new JsonObject().put("op", "factor_admin_delete").put("user_id", userId)
+      .put("factor_id", ctx.pathParam("fid")).put("actor_id", ctx.<String>get(AdminRoutes.ACTOR));
+    reply(ctx, bus.request(Addresses.USERS_GET, new JsonObject().put("id", userId))
+      .compose(user -> send(ctx, message)), false);
+  }
+
+  /** An operation on behalf of the token's user and session. */
+  private static JsonObject caller(RoutingContext ctx, String op) {
+    JsonObject claims = ctx.get(AuthRoutes.CLAIMS);
+    return new JsonObject().put("op", op).put("user_id", claims.getString("sub"))
+      .put("session_id", claims.getString("session_id"));
+  }
+
+  private Future<JsonObject> send(RoutingContext ctx, JsonObject message) {
+    return send(ctx, Addresses.SECURITY, message);
+  }
+
+  /** Replies with the JSON; answers that carry tokens or recovery codes are never cached. */
+  private static void reply(RoutingContext ctx, Future<JsonObject> result, boolean secret) {
+    result.onSuccess(json -> {
+      if (secret) {
+        ctx.response().putHeader("Cache-Control", "no-store").putHeader("Pragma", "no-cache");
+      }
+      ctx.json(json);
+    }).onFailure(ctx::fail);
   }
 
   // ---- sessions ----

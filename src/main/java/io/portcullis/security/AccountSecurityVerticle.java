@@ -5,9 +5,13 @@ import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.db.DatabaseVerticle;
 import io.portcullis.error.AuthException;
+import io.portcullis.events.Events;
+import io.portcullis.mfa.MfaService;
+import io.portcullis.mfa.RecoveryCodes;
 import io.portcullis.session.RefreshTokens;
 import io.portcullis.session.SessionListing;
 import io.portcullis.session.SessionRepository;
+import io.portcullis.token.KeyCipher;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
@@ -18,6 +22,9 @@ import io.vertx.core.json.JsonObject;
  */
 public final class AccountSecurityVerticle extends DatabaseVerticle {
 
+  private MfaService mfa;
+  private RecoveryCodes recoveryCodes;
+
   public AccountSecurityVerticle(AppContext app) {
     super(app);
   }
@@ -25,8 +32,13 @@ public final class AccountSecurityVerticle extends DatabaseVerticle {
   @Override
   protected Future<?> serve() {
     AuthBus bus = new AuthBus(vertx, 10_000);
-    SessionListing listing = new SessionListing(
-      new SessionRepository(pool, new RefreshTokens(app.keys().refreshSecret()), app.config().sessions()), app.clock());
+    Events events = new Events(vertx, pool, app.clock(), app.sessions());
+    SessionRepository sessions = new SessionRepository(pool, new RefreshTokens(app.keys().refreshSecret()),
+      app.config().sessions());
+    SessionListing listing = new SessionListing(sessions, app.clock());
+    mfa = new MfaService(pool, app.clock(), app.random(),
+      KeyCipher.of(app.config().jwt().keysEncryptionKey(), app.random()), app.config().siteUrl(), bus, events, sessions);
+    recoveryCodes = new RecoveryCodes(pool, app.clock(), app.random(), mfa, bus, events);
     return Future.all(
       bus.serve(Addresses.SESSIONS_LIST, msg -> listing.list(msg.body())),
       bus.serve(Addresses.SECURITY, msg -> handle(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))));
@@ -35,6 +47,15 @@ public final class AccountSecurityVerticle extends DatabaseVerticle {
   private Future<JsonObject> handle(JsonObject body, String ip, String userAgent) {
     String op = body.getValue("op") instanceof String s ? s : "";
     return switch (op) {
+      case "factor_enroll" -> mfa.enroll(body, ip, userAgent);
+      case "factor_challenge" -> mfa.challenge(body, ip);
+      case "factor_verify" -> mfa.verify(body, ip, userAgent);
+      case "factor_unenroll" -> mfa.unenroll(body, ip, userAgent);
+      case "factor_list" -> mfa.list(body);
+      case "factor_admin_delete" -> mfa.adminDelete(body, ip, userAgent);
+      case "require_aal" -> mfa.requireAalForCredentialChange(body);
+      case "recovery_codes_generate" -> recoveryCodes.generate(body, ip, userAgent);
+      case "recovery_codes_verify" -> recoveryCodes.verify(body, ip, userAgent);
       default -> Future.failedFuture(AuthException.validation("Unknown account-security operation"));
     };
   }

@@ -101,7 +101,8 @@ public final class TokenService {
         return Future.failedFuture(new AuthException(ErrorCode.USER_BANNED, "User is banned"));
       }
       JsonObject session = session(UserJson.fromRow(user), outcome.sessionId(), outcome.amrMethod(),
-        outcome.amrAt().toInstant(), refreshTokens.token(outcome.sessionId(), outcome.counter()));
+        outcome.amrAt().toInstant(), outcome.mfaMethod(), outcome.mfaAt() == null ? null : outcome.mfaAt().toInstant(),
+        refreshTokens.token(outcome.sessionId(), outcome.counter()));
       if (outcome.kind() == SessionRepository.Kind.ROTATED) {
         return events.emit(Events.TOKEN_REFRESHED, outcome.userId(), outcome.sessionId(), ip, userAgent)
           .map(done -> session);
@@ -165,11 +166,38 @@ public final class TokenService {
         .put("iss", app.config().jwt().issuer()));
   }
 
+  /**
+   * {@code {user_id, session_id, method, factor_id?}} → the session raised to aal2 by a second factor just checked
+   * ({@code method} {@code totp} or {@code recovery_code}): a new token pair; the user's aal1 sessions end.
+   */
+  public Future<JsonObject> upgrade(JsonObject body, String ip, String userAgent) {
+    UUID userId = uuid(body, "user_id");
+    UUID sessionId = uuid(body, "session_id");
+    String method = Inputs.optionalString(body, "method");
+    if (userId == null || sessionId == null || method == null) {
+      return Future.failedFuture(AuthException.validation("user_id, session_id and method are required"));
+    }
+    OffsetDateTime now = now();
+    return sessions.upgrade(sessionId, userId, method, uuid(body, "factor_id"), now).compose(upgraded -> upgraded == null
+      ? Future.failedFuture(new AuthException(ErrorCode.SESSION_NOT_FOUND, "Session from session_id claim in JWT does not exist"))
+      : new UserRepository(pool).findById(userId).compose(user -> user == null
+        ? Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User not found"))
+        // The event also drops cached liveness: the user's aal1 sessions have just ended.
+        : events.emit(Events.TOKEN_REFRESHED, userId, sessionId, ip, userAgent)
+          .map(done -> session(UserJson.fromRow(user), sessionId, upgraded.amrMethod(), upgraded.amrAt().toInstant(),
+            method, now.toInstant(), refreshTokens.token(sessionId, upgraded.counter())))));
+  }
+
   private JsonObject session(JsonObject user, UUID sessionId, String amrMethod, Instant amrAt, String refreshToken) {
+    return session(user, sessionId, amrMethod, amrAt, null, null, refreshToken);
+  }
+
+  private JsonObject session(JsonObject user, UUID sessionId, String amrMethod, Instant amrAt, String mfaMethod,
+                             Instant mfaAt, String refreshToken) {
     Instant now = app.clock().instant();
     long exp = app.config().jwt().exp();
     return new JsonObject()
-      .put("access_token", signer.accessToken(user, sessionId.toString(), amrMethod, amrAt, now))
+      .put("access_token", signer.accessToken(user, sessionId.toString(), amrMethod, amrAt, mfaMethod, mfaAt, now))
       .put("token_type", "bearer")
       .put("expires_in", exp)
       .put("expires_at", now.getEpochSecond() + exp)
