@@ -42,7 +42,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The real-client test: the official {@code @supabase/supabase-js}, pinned by the committed package-lock.json in
  * src/test/js/supabase-e2e, drives a running Portcullis through e2e.mjs (sign-up, sign-in, user updates, a password
  * change, refresh, local ES256 verification via JWKS, the error codes the client maps, sign-out; the admin API with
- * a service key; password recovery and sign-up confirmation with the code from the mail). Mails go to a GreenMail
+ * a service key; password recovery and sign-up confirmation with the code from the mail; TOTP MFA with codes from
+ * otplib, pinned beside it). Mails go to a GreenMail
  * SMTP server in this JVM: a mail flow runs node twice, and between the two runs this test reads the code from the
  * mail the service really sent and hands it to the second. Skipped when node or npm is not on PATH; an npm install
  * that fails fails the test, since CI has node and the registry.
@@ -126,6 +127,12 @@ class SupabaseJsTest {
   void officialSupabaseJsAdminApiListsCreatesReadsUpdatesBansAndDeletesUsersWithTheServiceKey() throws Exception {
     requireTools();
     runFlow(app, "admin", Map.of("E2E_SERVICE_KEY", CommandLine.serviceKey(app)));
+  }
+
+  @Test
+  void officialSupabaseJsEnrolsVerifiesAndUnenrolsATotpFactorWithCodesFromOtplib() throws Exception {
+    requireTools();
+    runFlow(app, "mfa", Map.of("E2E_SERVICE_KEY", CommandLine.serviceKey(app)));
   }
 
   @Test
