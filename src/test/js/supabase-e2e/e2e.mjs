@@ -637,6 +637,48 @@ async function mfaFlow() {
   });
 }
 
+// Anonymous sign-in: signInAnonymously, what the token says, no factors, conversion by updateUser({email}).
+async function anonymousFlow() {
+  const supabase = client('portcullis-e2e-anonymous');
+  const email = `e2e-anon-${randomUUID()}@example.com`;
+  const password = 'anon-Password-1';
+  let userId;
+
+  await step('signInAnonymously answers a session of an anonymous user', async () => {
+    const { data, error } = await supabase.auth.signInAnonymously({ options: { data: { theme: 'dark' } } });
+    noError(error, 'signInAnonymously');
+    check(data.session && data.session.access_token, 'no session', data);
+    equal(data.user.is_anonymous, true, 'user.is_anonymous');
+    equal(data.user.user_metadata.theme, 'dark', 'user_metadata.theme');
+    const claims = decodeJwt(data.session.access_token).payload;
+    equal(claims.is_anonymous, true, 'is_anonymous claim');
+    equal(claims.amr[0].method, 'anonymous', 'amr method');
+    userId = data.user.id;
+    const me = await supabase.auth.getUser();
+    noError(me.error, 'getUser');
+    equal(me.data.user.id, userId, 'user.id');
+  });
+
+  await step('an anonymous user cannot enrol a factor', async () => {
+    const { data, error } = await supabase.auth.mfa.enroll({ factorType: 'totp' });
+    check(error, 'an anonymous user enrolled a factor', data);
+    equal(error.code, 'no_authorization', 'error.code');
+    equal(error.status, 403, 'error.status');
+  });
+
+  await step('updateUser({email, password}) makes the user permanent', async () => {
+    const { data, error } = await supabase.auth.updateUser({ email, password });
+    noError(error, 'updateUser');
+    equal(data.user.id, userId, 'user.id');
+    equal(data.user.email, email, 'user.email');
+    equal(data.user.is_anonymous, false, 'user.is_anonymous');
+    const signIn = await client('portcullis-e2e-anonymous-later').auth.signInWithPassword({ email, password });
+    noError(signIn.error, 'signInWithPassword as the converted user');
+    equal(signIn.data.user.id, userId, 'signed-in user.id');
+    equal(decodeJwt(signIn.data.session.access_token).payload.is_anonymous, false, 'is_anonymous claim');
+  });
+}
+
 const flows = {
   core: coreFlow,
   admin: adminFlow,
@@ -645,6 +687,7 @@ const flows = {
   'signup-request': signupRequestFlow,
   'signup-complete': signupCompleteFlow,
   mfa: mfaFlow,
+  anonymous: anonymousFlow,
 };
 const flow = process.env.E2E_FLOW || 'core';
 if (!flows[flow]) {

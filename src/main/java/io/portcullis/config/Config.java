@@ -66,7 +66,8 @@ public record Config(
                         int resetAfterSeconds) {
   }
 
-  public record Signup(boolean disabled, boolean autoconfirm) {
+  /** {@code anonymousEnabled}: sign-up without email or phone makes an anonymous user. */
+  public record Signup(boolean disabled, boolean autoconfirm, boolean anonymousEnabled) {
   }
 
   /** Time-box and inactivity timeout in seconds (0 = off); {@code singlePerUser} ends older sessions at sign-in. */

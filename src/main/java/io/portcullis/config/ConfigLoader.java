@@ -206,7 +206,7 @@ public final class ConfigLoader {
       new Config.Db(dbUrl, r.integer("db.pool_size", 1, 512), r.integer("db.embedded_port", 0, 65535)),
       jwt,
       password,
-      new Config.Signup(r.bool("signup.disabled"), r.bool("signup.autoconfirm")),
+      new Config.Signup(r.bool("signup.disabled"), r.bool("signup.autoconfirm"), r.bool("signup.anonymous_enabled")),
       new Config.Sessions(r.integer("sessions.refresh_token_reuse_interval", 0, 3600),
         r.integer("sessions.timebox_seconds", 0, 366 * 86_400),
         r.integer("sessions.inactivity_timeout_seconds", 0, 366 * 86_400),

@@ -60,6 +60,10 @@ final class SecurityRoutes {
       .handler(this::notAnonymous).handler(this::verify).failureHandler(failures);
     router.delete(factors + "/:fid").handler(body).handler(bearer).handler(alive).handler(this::notAnonymous)
       .handler(this::unenroll).failureHandler(failures);
+    String anonymousUsers = base + "/admin/anonymous_users";
+    router.get(anonymousUsers).handler(bearer).handler(admin).handler(this::adminListAnonymous).failureHandler(failures);
+    router.delete(anonymousUsers).handler(body).handler(bearer).handler(admin).handler(this::adminDeleteAnonymous)
+      .failureHandler(failures);
     router.get(users + "/factors").handler(bearer).handler(admin).handler(this::adminListFactors)
       .failureHandler(failures);
     router.delete(users + "/factors/:fid").handler(body).handler(bearer).handler(admin)
@@ -72,6 +76,11 @@ final class SecurityRoutes {
    */
   void beforeUserUpdate(RoutingContext ctx) {
     JsonObject body = Requests.json(ctx, false);
+    JsonObject user = ctx.get(AuthRoutes.USER);
+    if (user.getBoolean("is_anonymous", false) && body.getValue("password") != null && blank(body.getValue("email"))) {
+      throw AuthException.withStatus(ErrorCode.VALIDATION_FAILED, 422,
+        "Updating password of an anonymous user without an email or phone is not allowed");
+    }
     boolean credentials = body.getValue("email") != null || body.getValue("password") != null
       || body.getValue("phone") != null;
     if (!credentials) {
@@ -83,6 +92,67 @@ final class SecurityRoutes {
         .put("user_id", claims.getString("sub")).put("session_id", claims.getString("session_id")))
       .onSuccess(ok -> ctx.next())
       .onFailure(ctx::fail);
+  }
+
+  // ---- anonymous users ----
+
+  /** Before the sign-up limit: a sign-up without email, phone and password is anonymous, with its own bucket. */
+  void signupLimit(RoutingContext ctx) {
+    (anonymous(ctx) ? limits.anonymous : limits.signup).handle(ctx);
+  }
+
+  /** An anonymous sign-up is answered here; any other goes on to the password sign-up. */
+  void anonymousSignup(RoutingContext ctx) {
+    if (!anonymous(ctx)) {
+      ctx.next();
+      return;
+    }
+    JsonObject body = Requests.json(ctx, false);
+    reply(ctx, send(ctx, new JsonObject().put("op", "anonymous_signup").put("data", body.getValue("data"))), true);
+  }
+
+  private static boolean anonymous(RoutingContext ctx) {
+    JsonObject body;
+    try {
+      body = Requests.json(ctx, false);
+    } catch (RuntimeException e) {
+      return false; // the password sign-up reports what is wrong with the body
+    }
+    return blank(body.getValue("email")) && blank(body.getValue("phone")) && blank(body.getValue("password"));
+  }
+
+  private static boolean blank(Object value) {
+    return value == null || value instanceof String s && s.isEmpty();
+  }
+
+  /** {@code ?inactive_days=30&limit=100}: anonymous users without a session active in that time, oldest first. */
+  void adminListAnonymous(RoutingContext ctx) {
+    reply(ctx, send(ctx, new JsonObject().put("op", "anonymous_list")
+      .put("inactive_days", number(ctx, "inactive_days", 0, 36_500, 30))
+      .put("limit", number(ctx, "limit", 1, 1000, 100))), false);
+  }
+
+  /** {@code ?inactive_days=30}: deletes those users → {@code {deleted}}. */
+  void adminDeleteAnonymous(RoutingContext ctx) {
+    reply(ctx, send(ctx, new JsonObject().put("op", "anonymous_delete")
+      .put("inactive_days", number(ctx, "inactive_days", 0, 36_500, 30))
+      .put("actor_id", ctx.<String>get(AdminRoutes.ACTOR))), false);
+  }
+
+  private static int number(RoutingContext ctx, String name, int min, int max, int fallback) {
+    String raw = ctx.request().getParam(name);
+    if (raw == null || raw.isEmpty()) {
+      return fallback;
+    }
+    try {
+      int value = Integer.parseInt(raw);
+      if (value >= min && value <= max) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // answered below
+    }
+    throw AuthException.validation("Query parameter '" + name + "' must be a number from " + min + " to " + max);
   }
 
   // ---- MFA ----

@@ -24,6 +24,7 @@ public final class AccountSecurityVerticle extends DatabaseVerticle {
 
   private MfaService mfa;
   private RecoveryCodes recoveryCodes;
+  private AnonymousUsers anonymous;
 
   public AccountSecurityVerticle(AppContext app) {
     super(app);
@@ -39,6 +40,7 @@ public final class AccountSecurityVerticle extends DatabaseVerticle {
     mfa = new MfaService(pool, app.clock(), app.random(),
       KeyCipher.of(app.config().jwt().keysEncryptionKey(), app.random()), app.config().siteUrl(), bus, events, sessions);
     recoveryCodes = new RecoveryCodes(pool, app.clock(), app.random(), mfa, bus, events);
+    anonymous = new AnonymousUsers(pool, app.clock(), app.config().signup(), bus, events);
     return Future.all(
       bus.serve(Addresses.SESSIONS_LIST, msg -> listing.list(msg.body())),
       bus.serve(Addresses.SECURITY, msg -> handle(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))));
@@ -56,6 +58,9 @@ public final class AccountSecurityVerticle extends DatabaseVerticle {
       case "require_aal" -> mfa.requireAalForCredentialChange(body);
       case "recovery_codes_generate" -> recoveryCodes.generate(body, ip, userAgent);
       case "recovery_codes_verify" -> recoveryCodes.verify(body, ip, userAgent);
+      case "anonymous_signup" -> anonymous.signUp(body, ip, userAgent);
+      case "anonymous_list" -> anonymous.listStale(body);
+      case "anonymous_delete" -> anonymous.deleteStale(body, ip, userAgent);
       default -> Future.failedFuture(AuthException.validation("Unknown account-security operation"));
     };
   }

@@ -38,7 +38,10 @@ public final class UserJson {
     OffsetDateTime created = row.getOffsetDateTime("created_at");
     OffsetDateTime updated = row.getOffsetDateTime("updated_at");
     OffsetDateTime lastSignIn = row.getOffsetDateTime("last_sign_in_at");
-    JsonObject appMetadata = new JsonObject().put("provider", "email").put("providers", new JsonArray().add("email"));
+    // An anonymous user has no identity yet, so no provider (as GoTrue answers until the email is confirmed).
+    JsonObject appMetadata = row.getBoolean("is_anonymous")
+      ? new JsonObject()
+      : new JsonObject().put("provider", "email").put("providers", new JsonArray().add("email"));
     Object storedApp = row.getValue("app_metadata");
     if (storedApp instanceof JsonObject stored) {
       appMetadata.mergeIn(stored);

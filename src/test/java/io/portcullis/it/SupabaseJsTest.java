@@ -43,7 +43,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * src/test/js/supabase-e2e, drives a running Portcullis through e2e.mjs (sign-up, sign-in, user updates, a password
  * change, refresh, local ES256 verification via JWKS, the error codes the client maps, sign-out; the admin API with
  * a service key; password recovery and sign-up confirmation with the code from the mail; TOTP MFA with codes from
- * otplib, pinned beside it). Mails go to a GreenMail
+ * otplib, pinned beside it; anonymous sign-in and its conversion). Mails go to a GreenMail
  * SMTP server in this JVM: a mail flow runs node twice, and between the two runs this test reads the code from the
  * mail the service really sent and hands it to the second. Skipped when node or npm is not on PATH; an npm install
  * that fails fails the test, since CI has node and the registry.
@@ -67,7 +67,7 @@ class SupabaseJsTest {
   static Path node;
   static Path npm;
   static GreenMail smtp;
-  /** Autoconfirm on (the default): sign-up answers a session; recovery mails go to {@link #smtp}. */
+  /** Autoconfirm on (the default), anonymous sign-in on: sign-up answers a session; recovery mails go to {@link #smtp}. */
   static TestApp app;
   /** Autoconfirm off: sign-up answers a user and mails a confirmation to {@link #smtp}. */
   static TestApp confirmingApp;
@@ -91,7 +91,9 @@ class SupabaseJsTest {
       "PORTCULLIS_SMTP_HOST", "127.0.0.1",
       "PORTCULLIS_SMTP_PORT", Integer.toString(smtp.getSmtp().getPort()),
       "PORTCULLIS_SMTP_SECURITY", "none");
-    app = TestApp.start(mail);
+    Map<String, String> main = new HashMap<>(mail);
+    main.put("PORTCULLIS_SIGNUP_ANONYMOUS_ENABLED", "true");
+    app = TestApp.start(main);
     Map<String, String> confirming = new HashMap<>(mail);
     confirming.put("PORTCULLIS_SIGNUP_AUTOCONFIRM", "false");
     confirmingApp = TestApp.start(confirming);
@@ -133,6 +135,12 @@ class SupabaseJsTest {
   void officialSupabaseJsEnrolsVerifiesAndUnenrolsATotpFactorWithCodesFromOtplib() throws Exception {
     requireTools();
     runFlow(app, "mfa", Map.of("E2E_SERVICE_KEY", CommandLine.serviceKey(app)));
+  }
+
+  @Test
+  void officialSupabaseJsSignsInAnonymouslyAndConvertsTheUserWithAnEmail() throws Exception {
+    requireTools();
+    runFlow(app, "anonymous", Map.of());
   }
 
   @Test
