@@ -679,6 +679,54 @@ async function anonymousFlow() {
   });
 }
 
+// Re-authentication, first half (the server requires a nonce for every password change): an admin-made user
+// signs in, a password change without a nonce is refused, reauthenticate() mails the nonce.
+async function reauthRequestFlow() {
+  const serviceKey = input('E2E_SERVICE_KEY');
+  const email = input('E2E_EMAIL');
+  const password = input('E2E_PASSWORD');
+  const admin = createClient(url, serviceKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    global: { fetch: recordingFetch },
+    realtime: { transport: WebSocket },
+  }).auth.admin;
+  const supabase = client('portcullis-e2e-reauth');
+  await step('a password change without a nonce is refused with reauthentication_needed', async () => {
+    const created = await admin.createUser({ email, password, email_confirm: true });
+    noError(created.error, 'admin.createUser');
+    const signIn = await supabase.auth.signInWithPassword({ email, password });
+    noError(signIn.error, 'signInWithPassword');
+    const { data, error } = await supabase.auth.updateUser({ password: 'no-Nonce-Given-1' });
+    check(error, 'the password changed without a nonce', data);
+    equal(error.code, 'reauthentication_needed', 'error.code');
+    equal(error.status, 400, 'error.status');
+  });
+  await step('reauthenticate() mails a nonce', async () => {
+    const { error } = await supabase.auth.reauthenticate();
+    noError(error, 'reauthenticate');
+  });
+}
+
+// Re-authentication, second half: the mailed nonce (E2E_CODE) lets updateUser change the password, once.
+async function reauthCompleteFlow() {
+  const email = input('E2E_EMAIL');
+  const password = input('E2E_PASSWORD');
+  const nonce = input('E2E_CODE');
+  const newPassword = input('E2E_NEW_PASSWORD');
+  const supabase = client('portcullis-e2e-reauth-complete');
+  await step('updateUser({password, nonce}) with the mailed nonce changes the password', async () => {
+    const signIn = await supabase.auth.signInWithPassword({ email, password });
+    noError(signIn.error, 'signInWithPassword');
+    const wrong = await supabase.auth.updateUser({ password: newPassword, nonce: nonce === '000000' ? '111111' : '000000' });
+    check(wrong.error, 'a wrong nonce was accepted', wrong.data);
+    equal(wrong.error.code, 'reauthentication_not_valid', 'wrong nonce: error.code');
+    const { error } = await supabase.auth.updateUser({ password: newPassword, nonce });
+    noError(error, 'updateUser with the nonce');
+    const again = await client('portcullis-e2e-reauth-again').auth.signInWithPassword({ email, password: newPassword });
+    noError(again.error, 'signInWithPassword with the new password');
+  });
+}
+
 const flows = {
   core: coreFlow,
   admin: adminFlow,
@@ -688,6 +736,8 @@ const flows = {
   'signup-complete': signupCompleteFlow,
   mfa: mfaFlow,
   anonymous: anonymousFlow,
+  'reauth-request': reauthRequestFlow,
+  'reauth-complete': reauthCompleteFlow,
 };
 const flow = process.env.E2E_FLOW || 'core';
 if (!flows[flow]) {

@@ -27,7 +27,15 @@ public record Config(
   Smtp smtp,
   boolean metricsEnabled,
   int shutdownGraceMs,
-  int shutdownUnreadyDelayMs) {
+  int shutdownUnreadyDelayMs,
+  Security security) {
+
+  /**
+   * {@code updatePasswordRequireReauthentication}: a password change from a session older than
+   * {@code reauthenticationWindowSeconds} needs the nonce {@code GET /reauthenticate} mailed.
+   */
+  public record Security(boolean updatePasswordRequireReauthentication, int reauthenticationWindowSeconds) {
+  }
 
   public record Http(String host, int port, int instances, int bodyLimitBytes, int requestTimeoutMs,
                      int idleTimeoutSeconds, List<String> trustedProxies, String clientIpHeader) {

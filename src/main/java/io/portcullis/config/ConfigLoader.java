@@ -250,7 +250,9 @@ public final class ConfigLoader {
         r.integer("smtp.max_attempts", 1, 100)),
       r.bool("metrics.enabled"),
       r.integer("shutdown.grace_ms", 0, 600_000),
-      r.integer("shutdown.unready_delay_ms", 0, 600_000));
+      r.integer("shutdown.unready_delay_ms", 0, 600_000),
+      new Config.Security(r.bool("security.update_password_require_reauthentication"),
+        r.integer("security.reauthentication_window_seconds", 0, 366 * 86_400)));
   }
 
   private static String stripSlash(String url) {

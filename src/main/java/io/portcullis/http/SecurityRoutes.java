@@ -15,7 +15,7 @@ import java.util.UUID;
 
 /**
  * The account-security routes: the caller's sessions (and an admin's view of a user's), TOTP factors with their
- * challenges and recovery codes, and re-authentication. Each turns the request into a bus message; the work is
+ * challenges and recovery codes, anonymous sign-in, and re-authentication. Each turns the request into a bus message; the work is
  * behind the bus.
  */
 final class SecurityRoutes {
@@ -46,6 +46,8 @@ final class SecurityRoutes {
     router.delete(users + "/sessions/:sid").handler(body).handler(bearer).handler(admin).handler(this::adminEndSession)
       .failureHandler(failures);
 
+    router.get(base + "/reauthenticate").handler(bearer).handler(limits.otp).handler(alive)
+      .handler(this::reauthenticate).failureHandler(failures);
     String factors = base + "/factors";
     router.post(factors).handler(body).handler(bearer).handler(alive).handler(this::notAnonymous)
       .handler(this::enroll).failureHandler(failures);
@@ -88,10 +90,22 @@ final class SecurityRoutes {
       return;
     }
     JsonObject claims = ctx.get(AuthRoutes.CLAIMS);
-    bus.request(Addresses.SECURITY, new JsonObject().put("op", "require_aal")
-        .put("user_id", claims.getString("sub")).put("session_id", claims.getString("session_id")))
+    JsonObject caller = new JsonObject().put("user_id", claims.getString("sub"))
+      .put("session_id", claims.getString("session_id"));
+    bus.request(Addresses.SECURITY, caller.copy().put("op", "require_aal"))
+      .compose(aal -> body.getValue("password") == null
+        ? Future.succeededFuture(aal)
+        : bus.request(Addresses.SECURITY, caller.copy().put("op", "reauthentication_check")
+          .put("nonce", body.getValue("nonce") instanceof String nonce ? nonce : null)))
       .onSuccess(ok -> ctx.next())
       .onFailure(ctx::fail);
+  }
+
+  // ---- re-authentication ----
+
+  /** Mails the caller a nonce for {@code PUT /user {password, nonce}} → {@code {}}. */
+  void reauthenticate(RoutingContext ctx) {
+    reply(ctx, send(ctx, caller(ctx, "reauthenticate")), false);
   }
 
   // ---- anonymous users ----

@@ -1,6 +1,7 @@
 package io.portcullis.security;
 
 import io.portcullis.AppContext;
+import io.portcullis.account.AccountMails;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.db.DatabaseVerticle;
@@ -25,6 +26,7 @@ public final class AccountSecurityVerticle extends DatabaseVerticle {
   private MfaService mfa;
   private RecoveryCodes recoveryCodes;
   private AnonymousUsers anonymous;
+  private Reauthentication reauthentication;
 
   public AccountSecurityVerticle(AppContext app) {
     super(app);
@@ -41,6 +43,8 @@ public final class AccountSecurityVerticle extends DatabaseVerticle {
       KeyCipher.of(app.config().jwt().keysEncryptionKey(), app.random()), app.config().siteUrl(), bus, events, sessions);
     recoveryCodes = new RecoveryCodes(pool, app.clock(), app.random(), mfa, bus, events);
     anonymous = new AnonymousUsers(pool, app.clock(), app.config().signup(), bus, events);
+    reauthentication = new Reauthentication(pool, app.clock(), app.config().security(), new AccountMails(app, vertx),
+      sessions, events);
     return Future.all(
       bus.serve(Addresses.SESSIONS_LIST, msg -> listing.list(msg.body())),
       bus.serve(Addresses.SECURITY, msg -> handle(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))));
@@ -58,6 +62,8 @@ public final class AccountSecurityVerticle extends DatabaseVerticle {
       case "require_aal" -> mfa.requireAalForCredentialChange(body);
       case "recovery_codes_generate" -> recoveryCodes.generate(body, ip, userAgent);
       case "recovery_codes_verify" -> recoveryCodes.verify(body, ip, userAgent);
+      case "reauthenticate" -> reauthentication.request(body, ip, userAgent);
+      case "reauthentication_check" -> reauthentication.check(body);
       case "anonymous_signup" -> anonymous.signUp(body, ip, userAgent);
       case "anonymous_list" -> anonymous.listStale(body);
       case "anonymous_delete" -> anonymous.deleteStale(body, ip, userAgent);

@@ -43,6 +43,7 @@ public final class SessionRepository {
   private static final String DELETE_ALL = "DELETE FROM sessions WHERE user_id = $1 RETURNING user_id";
   private static final String DELETE_OTHERS = "DELETE FROM sessions WHERE user_id = $1 AND id <> $2 RETURNING user_id";
   private static final String AAL_OF = "SELECT aal FROM sessions WHERE id = $1 AND user_id = $2";
+  private static final String CREATED_AT = "SELECT created_at FROM sessions WHERE id = $1 AND user_id = $2";
   private static final String LOCK_OWN_SESSION = "SELECT id, refresh_counter FROM sessions WHERE id = $1 AND user_id = $2 "
     + "FOR UPDATE";
   private static final String UPGRADE = "UPDATE sessions SET aal = 'aal2', mfa_method = $2, mfa_at = $3, factor_id = $4, "
@@ -220,6 +221,14 @@ public final class SessionRepository {
     return pool.preparedQuery(AAL_OF).execute(Tuple.of(sessionId, userId)).map(rows -> {
       Row row = first(rows);
       return row == null ? null : row.getString("aal");
+    });
+  }
+
+  /** When the user's session began (its sign-in), or null when it is not one of theirs. */
+  public Future<OffsetDateTime> createdAt(UUID sessionId, UUID userId) {
+    return pool.preparedQuery(CREATED_AT).execute(Tuple.of(sessionId, userId)).map(rows -> {
+      Row row = first(rows);
+      return row == null ? null : row.getOffsetDateTime("created_at");
     });
   }
 

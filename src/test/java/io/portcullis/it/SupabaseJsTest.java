@@ -43,7 +43,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * src/test/js/supabase-e2e, drives a running Portcullis through e2e.mjs (sign-up, sign-in, user updates, a password
  * change, refresh, local ES256 verification via JWKS, the error codes the client maps, sign-out; the admin API with
  * a service key; password recovery and sign-up confirmation with the code from the mail; TOTP MFA with codes from
- * otplib, pinned beside it; anonymous sign-in and its conversion). Mails go to a GreenMail
+ * otplib, pinned beside it; anonymous sign-in and its conversion; re-authentication with the nonce from the mail). Mails go to a GreenMail
  * SMTP server in this JVM: a mail flow runs node twice, and between the two runs this test reads the code from the
  * mail the service really sent and hands it to the second. Skipped when node or npm is not on PATH; an npm install
  * that fails fails the test, since CI has node and the registry.
@@ -69,7 +69,10 @@ class SupabaseJsTest {
   static GreenMail smtp;
   /** Autoconfirm on (the default), anonymous sign-in on: sign-up answers a session; recovery mails go to {@link #smtp}. */
   static TestApp app;
-  /** Autoconfirm off: sign-up answers a user and mails a confirmation to {@link #smtp}. */
+  /**
+   * Autoconfirm off: sign-up answers a user and mails a confirmation to {@link #smtp}; every password change needs
+   * a re-authentication nonce.
+   */
   static TestApp confirmingApp;
 
   @BeforeAll
@@ -96,6 +99,8 @@ class SupabaseJsTest {
     app = TestApp.start(main);
     Map<String, String> confirming = new HashMap<>(mail);
     confirming.put("PORTCULLIS_SIGNUP_AUTOCONFIRM", "false");
+    confirming.put("PORTCULLIS_SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION", "true");
+    confirming.put("PORTCULLIS_SECURITY_REAUTHENTICATION_WINDOW_SECONDS", "0");
     confirmingApp = TestApp.start(confirming);
   }
 
@@ -141,6 +146,23 @@ class SupabaseJsTest {
   void officialSupabaseJsSignsInAnonymouslyAndConvertsTheUserWithAnEmail() throws Exception {
     requireTools();
     runFlow(app, "anonymous", Map.of());
+  }
+
+  @Test
+  void officialSupabaseJsReauthenticatesWithTheNonceFromTheMailBeforeAPasswordChange() throws Exception {
+    requireTools();
+    String email = "e2e-reauth-" + UUID.randomUUID() + "@example.com";
+    Map<String, String> account = Map.of("E2E_EMAIL", email, "E2E_PASSWORD", "before-Reauth-1");
+    Map<String, String> request = new HashMap<>(account);
+    request.put("E2E_SERVICE_KEY", CommandLine.serviceKey(confirmingApp));
+    runFlow(confirmingApp, "reauth-request", request);
+    // The re-authentication mail carries a code and no link.
+    String code = codeFromMail(email, "");
+
+    Map<String, String> complete = new HashMap<>(account);
+    complete.put("E2E_CODE", code);
+    complete.put("E2E_NEW_PASSWORD", "after-Reauth-2");
+    runFlow(confirmingApp, "reauth-complete", complete);
   }
 
   @Test
