@@ -385,6 +385,45 @@ class MfaTest {
     assertEquals("aal2", listed.getJsonArray("sessions").getJsonObject(0).getString("aal"));
   }
 
+  @Test
+  void factorEventsArePublishedOnTheBus() throws Exception {
+    java.util.concurrent.CompletableFuture<JsonObject> enrolled = new java.util.concurrent.CompletableFuture<>();
+    io.vertx.core.eventbus.MessageConsumer<JsonObject> consumer = app.vertx.eventBus().consumer(Addresses.EVENTS,
+      message -> {
+        if ("mfa.factor_enrolled".equals(message.body().getString("type"))) {
+          enrolled.complete(message.body());
+        }
+      });
+    consumer.completion().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    try {
+      JsonObject session = app.signUp(TestApp.uniqueEmail(), PASSWORD);
+      enrollTotp(session, "evented");
+      JsonObject event = enrolled.get(10, TimeUnit.SECONDS);
+      assertEquals(claims(session).getString("sub"), event.getString("user_id"));
+      assertEquals(claims(session).getString("session_id"), event.getString("session_id"));
+    } finally {
+      consumer.unregister();
+    }
+  }
+
+  @Test
+  void challengesAndVerificationsShareTheMfaRateLimit() {
+    try (TestApp limited = TestApp.start(Map.of("PORTCULLIS_RATE_LIMITS", "on", "PORTCULLIS_RATE_LIMIT_BURST", "2",
+      "PORTCULLIS_RATE_LIMIT_MFA", "1"))) {
+      JsonObject session = limited.signUp(TestApp.uniqueEmail(), PASSWORD);
+      TestApp.Response enrolled = limited.postJson(FACTORS, new JsonObject().put("factor_type", "totp"),
+        bearer(token(session)));
+      assertEquals(200, enrolled.status(), enrolled.raw());
+      String path = FACTORS + "/" + enrolled.json().getString("id");
+      assertEquals(200, limited.postJson(path + "/challenge", new JsonObject(), bearer(token(session))).status());
+      assertEquals(200, limited.postJson(path + "/challenge", new JsonObject(), bearer(token(session))).status());
+      TestApp.Response limitedAnswer = limited.postJson(path + "/verify",
+        new JsonObject().put("challenge_id", UUID.randomUUID().toString()).put("code", "123456"), bearer(token(session)));
+      ErrorShapes.assertLegacy(limitedAnswer, 429, "over_request_rate_limit");
+      assertNotNull(limitedAnswer.header("Retry-After"));
+    }
+  }
+
   // ---- recovery codes ----
 
   @Test
