@@ -88,6 +88,26 @@ class AnonymousUsersTest {
   }
 
   @Test
+  void theSignupBusAddressSignsInAnonymouslyToo() throws Exception {
+    JsonObject session = app.vertx.eventBus().<JsonObject>request(io.portcullis.bus.Addresses.USERS_SIGNUP,
+        new JsonObject().put("data", new JsonObject().put("via", "bus")),
+        new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(10_000))
+      .toCompletionStage().toCompletableFuture().get(15, java.util.concurrent.TimeUnit.SECONDS).body();
+    assertEquals(true, session.getJsonObject("user").getBoolean("is_anonymous"));
+    assertEquals(true, MfaTest.claims(session).getBoolean("is_anonymous"));
+    try {
+      disabled.vertx.eventBus().request(io.portcullis.bus.Addresses.USERS_SIGNUP, new JsonObject(),
+          new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(10_000))
+        .toCompletionStage().toCompletableFuture().get(15, java.util.concurrent.TimeUnit.SECONDS);
+      throw new AssertionError("an anonymous sign-in over the bus succeeded while disabled");
+    } catch (java.util.concurrent.ExecutionException e) {
+      io.vertx.core.eventbus.ReplyException failure = (io.vertx.core.eventbus.ReplyException) e.getCause();
+      assertEquals(422, failure.failureCode());
+      assertEquals("anonymous_provider_disabled", new JsonObject(failure.getMessage()).getString("error_code"));
+    }
+  }
+
+  @Test
   void anonymousUsersCannotUseFactorsOrSetAPasswordAlone() {
     JsonObject session = anonymous(app);
     String token = session.getString("access_token");
