@@ -14,6 +14,7 @@ import io.portcullis.limit.HashGate;
 import io.portcullis.limit.RateLimiter;
 import io.portcullis.mail.MailTemplates;
 import io.portcullis.mail.MailVerticle;
+import io.portcullis.security.AccountSecurityVerticle;
 import io.portcullis.metrics.AuthMetrics;
 import io.portcullis.session.SessionCache;
 import io.portcullis.token.KeySet;
@@ -127,6 +128,7 @@ public final class Server {
         .compose(id -> vertx.deployVerticle(() -> new MailVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new AccountVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new AdminVerticle(app), new DeploymentOptions()))
+        .compose(id -> vertx.deployVerticle(() -> new AccountSecurityVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new FlowVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new ExternalVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new CredentialVerticle(app), new DeploymentOptions()

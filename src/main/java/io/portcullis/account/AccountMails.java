@@ -100,8 +100,9 @@ public final class AccountMails {
   public Future<Void> emailChange(SqlClient client, UUID userId, String current, String newEmail, String redirectTo,
                                   Pkce.Challenge pkce, OffsetDateTime now) {
     Future<Void> toNew = write(client, userId, OneTimeTokens.EMAIL_CHANGE_NEW, MailTemplates.EMAIL_CHANGE, newEmail,
-      current, newEmail, redirectTo, pkce, now);
-    return app.config().mailer().secureEmailChange()
+      current == null ? "" : current, newEmail, redirectTo, pkce, now);
+    // An anonymous user has no current address to confirm from.
+    return app.config().mailer().secureEmailChange() && current != null
       ? toNew.compose(done -> write(client, userId, OneTimeTokens.EMAIL_CHANGE_CURRENT, MailTemplates.EMAIL_CHANGE,
           current, current, newEmail, redirectTo, pkce, now))
       : toNew;

@@ -28,7 +28,7 @@ final class MetaRoutes {
     this.bus = bus;
     this.jwks = new JsonObject().put("keys", publishedKeys).encode();
     JsonObject external = new JsonObject()
-      .put("email", true).put("phone", false).put("anonymous_users", false)
+      .put("email", true).put("phone", false).put("anonymous_users", config.signup().anonymousEnabled())
       .put("apple", false).put("azure", false).put("github", false).put("google", false)
       .put("gitlab", false).put("keycloak", false).put("oidc", false);
     config.federation().providers().keySet().forEach(name -> external.put(name, true));
@@ -39,7 +39,7 @@ final class MetaRoutes {
       .put("phone_autoconfirm", false)
       .put("sms_provider", "")
       .put("saml_enabled", false)
-      .put("anonymous_users_enabled", false)
+      .put("anonymous_users_enabled", config.signup().anonymousEnabled())
       .put("password_min_length", config.password().minLength())
       .encode();
     String base = config.publicBaseUrl();

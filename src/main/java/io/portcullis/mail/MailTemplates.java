@@ -25,8 +25,10 @@ public final class MailTemplates {
   public static final String RECOVERY = "recovery";
   public static final String MAGIC_LINK = "magic_link";
   public static final String EMAIL_CHANGE = "email_change";
+  public static final String REAUTHENTICATION = "reauthentication";
   public static final String INVITE = "invite";
-  private static final List<String> KINDS = List.of(CONFIRMATION, RECOVERY, MAGIC_LINK, EMAIL_CHANGE, INVITE);
+  private static final List<String> KINDS = List.of(CONFIRMATION, RECOVERY, MAGIC_LINK, EMAIL_CHANGE, REAUTHENTICATION,
+    INVITE);
   private static final Pattern PLACEHOLDER = Pattern.compile("\\{\\{\\s*\\.(\\w+)\\s*}}");
 
   /** A mail ready to send. */
