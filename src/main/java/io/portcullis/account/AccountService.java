@@ -100,7 +100,8 @@ public final class AccountService {
         if (user != null) {
           boolean confirmed = user.getOffsetDateTime("email_confirmed_at") != null;
           return mails.write(conn, user.getUUID("id"), confirmed ? OneTimeTokens.MAGICLINK : OneTimeTokens.SIGNUP,
-            confirmed ? MailTemplates.MAGIC_LINK : MailTemplates.CONFIRMATION, email, email, null, redirectTo, pkce, now);
+            confirmed ? MailTemplates.MAGIC_LINK : MailTemplates.CONFIRMATION, email, email, null, redirectTo, pkce,
+            now);
         }
         if (!createUser || app.config().signup().disabled()) {
           return Future.succeededFuture();

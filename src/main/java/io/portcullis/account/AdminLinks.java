@@ -131,7 +131,8 @@ public final class AdminLinks {
         return Future.failedFuture(new AuthException(ErrorCode.EMAIL_EXISTS,
           "A user with this email address has already been registered"));
       }
-      Future<UUID> id = user != null ? Future.succeededFuture(user.getUUID("id")) : create(conn, email, null, data, now);
+      Future<UUID> id = user != null ? Future.succeededFuture(user.getUUID("id"))
+        : create(conn, email, null, data, now);
       return id.compose(userId -> mails.write(conn, userId, OneTimeTokens.INVITE, MailTemplates.INVITE, email, email,
           null, redirectTo, null, now)
         .compose(done -> conn.preparedQuery(INVITED).execute(Tuple.of(userId, now)))

@@ -11,6 +11,7 @@ import io.portcullis.error.ErrorCode;
 import io.portcullis.flow.FlowStates;
 import io.portcullis.flow.FlowStates.FlowState;
 import io.portcullis.flow.Pkce;
+import io.portcullis.user.UserJson;
 import io.portcullis.user.UserRepository;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -21,6 +22,8 @@ import io.vertx.sqlclient.SqlClient;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.OffsetDateTime;
@@ -110,7 +113,8 @@ public final class ExternalService {
     OffsetDateTime now = now();
     return pool.withTransaction(conn -> FlowStates.lockForCallback(conn, id).compose(flow -> {
       if (flow == null || flow.provider() == null) {
-        return Future.failedFuture(new AuthException(ErrorCode.BAD_OAUTH_STATE, "OAuth state parameter missing or invalid"));
+        return Future.failedFuture(new AuthException(ErrorCode.BAD_OAUTH_STATE,
+          "OAuth state parameter missing or invalid"));
       }
       // Marked before the provider is asked, so that a replayed callback cannot race the first one.
       return FlowStates.markCallback(conn, id, now).map(flow);
@@ -139,7 +143,8 @@ public final class ExternalService {
     }
     ExternalProvider provider = providers.get(flow.provider());
     if (provider == null) {
-      return Future.failedFuture(AuthException.validation("Unsupported provider: " + flow.provider() + " is not enabled"));
+      return Future.failedFuture(AuthException.validation("Unsupported provider: " + flow.provider()
+        + " is not enabled"));
     }
     return provider.redeem(code, flow.providerVerifier(), flow.nonce())
       .compose(identity -> pool.withTransaction(conn -> signIn(conn, identity, flow.linkUserId(), now)
@@ -211,7 +216,8 @@ public final class ExternalService {
           return users.confirmByProvider(userId, now).compose(done -> link(identities, users, userId, identity, now));
         }
         if (config.signup().disabled()) {
-          return Future.failedFuture(new AuthException(ErrorCode.SIGNUP_DISABLED, "Signups not allowed for this instance"));
+          return Future.failedFuture(new AuthException(ErrorCode.SIGNUP_DISABLED,
+            "Signups not allowed for this instance"));
         }
         UUID userId = UUID.randomUUID();
         JsonObject appMetadata = new JsonObject().put("provider", identity.provider())
@@ -245,7 +251,7 @@ public final class ExternalService {
       IdentityRepository identities = new IdentityRepository(conn);
       UserRepository users = new UserRepository(conn);
       return users.findById(userId).compose(user -> identities.ofUser(userId).compose(rows -> {
-        JsonObject json = user == null ? new JsonObject() : io.portcullis.user.UserJson.fromRow(user);
+        JsonObject json = user == null ? new JsonObject() : UserJson.fromRow(user);
         JsonArray all = json.getJsonArray("identities", new JsonArray());
         boolean known = identityId != null && all.stream()
           .anyMatch(i -> identityId.toString().equals(((JsonObject) i).getString("identity_id")));
@@ -256,7 +262,7 @@ public final class ExternalService {
           return Future.failedFuture(new AuthException(ErrorCode.SINGLE_IDENTITY_NOT_DELETABLE,
             "User must have at least 1 identity after unlinking"));
         }
-        if (identityId.equals(io.portcullis.user.UserJson.emailIdentityId(userId))) {
+        if (identityId.equals(UserJson.emailIdentityId(userId))) {
           return users.removeProvider(userId, "email", now);
         }
         return identities.delete(identityId, userId).compose(provider -> {
@@ -366,8 +372,8 @@ public final class ExternalService {
 
   private static byte[] sha256(String value) {
     try {
-      return java.security.MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8));
-    } catch (java.security.GeneralSecurityException e) {
+      return MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8));
+    } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
   }

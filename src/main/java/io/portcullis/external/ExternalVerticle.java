@@ -7,11 +7,13 @@ import io.portcullis.config.Config;
 import io.portcullis.db.DatabaseVerticle;
 import io.portcullis.events.Events;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.UUID;
 
 /** Sign-in through external providers on the bus; its web client talks to the providers without blocking. */
 public final class ExternalVerticle extends DatabaseVerticle {
@@ -43,9 +45,9 @@ public final class ExternalVerticle extends DatabaseVerticle {
       bus.serve(Addresses.EXTERNAL_ID_TOKEN, msg -> service.idToken(msg.body(), AuthBus.ip(msg),
         AuthBus.userAgent(msg))),
       bus.serve(Addresses.EXTERNAL_UNLINK, msg -> service.unlink(msg.body())
-        .compose(done -> events.emit(Events.UPDATED, java.util.UUID.fromString(msg.body().getString("user_id")), null,
+        .compose(done -> events.emit(Events.UPDATED, UUID.fromString(msg.body().getString("user_id")), null,
           AuthBus.ip(msg), AuthBus.userAgent(msg)))
-        .map(done -> new io.vertx.core.json.JsonObject())));
+        .map(done -> new JsonObject())));
   }
 
   @Override

@@ -3,7 +3,6 @@ package io.portcullis.external;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -58,11 +57,6 @@ public final class IdentityRepository {
   public Future<String> delete(UUID id, UUID userId) {
     return client.preparedQuery(DELETE).execute(Tuple.of(id, userId))
       .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString("provider"));
-  }
-
-  /** The identity data stored by the provider; kept here so the JSON shape lives with its table. */
-  static JsonObject data(Row row) {
-    return row.getJsonObject("identity_data");
   }
 
   private static Row first(RowSet<Row> rows) {

@@ -29,6 +29,7 @@ public final class FlowVerticle extends DatabaseVerticle {
         ZoneOffset.UTC).minusSeconds(keepSeconds))
       .onSuccess(count -> LOG.debug("Purged {} abandoned sign-in flows", count))
       .onFailure(e -> LOG.warn("Purging abandoned sign-in flows failed: {}", e.toString())));
-    return bus.serve(Addresses.FLOW_PKCE, msg -> exchange.exchange(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg)));
+    return bus.serve(Addresses.FLOW_PKCE, msg -> exchange.exchange(msg.body(), AuthBus.ip(msg),
+      AuthBus.userAgent(msg)));
   }
 }

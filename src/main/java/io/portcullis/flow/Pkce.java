@@ -28,7 +28,10 @@ public final class Pkce {
   private Pkce() {
   }
 
-  /** The challenge of a JSON body; null when neither field is given (JSON null counts as absent, as implicit-mode supabase-js sends). */
+  /**
+   * The challenge of a JSON body; null when neither field is given (JSON null counts as absent: implicit-mode
+   * supabase-js sends both as null).
+   */
   public static Challenge parse(JsonObject body) {
     Object challenge = body.getValue("code_challenge");
     Object method = body.getValue("code_challenge_method");

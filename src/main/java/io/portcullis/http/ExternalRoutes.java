@@ -41,7 +41,8 @@ final class ExternalRoutes {
    */
   void linkAuthorize(RoutingContext ctx) {
     requireManualLinking();
-    JsonObject body = authorizeRequest(ctx).put("link_user_id", ctx.<JsonObject>get(AuthRoutes.CLAIMS).getString("sub"));
+    JsonObject body = authorizeRequest(ctx)
+      .put("link_user_id", ctx.<JsonObject>get(AuthRoutes.CLAIMS).getString("sub"));
     bus.request(Addresses.EXTERNAL_AUTHORIZE, body, Requests.ip(ctx), Requests.userAgent(ctx))
       .onSuccess(answer -> {
         if ("true".equals(ctx.request().getParam("skip_http_redirect"))) {

@@ -169,7 +169,8 @@ public final class HttpVerticle extends VerticleBase {
       .handler(external::linkAuthorize).failureHandler(bearerFailures);
     router.delete(BASE + "/user/identities/:id").handler(body).handler(bearer).handler(auth::alive)
       .handler(external::unlink).failureHandler(bearerFailures);
-    router.post(BASE + "/logout").handler(body).handler(cookies::clearOnSignOut).handler(bearer).handler(auth::alive).handler(auth::logout)
+    router.post(BASE + "/logout").handler(body).handler(cookies::clearOnSignOut).handler(bearer).handler(auth::alive)
+      .handler(auth::logout)
       .failureHandler(bearerFailures);
     for (HttpMethod method : new HttpMethod[] {HttpMethod.GET, HttpMethod.POST}) {
       router.route(method, BASE + "/userinfo").handler(body).handler(bearer).handler(auth::alive)

@@ -163,7 +163,8 @@ class PkceTest {
     ErrorShapes.assertError(400, "validation_failed", h -> app.postJson(BASE + "/otp",
       new JsonObject().put("email", email).put("code_challenge", "short").put("code_challenge_method", "s256"), h));
     ErrorShapes.assertError(400, "validation_failed", h -> app.postJson(BASE + "/otp",
-      new JsonObject().put("email", email).put("code_challenge", Pkce.s256("x")).put("code_challenge_method", "md5"), h));
+      new JsonObject().put("email", email).put("code_challenge", Pkce.s256("x")).put("code_challenge_method", "md5"),
+      h));
     // Implicit-mode supabase-js sends both as JSON null.
     TestApp.Response implicit = app.postJson(BASE + "/otp", new JsonObject().put("email", email)
       .putNull("code_challenge").putNull("code_challenge_method"));
