@@ -32,6 +32,12 @@ final class SessionCookies {
   static final String CSRF_HEADER = "X-CSRF-Token";
   private static final String BY_COOKIE = "portcullis.cookie_auth";
   private static final Set<HttpMethod> SAFE = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS);
+  /**
+   * GET routes that act (start linking an identity, mail a re-authentication code): the Lax access cookie rides
+   * along on a cross-site top-level navigation, so these need the CSRF header like a POST.
+   */
+  private static final Set<String> ACTING_GETS = Set.of(HttpVerticle.BASE + "/user/identities/authorize",
+    HttpVerticle.BASE + "/reauthenticate");
   private static final long REFRESH_MAX_AGE = 30L * 24 * 3600;
 
   private final boolean enabled;
@@ -101,7 +107,8 @@ final class SessionCookies {
   /** The Bearer check, preceded by the CSRF check for state-changing requests a cookie authenticates. */
   Handler<RoutingContext> guard(Handler<RoutingContext> bearer) {
     return ctx -> {
-      if (Boolean.TRUE.equals(ctx.get(BY_COOKIE)) && !SAFE.contains(ctx.request().method())) {
+      if (Boolean.TRUE.equals(ctx.get(BY_COOKIE))
+        && (!SAFE.contains(ctx.request().method()) || ACTING_GETS.contains(ctx.request().path()))) {
         checkCsrf(ctx);
       }
       bearer.handle(ctx);

@@ -97,6 +97,11 @@ class CookieModeTest {
     assertEquals(200, ok.status(), ok.raw());
     assertEquals("green", ok.json().getJsonObject("user_metadata").getString("color"));
 
+    // GETs that act need the header too: the Lax cookie comes along on a cross-site navigation.
+    ErrorShapes.assertError(403, "csrf_failed", h -> app.get(BASE + "/user/identities/authorize?provider=keycloak",
+      concat(h, "Cookie", cookie)));
+    ErrorShapes.assertError(403, "csrf_failed", h -> app.get(BASE + "/reauthenticate", concat(h, "Cookie", cookie)));
+
     // An Authorization header is Bearer mode: no CSRF token needed (a browser never adds it by itself).
     String token = value(cookies.get("portcullis-access"));
     assertEquals(200, app.putJson(BASE + "/user", update, TestApp.bearer(token)).status());
