@@ -32,8 +32,11 @@ final class CommandLine {
   static String serviceKey(TestApp app, Map<String, String> extraEnv) {
     Run run = run(app, extraEnv, "service-key");
     assertEquals(0, run.exit(), run.err());
-    return run.out().lines().map(String::trim).filter(line -> JWT.matcher(line).matches()).findFirst()
-      .orElseGet(() -> fail("no JWT printed in: " + run.out()));
+    // The token alone on stdout (its log goes to stderr), so that TOKEN=$(... service-key) works.
+    if (!run.out().endsWith("\n") || run.out().lines().count() != 1 || !JWT.matcher(run.out().strip()).matches()) {
+      fail("stdout is not exactly one JWT line: " + run.out());
+    }
+    return run.out().strip();
   }
 
   /** Runs a command with the app's data directory and issuer (its external URL), capturing what it prints. */
