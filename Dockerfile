@@ -25,8 +25,8 @@ RUN mvn -B -q -DskipTests package
 # and migrations) as a non-root user, since PostgreSQL refuses to run as root; this also proves at build time that
 # the embedded default works for a non-root user. The runtime stage copies the unpacked binaries (read-only for
 # the service: root-owned, and the library's world-writable directory made read-only), so containers start
-# without unpacking ~60 MB, and it runs target/image/portcullis.jar: target/portcullis.jar without the ~30 MB of
-# archives the binaries came from (scripts/image-jar says how), which the same migrate proves it runs with.
+# without unpacking ~60 MB. It runs target/image/portcullis.jar: target/portcullis.jar without the ~30 MB of
+# archives the binaries came from (scripts/image-jar says how); a second migrate proves that jar finds them.
 COPY scripts/image-jar scripts/
 RUN useradd --system --user-group --no-create-home pgunpack \
   && install -d -o pgunpack /opt/embedded-pg /tmp/unpack-data \
