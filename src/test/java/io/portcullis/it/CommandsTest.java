@@ -13,7 +13,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -201,12 +200,15 @@ class CommandsTest {
     return env;
   }
 
-  /** Runs a command in this JVM, capturing what it prints on stdout and on stderr (where its log lines go). */
+  /**
+   * Runs a command in this JVM, capturing what it prints on stdout and on stderr (where its log lines go); what the
+   * running app's threads log meanwhile is not the command's.
+   */
   private static synchronized Run run(Map<String, String> env, String... args) {
     PrintStream out = System.out;
     PrintStream err = System.err;
-    ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
-    ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+    CommandLine.ThisThread outBytes = new CommandLine.ThisThread(out);
+    CommandLine.ThisThread errBytes = new CommandLine.ThisThread(err);
     int exit;
     try {
       System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
@@ -216,7 +218,7 @@ class CommandsTest {
       System.setOut(out);
       System.setErr(err);
     }
-    Run run = new Run(exit, outBytes.toString(StandardCharsets.UTF_8), errBytes.toString(StandardCharsets.UTF_8));
+    Run run = new Run(exit, outBytes.recorded(), errBytes.recorded());
     System.out.print(run.out());
     System.err.print(run.err());
     return run;
