@@ -71,6 +71,14 @@ public final class AdminLinks {
    * email_otp, hashed_token, verification_type, redirect_to}, as supabase-js's {@code admin.generateLink} reads them.
    */
   public Future<JsonObject> generateLink(JsonObject body) {
+    try {
+      return generate(body);
+    } catch (AuthException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  private Future<JsonObject> generate(JsonObject body) {
     String type = Inputs.requiredString(body, "type");
     String tokenType = TYPES.get(type);
     if (tokenType == null) {
@@ -122,9 +130,16 @@ public final class AdminLinks {
 
   /** {@code {email, data?, redirect_to?}} → the invited user; the invitation is mailed. */
   public Future<JsonObject> invite(JsonObject body) {
-    String email = Inputs.email(Inputs.requiredString(body, "email"));
-    JsonObject data = Inputs.optionalObject(body, "data");
-    String redirectTo = Inputs.optionalString(body, "redirect_to");
+    String email;
+    JsonObject data;
+    String redirectTo;
+    try {
+      email = Inputs.email(Inputs.requiredString(body, "email"));
+      data = Inputs.optionalObject(body, "data");
+      redirectTo = Inputs.optionalString(body, "redirect_to");
+    } catch (AuthException e) {
+      return Future.failedFuture(e);
+    }
     OffsetDateTime now = now();
     return pool.withTransaction(conn -> new UserRepository(conn).findByEmail(email).compose(user -> {
       if (user != null && user.getOffsetDateTime("email_confirmed_at") != null) {
