@@ -115,6 +115,27 @@ class PkceTest {
   }
 
   @Test
+  void anEmailChangeOfAPkceClientEndsInACodeOnceBothAddressesConfirmed() {
+    String email = TestApp.uniqueEmail();
+    app.postJson(BASE + "/signup", new JsonObject().put("email", email).put("password", PASSWORD));
+    String token = Mailbox.query(URI.create(app.get(mailbox.next(email).linkPath()).header("Location"))
+      .getRawFragment()).get("access_token");
+    String newEmail = TestApp.uniqueEmail();
+    String verifier = verifier();
+    TestApp.Response change = app.putJson(BASE + "/user", challenge(verifier).put("email", newEmail),
+      TestApp.bearer(token));
+    assertEquals(200, change.status(), change.raw());
+    // The first half answers a message (nothing to exchange yet), the second the code.
+    TestApp.Response first = app.get(mailbox.next(email).linkPath());
+    assertEquals(303, first.status(), first.raw());
+    assertTrue(first.header("Location").contains("#message="), first.header("Location"));
+    String code = codeFromLink(mailbox.next(newEmail), SITE);
+    TestApp.Response session = exchange(code, verifier);
+    assertEquals(200, session.status(), session.raw());
+    assertEquals(newEmail, session.json().getJsonObject("user").getString("email"));
+  }
+
+  @Test
   void theSixDigitCodeOfAPkceMailStillSignsInDirectly() {
     String email = TestApp.uniqueEmail();
     app.postJson(BASE + "/signup", challenge(verifier()).put("email", email).put("password", PASSWORD));
