@@ -18,7 +18,10 @@ import io.vertx.core.MultiMap;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
 import java.time.Clock;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -129,7 +132,30 @@ final class OidcProvider implements ExternalProvider {
 
   @Override
   public Future<ProviderIdentity> verifyIdToken(String idToken, String nonce, String accessToken) {
-    return verify(idToken, nonce, false).map(claims -> identity(claims, accessToken, null));
+    return verify(idToken, nonce, false).compose(claims -> accessTokenHash(idToken, claims, accessToken))
+      .map(claims -> identity(claims, accessToken, null));
+  }
+
+  /**
+   * OpenID Connect Core §3.1.3.8: with an access token given beside the ID token, a carried {@code at_hash} must be
+   * the left half of the access token's hash (SHA-256/384/512 as the signing algorithm), base64url.
+   */
+  private static Future<JsonObject> accessTokenHash(String idToken, JsonObject claims, String accessToken) {
+    if (accessToken == null || accessToken.isEmpty() || !(claims.getValue("at_hash") instanceof String atHash)) {
+      return Future.succeededFuture(claims);
+    }
+    try {
+      String alg = new JsonObject(new String(Base64.getUrlDecoder().decode(idToken.split("\\.")[0]),
+        StandardCharsets.UTF_8)).getString("alg");
+      byte[] digest = MessageDigest.getInstance("SHA-" + alg.substring(2))
+        .digest(accessToken.getBytes(StandardCharsets.US_ASCII));
+      String expected = Base64.getUrlEncoder().withoutPadding()
+        .encodeToString(Arrays.copyOf(digest, digest.length / 2));
+      return expected.equals(atHash) ? Future.succeededFuture(claims)
+        : Future.failedFuture(badToken("The ID token's at_hash does not match the access token"));
+    } catch (GeneralSecurityException | RuntimeException e) {
+      return Future.failedFuture(badToken("The ID token's at_hash cannot be checked"));
+    }
   }
 
   private ProviderIdentity identity(JsonObject claims, String accessToken, String refreshToken) {

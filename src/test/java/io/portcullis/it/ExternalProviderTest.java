@@ -522,6 +522,23 @@ class ExternalProviderTest {
     assertEquals(1, identities(subject));
   }
 
+  @Test
+  void anAccessTokenGivenBesideTheIdTokenMustMatchItsAtHash() throws Exception {
+    String accessToken = "provider-access-" + UUID.randomUUID();
+    byte[] digest = MessageDigest.getInstance("SHA-256").digest(accessToken.getBytes(StandardCharsets.US_ASCII));
+    String atHash = java.util.Base64.getUrlEncoder().withoutPadding()
+      .encodeToString(java.util.Arrays.copyOf(digest, 16));
+    String idToken = ForgingProvider.sign(new JWTClaimsSet.Builder().issuer(forging.issuer)
+      .subject("s-" + UUID.randomUUID()).audience(CLIENT).claim("email", TestApp.uniqueEmail())
+      .claim("email_verified", true).claim("at_hash", atHash)
+      .expirationTime(new java.util.Date(System.currentTimeMillis() + 300_000)).build(), forging.published);
+    JsonObject body = new JsonObject().put("provider", "oidc").put("id_token", idToken);
+    ErrorShapes.assertError(400, "bad_id_token", h -> app.postJson(BASE + "/token?grant_type=id_token",
+      body.copy().put("access_token", "another-access-token"), h));
+    TestApp.Response ok = app.postJson(BASE + "/token?grant_type=id_token", body.copy().put("access_token", accessToken));
+    assertEquals(200, ok.status(), ok.raw());
+  }
+
   static String[] concat(String[] a, String[] b) {
     String[] out = new String[a.length + b.length];
     System.arraycopy(a, 0, out, 0, a.length);
