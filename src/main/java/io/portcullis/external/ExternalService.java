@@ -278,8 +278,12 @@ public final class ExternalService {
 
   private static Future<UUID> link(IdentityRepository identities, UserRepository users, UUID userId,
                                    ProviderIdentity identity, OffsetDateTime now) {
+    String verifiedEmail = identity.emailVerified() && identity.email() != null
+      ? identity.email().trim().toLowerCase(Locale.ROOT) : null;
     return identities.insert(userId, identity, now)
-      .compose(done -> users.addProvider(userId, identity.provider(), now))
+      .compose(done -> users.convertAnonymous(userId, identity.provider(), verifiedEmail, now))
+      .compose(converted -> converted ? Future.<Void>succeededFuture()
+        : users.addProvider(userId, identity.provider(), now))
       .map(userId);
   }
 

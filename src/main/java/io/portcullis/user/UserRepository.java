@@ -60,6 +60,12 @@ public final class UserRepository {
     + "|| jsonb_build_object('providers', (SELECT jsonb_agg(DISTINCT p) FROM jsonb_array_elements_text("
     + "COALESCE(app_metadata->'providers', '[\"email\"]'::jsonb) || to_jsonb($2::text)) p)), updated_at = $3 "
     + "WHERE id = $1";
+  /** An anonymous user who links a provider identity becomes a permanent user of that provider. */
+  private static final String CONVERT_ANONYMOUS = "UPDATE users SET is_anonymous = false, app_metadata = app_metadata "
+    + "|| jsonb_build_object('provider', $2::text, 'providers', jsonb_build_array($2::text)), "
+    + "email = COALESCE(email, $3), "
+    + "email_confirmed_at = CASE WHEN email IS NULL AND $3::text IS NOT NULL THEN $4 ELSE email_confirmed_at END, "
+    + "updated_at = $4 WHERE id = $1 AND is_anonymous";
   private static final String REMOVE_PROVIDER = "UPDATE users SET app_metadata = app_metadata "
     + "|| jsonb_build_object('providers', COALESCE((SELECT jsonb_agg(p) FROM jsonb_array_elements_text("
     + "COALESCE(app_metadata->'providers', '[\"email\"]'::jsonb)) p WHERE p <> $2), '[]'::jsonb)), updated_at = $3 "
@@ -155,6 +161,18 @@ public final class UserRepository {
 
   public Future<Void> addProvider(UUID id, String provider, OffsetDateTime now) {
     return client.preparedQuery(ADD_PROVIDER).execute(Tuple.of(id, provider, now)).mapEmpty();
+  }
+
+  /**
+   * Makes an anonymous user a user of {@code provider} (with {@code verifiedEmail} when it has none); answers false
+   * when the user was not anonymous.
+   */
+  public Future<Boolean> convertAnonymous(UUID id, String provider, String verifiedEmail, OffsetDateTime now) {
+    return client.preparedQuery(CONVERT_ANONYMOUS).execute(Tuple.of(id, provider, verifiedEmail, now))
+      .map(rows -> rows.rowCount() == 1)
+      .recover(e -> Future.failedFuture(isUniqueViolation(e)
+        ? new AuthException(ErrorCode.EMAIL_EXISTS, "A user with this email address has already been registered")
+        : e));
   }
 
   public Future<Void> removeProvider(UUID id, String provider, OffsetDateTime now) {

@@ -69,6 +69,7 @@ class ExternalProviderTest {
     env.put("PORTCULLIS_EXTERNAL_KEYCLOAK_SECRET", "client-secret");
     env.put("PORTCULLIS_EXTERNAL_KEYCLOAK_URL", issuer);
     env.put("PORTCULLIS_SECURITY_MANUAL_LINKING_ENABLED", "true");
+    env.put("PORTCULLIS_SIGNUP_ANONYMOUS_ENABLED", "true");
     env.put("PORTCULLIS_EXTERNAL_OIDC_ENABLED", "true");
     env.put("PORTCULLIS_EXTERNAL_OIDC_CLIENT_ID", CLIENT);
     env.put("PORTCULLIS_EXTERNAL_OIDC_URL", forging.issuer);
@@ -537,6 +538,26 @@ class ExternalProviderTest {
       body.copy().put("access_token", "another-access-token"), h));
     TestApp.Response ok = app.postJson(BASE + "/token?grant_type=id_token", body.copy().put("access_token", accessToken));
     assertEquals(200, ok.status(), ok.raw());
+  }
+
+  @Test
+  void anAnonymousUserWhoLinksAnIdentityBecomesAPermanentUser() {
+    TestApp.Response anonymous = app.postJson(BASE + "/signup", new JsonObject());
+    assertEquals(200, anonymous.status(), anonymous.raw());
+    String token = anonymous.json().getString("access_token");
+    String email = TestApp.uniqueEmail();
+    nextUser(UUID.randomUUID().toString(), email, true, List.of(CLIENT));
+    TestApp.Response link = app.get(BASE + "/user/identities/authorize?provider=keycloak&redirect_to=" + SITE
+      + "/cb&skip_http_redirect=true", TestApp.bearer(token));
+    assertEquals(200, link.status(), link.raw());
+    String fresh = params(URI.create(location(get(atProvider(link.json().getString("url"))))).getRawFragment())
+      .get("access_token");
+    JsonObject user = app.get(BASE + "/user", TestApp.bearer(fresh)).json();
+    assertEquals(anonymous.json().getJsonObject("user").getString("id"), user.getString("id"));
+    assertEquals(false, user.getBoolean("is_anonymous"));
+    assertEquals(email, user.getString("email"));
+    assertEquals(new JsonArray().add("keycloak"), user.getJsonObject("app_metadata").getJsonArray("providers"));
+    assertEquals(1, user.getJsonArray("identities").size(), user.encode());
   }
 
   static String[] concat(String[] a, String[] b) {
