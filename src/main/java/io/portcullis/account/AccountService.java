@@ -1,9 +1,9 @@
 package io.portcullis.account;
 
-import io.portcullis.AppContext;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
-import io.portcullis.credential.Inputs;
+import io.portcullis.input.Inputs;
+import io.portcullis.config.Config;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
@@ -16,6 +16,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
+import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Map;
@@ -46,14 +47,16 @@ public final class AccountService {
     "recovery", new String[] {OneTimeTokens.RECOVERY},
     "email_change", new String[] {OneTimeTokens.EMAIL_CHANGE_NEW, OneTimeTokens.EMAIL_CHANGE_CURRENT});
 
-  private final AppContext app;
+  private final Config config;
+  private final Clock clock;
   private final Pool pool;
   private final AccountMails mails;
   private final AuthBus bus;
   private final Events events;
 
-  public AccountService(AppContext app, Pool pool, AccountMails mails, AuthBus bus, Events events) {
-    this.app = app;
+  public AccountService(Config config, Clock clock, Pool pool, AccountMails mails, AuthBus bus, Events events) {
+    this.config = config;
+    this.clock = clock;
     this.pool = pool;
     this.mails = mails;
     this.bus = bus;
@@ -97,7 +100,7 @@ public final class AccountService {
           return mails.write(conn, user.getUUID("id"), confirmed ? OneTimeTokens.MAGICLINK : OneTimeTokens.SIGNUP,
             confirmed ? MailTemplates.MAGIC_LINK : MailTemplates.CONFIRMATION, email, email, null, redirectTo, now);
         }
-        if (!createUser || app.config().signup().disabled()) {
+        if (!createUser || config.signup().disabled()) {
           return Future.succeededFuture();
         }
         UUID id = UUID.randomUUID();
@@ -235,6 +238,6 @@ public final class AccountService {
   }
 
   private OffsetDateTime now() {
-    return OffsetDateTime.ofInstant(app.clock().instant(), ZoneOffset.UTC);
+    return OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
   }
 }

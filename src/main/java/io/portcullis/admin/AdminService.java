@@ -1,10 +1,10 @@
 package io.portcullis.admin;
 
-import io.portcullis.AppContext;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
-import io.portcullis.credential.Inputs;
+import io.portcullis.input.Inputs;
 import io.portcullis.credential.Lockout;
+import io.portcullis.config.Config;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
@@ -19,6 +19,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
+import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -59,13 +60,15 @@ public final class AdminService {
     + "FROM audit_log ORDER BY id DESC LIMIT $1 OFFSET $2";
   private static final String AUDIT_COUNT = "SELECT count(*) FROM audit_log";
 
-  private final AppContext app;
+  private final Config config;
+  private final Clock clock;
   private final Pool pool;
   private final AuthBus bus;
   private final Events events;
 
-  public AdminService(AppContext app, Pool pool, AuthBus bus, Events events) {
-    this.app = app;
+  public AdminService(Config config, Clock clock, Pool pool, AuthBus bus, Events events) {
+    this.config = config;
+    this.clock = clock;
     this.pool = pool;
     this.bus = bus;
     this.events = events;
@@ -78,7 +81,7 @@ public final class AdminService {
       .map(rows -> {
         JsonArray users = new JsonArray();
         rows.forEach(row -> users.add(UserJson.fromRow(row)));
-        return new JsonObject().put("users", users).put("aud", app.config().jwt().aud())
+        return new JsonObject().put("users", users).put("aud", config.jwt().aud())
           .put("total", count.iterator().next().getLong(0));
       }));
   }
@@ -304,6 +307,6 @@ public final class AdminService {
   }
 
   private OffsetDateTime now() {
-    return OffsetDateTime.ofInstant(app.clock().instant(), ZoneOffset.UTC);
+    return OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
   }
 }

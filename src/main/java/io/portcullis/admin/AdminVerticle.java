@@ -1,16 +1,19 @@
 package io.portcullis.admin;
 
-import io.portcullis.AppContext;
 import io.portcullis.db.DatabaseVerticle;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
-import io.portcullis.credential.Inputs;
+import io.portcullis.input.Inputs;
 import io.portcullis.error.AuthException;
 import io.portcullis.events.Events;
+import io.portcullis.config.Config;
 import io.vertx.core.Future;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.core.json.JsonObject;
 
+import java.time.Clock;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * User administration on the bus ({@code auth.internal.admin}); the HTTP layer has already checked that the
@@ -19,14 +22,21 @@ import java.util.UUID;
 public final class AdminVerticle extends DatabaseVerticle {
 
 
-  public AdminVerticle(AppContext app) {
-    super(app);
+  private final Config config;
+  private final Clock clock;
+  private final Consumer<String> userChanged;
+
+  public AdminVerticle(PgConnectOptions database, Config config, Clock clock, Consumer<String> userChanged) {
+    super(database, config.db().poolSize());
+    this.config = config;
+    this.clock = clock;
+    this.userChanged = userChanged;
   }
 
   @Override
   protected Future<?> serve() {
     AuthBus bus = new AuthBus(vertx, 30_000);
-    AdminService admin = new AdminService(app, pool, bus, new Events(vertx, pool, app.clock(), app.sessions()));
+    AdminService admin = new AdminService(config, clock, pool, bus, new Events(vertx, pool, clock, userChanged));
     return bus.serve(Addresses.ADMIN, msg -> handle(admin, msg.body()));
   }
 

@@ -1,10 +1,10 @@
 package io.portcullis.cli;
 
-import io.portcullis.Server;
+import io.portcullis.app.Server;
 import io.portcullis.config.Config;
 import io.portcullis.config.ConfigException;
 import io.portcullis.config.ConfigLoader;
-import io.portcullis.credential.Inputs;
+import io.portcullis.input.Inputs;
 import io.portcullis.credential.PasswordHasher;
 import io.portcullis.credential.PasswordPolicy;
 import io.portcullis.db.Database;

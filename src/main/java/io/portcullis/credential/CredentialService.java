@@ -1,10 +1,11 @@
 package io.portcullis.credential;
 
-import io.portcullis.AppContext;
+import io.portcullis.input.Inputs;
 import io.portcullis.account.AccountMails;
 import io.portcullis.account.OneTimeTokens;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
+import io.portcullis.config.Config;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
@@ -19,6 +20,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
+import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -38,7 +40,9 @@ public final class CredentialService {
   private static final String EMAIL_CHANGE_REQUESTED = "UPDATE users SET new_email = $2, email_change_sent_at = $3 "
     + "WHERE id = $1";
 
-  private final AppContext app;
+  private final Config config;
+  private final Clock clock;
+  private final AuthMetrics metrics;
   private final PasswordHasher hasher;
   private final Pool pool;
   private final UserRepository users;
@@ -48,22 +52,24 @@ public final class CredentialService {
   private final Lockout lockout;
   private final PasswordPolicy policy;
 
-  public CredentialService(AppContext app, PasswordHasher hasher, Pool pool, AccountMails mails, AuthBus bus,
-                           Events events) {
-    this.app = app;
+  public CredentialService(Config config, Clock clock, AuthMetrics metrics, PasswordHasher hasher, Pool pool,
+                           AccountMails mails, AuthBus bus, Events events) {
+    this.config = config;
+    this.clock = clock;
+    this.metrics = metrics;
     this.hasher = hasher;
     this.pool = pool;
     this.users = new UserRepository(pool);
     this.mails = mails;
     this.bus = bus;
     this.events = events;
-    this.lockout = new Lockout(app.config().lockout(), app.metrics());
-    this.policy = new PasswordPolicy(app.config().password());
+    this.lockout = new Lockout(config.lockout(), metrics);
+    this.policy = new PasswordPolicy(config.password());
   }
 
   /** {@code {email, password, data?}} → a session (autoconfirm) or the new user. */
   public Future<JsonObject> signup(JsonObject body, String ip, String userAgent) {
-    if (app.config().signup().disabled()) {
+    if (config.signup().disabled()) {
       return Future.failedFuture(new AuthException(ErrorCode.SIGNUP_DISABLED, "Signups not allowed for this instance"));
     }
     String rawEmail = Inputs.optionalString(body, "email");
@@ -82,7 +88,7 @@ public final class CredentialService {
     policy.check(password);
     String redirectTo = Inputs.optionalString(body, "redirect_to");
     JsonObject metadata = data == null ? new JsonObject() : data;
-    boolean autoconfirm = app.config().signup().autoconfirm();
+    boolean autoconfirm = config.signup().autoconfirm();
     OffsetDateTime now = now();
     UUID id = UUID.randomUUID();
     String hash = blocking(() -> hasher.hash(password));
@@ -125,7 +131,7 @@ public final class CredentialService {
 
   /** {@code {email, password}} → a session; one message for unknown email and wrong password. */
   public Future<JsonObject> passwordGrant(JsonObject body, String ip, String userAgent) {
-    return signIn(body, ip, userAgent).andThen(result -> app.metrics().signIn(AuthMetrics.outcome(result)));
+    return signIn(body, ip, userAgent).andThen(result -> metrics.signIn(AuthMetrics.outcome(result)));
   }
 
   private Future<JsonObject> signIn(JsonObject body, String ip, String userAgent) {
@@ -208,7 +214,7 @@ public final class CredentialService {
       }
       String newEmail = email != null && !email.equals(current.getString("email")) ? email : null;
       // Without autoconfirm a new address is confirmed by mail first (both addresses when the change is secure).
-      boolean byMail = newEmail != null && !app.config().signup().autoconfirm();
+      boolean byMail = newEmail != null && !config.signup().autoconfirm();
       String hashed = hash;
       OffsetDateTime now = now();
       Future<Void> free = byMail
@@ -266,6 +272,6 @@ public final class CredentialService {
   }
 
   private OffsetDateTime now() {
-    return OffsetDateTime.ofInstant(app.clock().instant(), ZoneOffset.UTC);
+    return OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
   }
 }

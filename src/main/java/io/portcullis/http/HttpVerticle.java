@@ -1,7 +1,5 @@
 package io.portcullis.http;
 
-import io.portcullis.AppContext;
-import io.portcullis.Readiness;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.config.Config;
@@ -9,6 +7,9 @@ import io.portcullis.error.AuthException;
 import io.portcullis.limit.ClientIp;
 import io.portcullis.limit.HashGate;
 import io.portcullis.limit.RateLimiter;
+import io.portcullis.metrics.AuthMetrics;
+import io.portcullis.session.SessionCache;
+import io.portcullis.token.KeySet;
 import io.portcullis.token.TokenVerifier;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -27,6 +28,7 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.core.json.JsonObject;
 
 import java.net.URI;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -41,16 +43,25 @@ public final class HttpVerticle extends VerticleBase {
 
   public static final String BASE = "/auth/v1";
 
-  private final AppContext app;
+  private final Config config;
+  private final KeySet keys;
+  private final SessionCache sessions;
+  private final AuthMetrics metrics;
+  private final Clock clock;
   private final RateLimiter limiter;
   private final HashGate hashing;
   private final Readiness readiness;
   private HttpServer server;
   private Router router;
 
-  /** {@code limiter}, {@code hashing} and {@code readiness} are shared by every instance of the process. */
-  public HttpVerticle(AppContext app, RateLimiter limiter, HashGate hashing, Readiness readiness) {
-    this.app = app;
+  /** Every argument is shared by the process's instances; each instance builds its own router and verifier. */
+  public HttpVerticle(Config config, KeySet keys, SessionCache sessions, AuthMetrics metrics, Clock clock,
+                      RateLimiter limiter, HashGate hashing, Readiness readiness) {
+    this.config = config;
+    this.keys = keys;
+    this.sessions = sessions;
+    this.metrics = metrics;
+    this.clock = clock;
     this.limiter = limiter;
     this.hashing = hashing;
     this.readiness = readiness;
@@ -59,19 +70,19 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     AuthBus bus = new AuthBus(vertx, 30_000);
-    AuthRoutes auth = new AuthRoutes(bus, app.config(), hashing, app.sessions());
-    Limits limits = new Limits(app.config(), limiter, app.metrics());
-    MetaRoutes meta = new MetaRoutes(app.config(), bus, app.keys().publishedJwks(), readiness);
-    TokenVerifier verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt(), app.clock());
+    AuthRoutes auth = new AuthRoutes(bus, config, hashing, sessions);
+    Limits limits = new Limits(config, limiter, metrics);
+    MetaRoutes meta = new MetaRoutes(config, bus, keys.publishedJwks(), readiness);
+    TokenVerifier verifier = new TokenVerifier(vertx, keys, config.jwt(), clock);
     JWTAuthHandler bearer = JWTAuthHandler.create(verifier.provider());
     BodyHandler body = BodyHandler.create(false)
-      .setBodyLimit(app.config().http().bodyLimitBytes())
+      .setBodyLimit(config.http().bodyLimitBytes())
       .setMergeFormAttributes(false);
-    FailureHandler failures = new FailureHandler(false, app.config().mailer().sendIntervalSeconds());
+    FailureHandler failures = new FailureHandler(false, config.mailer().sendIntervalSeconds());
 
     Router router = Router.router(vertx);
     router.route().handler(RequestLog::handle);
-    boolean https = app.config().externalUrl().startsWith("https://");
+    boolean https = config.externalUrl().startsWith("https://");
     // Before CORS, which answers preflight requests itself: those get the headers too.
     router.route().handler(ctx -> {
       ctx.response().headers()
@@ -84,15 +95,15 @@ public final class HttpVerticle extends VerticleBase {
       }
       ctx.next();
     });
-    router.route().handler(cors(app.config()));
-    ClientIp clientIp = new ClientIp(app.config().http().trustedProxies(), app.config().http().clientIpHeader());
+    router.route().handler(cors(config));
+    ClientIp clientIp = new ClientIp(config.http().trustedProxies(), config.http().clientIpHeader());
     router.route().handler(ctx -> {
       String peer = ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress();
       ctx.put(Requests.CLIENT_IP, clientIp.resolve(peer, ctx.request()::getHeader));
       ctx.next();
     });
     // No request may hold a connection longer than this, whatever it waits on (503 service_unavailable).
-    router.route().handler(TimeoutHandler.create(app.config().http().requestTimeoutMs(), 503));
+    router.route().handler(TimeoutHandler.create(config.http().requestTimeoutMs(), 503));
     router.route().handler(ctx -> {
       String version = ctx.request().getHeader(FailureHandler.API_VERSION);
       if (version != null && version.length() <= 32) {
@@ -124,8 +135,8 @@ public final class HttpVerticle extends VerticleBase {
 
     router.get("/health").handler(meta::liveness);
     router.get("/ready").handler(meta::readiness);
-    if (app.metrics().registryName() != null) {
-      router.get("/metrics").handler(PrometheusScrapingHandler.create(app.metrics().registryName()));
+    if (metrics.registryName() != null) {
+      router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics.registryName()));
     }
 
     router.post(BASE + "/signup").handler(body).handler(limits.signup).handler(auth::signup);
@@ -148,7 +159,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get(BASE + "/.well-known/jwks.json").handler(meta::jwks);
     router.get(BASE + "/.well-known/openid-configuration").handler(meta::discovery);
 
-    FailureHandler bearerFailures = new FailureHandler(true, app.config().mailer().sendIntervalSeconds());
+    FailureHandler bearerFailures = new FailureHandler(true, config.mailer().sendIntervalSeconds());
     router.get(BASE + "/user").handler(bearer).handler(auth::alive).handler(auth::getUser)
       .failureHandler(bearerFailures);
     router.put(BASE + "/user").handler(body).handler(bearer).handler(limits.userUpdate).handler(auth::alive)
@@ -183,7 +194,7 @@ public final class HttpVerticle extends VerticleBase {
       .failureHandler(bearerFailures);
 
     // "Try it": the OpenAPI document of every route above (OpenApiTest holds the two together) and Swagger UI.
-    OpenApiRoutes openapi = new OpenApiRoutes(app.config());
+    OpenApiRoutes openapi = new OpenApiRoutes(config);
     router.get("/openapi.json").handler(openapi::document);
     router.get("/docs").handler(openapi::docs);
     router.get("/docs/*").handler(OpenApiRoutes.assets());
@@ -193,8 +204,8 @@ public final class HttpVerticle extends VerticleBase {
     router.route().failureHandler(failures);
 
     HttpServerOptions options = new HttpServerOptions()
-      .setHost(app.config().http().host())
-      .setPort(app.config().http().port())
+      .setHost(config.http().host())
+      .setPort(config.http().port())
       .setMaxInitialLineLength(8192)
       .setMaxHeaderSize(16384)
       // No cleartext HTTP/2: Vert.x answers an "Upgrade: h2c" without HTTP2-Settings with a 400 that has no length
@@ -202,18 +213,18 @@ public final class HttpVerticle extends VerticleBase {
       // HTTP/2 belongs on TLS, at the proxy.
       .setHttp2ClearTextEnabled(false)
       // Slow or idle clients (slow-loris) are closed once nothing moves for this long.
-      .setIdleTimeout(app.config().http().idleTimeoutSeconds());
+      .setIdleTimeout(config.http().idleTimeoutSeconds());
     server = vertx.createHttpServer(options).invalidRequestHandler(FailureHandler::invalidRequest)
       .requestHandler(router);
     // Events of other processes (a clustered bus) make this process's cached session liveness stale too.
-    vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS, msg -> app.sessions().invalidateUser(msg.body().getString("user_id")));
+    vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS, msg -> sessions.invalidateUser(msg.body().getString("user_id")));
     vertx.eventBus().<JsonObject>localConsumer(Addresses.KEYS_CHANGED, msg -> {
       List<JsonObject> verification = new ArrayList<>();
       msg.body().getJsonArray("verification").forEach(jwk -> verification.add((JsonObject) jwk));
       verifier.update(verification);
       meta.useJwks(msg.body().getJsonArray("published"));
     });
-    if (!app.config().rateLimitsEnabled()) {
+    if (!config.rateLimitsEnabled()) {
       LOG.warn("Rate limits are OFF (rate_limits / PORTCULLIS_RATE_LIMITS): use this for load tests only");
     }
     vertx.setPeriodic(60_000, id -> limiter.evictFull(limits.byName()));
@@ -248,7 +259,7 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> stop() {
     return server == null
       ? Future.succeededFuture()
-      : server.shutdown(app.config().shutdownGraceMs(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      : server.shutdown(config.shutdownGraceMs(), java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   /** {@code scheme://host[:port]} of a URL. */

@@ -1,7 +1,7 @@
 package io.portcullis.token;
 
-import io.portcullis.AppContext;
-import io.portcullis.credential.Inputs;
+import io.portcullis.input.Inputs;
+import io.portcullis.config.Config;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
@@ -14,6 +14,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -23,20 +24,25 @@ import java.util.UUID;
 /** Sessions and the tokens that carry them: issuance, refresh with rotation and reuse detection, sign-out. */
 public final class TokenService {
 
-  private final AppContext app;
+  private final Config config;
+  private final Clock clock;
+  private final AuthMetrics metrics;
   private final Pool pool;
   private volatile TokenSigner signer;
   private final RefreshTokens refreshTokens;
   private final SessionRepository sessions;
   private final Events events;
 
-  public TokenService(AppContext app, Pool pool, TokenSigner signer, Events events) {
-    this.app = app;
+  public TokenService(Config config, Pool pool, TokenSigner signer, byte[] refreshSecret, Events events,
+                      AuthMetrics metrics, Clock clock) {
+    this.config = config;
     this.pool = pool;
     this.signer = signer;
-    this.refreshTokens = new RefreshTokens(app.keys().refreshSecret());
-    this.sessions = new SessionRepository(pool, refreshTokens, app.config().sessions());
+    this.refreshTokens = new RefreshTokens(refreshSecret);
+    this.sessions = new SessionRepository(pool, refreshTokens, config.sessions());
     this.events = events;
+    this.metrics = metrics;
+    this.clock = clock;
   }
 
   /** Signs with another key from now on (after a rotation took effect). */
@@ -65,7 +71,7 @@ public final class TokenService {
   }
 
   public Future<JsonObject> refresh(JsonObject body, String ip, String userAgent) {
-    return rotate(body, ip, userAgent).andThen(result -> app.metrics().refresh(AuthMetrics.outcome(result)));
+    return rotate(body, ip, userAgent).andThen(result -> metrics.refresh(AuthMetrics.outcome(result)));
   }
 
   private Future<JsonObject> rotate(JsonObject body, String ip, String userAgent) {
@@ -73,13 +79,13 @@ public final class TokenService {
     if (token == null || token.isBlank()) {
       return Future.failedFuture(AuthException.validation("refresh_token is required"));
     }
-    Duration interval = Duration.ofSeconds(app.config().sessions().refreshTokenReuseInterval());
+    Duration interval = Duration.ofSeconds(config.sessions().refreshTokenReuseInterval());
     return sessions.refresh(RefreshTokens.hash(token), now(), interval)
       .compose(outcome -> switch (outcome.kind()) {
         case NOT_FOUND -> Future.failedFuture(
           new AuthException(ErrorCode.REFRESH_TOKEN_NOT_FOUND, "Invalid Refresh Token: Refresh Token Not Found"));
         case REUSE_DETECTED -> {
-          app.metrics().reuseDetected();
+          metrics.reuseDetected();
           yield events.emit(Events.REFRESH_TOKEN_REUSED, outcome.userId(), outcome.sessionId(), ip, userAgent)
             .compose(done -> Future.failedFuture(
               new AuthException(ErrorCode.REFRESH_TOKEN_ALREADY_USED, "Invalid Refresh Token: Already Used")));
@@ -162,12 +168,12 @@ public final class TokenService {
         .put("sub", row.getUUID("user_id").toString())
         .put("session_id", row.getUUID("session_id").toString())
         .put("iat", row.getOffsetDateTime("created_at").toEpochSecond())
-        .put("iss", app.config().jwt().issuer()));
+        .put("iss", config.jwt().issuer()));
   }
 
   private JsonObject session(JsonObject user, UUID sessionId, String amrMethod, Instant amrAt, String refreshToken) {
-    Instant now = app.clock().instant();
-    long exp = app.config().jwt().exp();
+    Instant now = clock.instant();
+    long exp = config.jwt().exp();
     return new JsonObject()
       .put("access_token", signer.accessToken(user, sessionId.toString(), amrMethod, amrAt, now))
       .put("token_type", "bearer")
@@ -178,7 +184,7 @@ public final class TokenService {
   }
 
   private OffsetDateTime now() {
-    return OffsetDateTime.ofInstant(app.clock().instant(), ZoneOffset.UTC);
+    return OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
   }
 
   static UUID uuid(JsonObject body, String field) {

@@ -1,6 +1,5 @@
 package io.portcullis.token;
 
-import io.portcullis.AppContext;
 import io.portcullis.db.DatabaseVerticle;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
@@ -8,12 +7,18 @@ import io.portcullis.bus.BusErrors;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
+import io.portcullis.config.Config;
+import io.portcullis.metrics.AuthMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.portcullis.db.Migrations;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Tuple;
 
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.List;
+import java.util.function.Consumer;
 
 /** Token issuance: sessions, refresh-token rotation, sign-out, token verification for the bus, and JWKS. */
 public final class TokenVerticle extends DatabaseVerticle {
@@ -26,19 +31,32 @@ public final class TokenVerticle extends DatabaseVerticle {
   private TokenService tokens;
   private TokenVerifier verifier;
 
-  public TokenVerticle(AppContext app) {
-    super(app);
+  private final Config config;
+  private final Clock clock;
+  private final SecureRandom random;
+  private final AuthMetrics metrics;
+  private final Consumer<String> userChanged;
+
+  public TokenVerticle(PgConnectOptions database, Config config, KeySet keys, Clock clock, SecureRandom random,
+                       AuthMetrics metrics, Consumer<String> userChanged) {
+    super(database, config.db().poolSize());
+    this.config = config;
+    this.keys = keys;
+    this.clock = clock;
+    this.random = random;
+    this.metrics = metrics;
+    this.userChanged = userChanged;
   }
 
   @Override
   protected Future<?> serve() {
     AuthBus bus = new AuthBus(vertx, 10_000);
-    Events events = new Events(vertx, pool, app.clock(), app.sessions());
-    keys = app.keys();
-    tokens = new TokenService(app, pool, new TokenSigner(vertx, keys, app.config().jwt()), events);
-    verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt(), app.clock());
+    Events events = new Events(vertx, pool, clock, userChanged);
+    tokens = new TokenService(config, pool, new TokenSigner(vertx, keys, config.jwt()), keys.refreshSecret(),
+      events, metrics, clock);
+    verifier = new TokenVerifier(vertx, keys, config.jwt(), clock);
     // Rotations (by any instance or the command line) are picked up from the database.
-    vertx.setPeriodic(app.config().jwt().keyRefreshSeconds() * 1000L, id -> reload());
+    vertx.setPeriodic(config.jwt().keyRefreshSeconds() * 1000L, id -> reload());
     return Future.all(List.of(
       bus.serve(Addresses.SESSIONS_ISSUE, msg -> tokens.issue(TokenService.uuid(msg.body(), "user_id"),
         msg.body().getString("amr_method", "password"), AuthBus.ip(msg), AuthBus.userAgent(msg))),
@@ -48,7 +66,7 @@ public final class TokenVerticle extends DatabaseVerticle {
       bus.serve(Addresses.TOKENS_REVOKE, msg -> tokens.revoke(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
       bus.serve(Addresses.TOKENS_INTROSPECT, msg -> introspect(bus, verifier, tokens, msg.body())),
       bus.serve(Addresses.KEYS_JWKS, msg -> Future.succeededFuture(new JsonObject().put("keys", keys.publishedJwks()))),
-      bus.serve(Addresses.KEYS_ROTATE, msg -> SigningKeys.rotate(vertx, pool, app.config().jwt(), app.clock(), app.random())
+      bus.serve(Addresses.KEYS_ROTATE, msg -> SigningKeys.rotate(vertx, pool, config.jwt(), clock, random)
         .compose(rotated -> reload().map(rotated))),
       bus.serve(Addresses.READY, msg -> pool.preparedQuery(MIGRATED).execute(Tuple.of(Migrations.LATEST))
         .map(rows -> new JsonObject()
@@ -82,7 +100,7 @@ public final class TokenVerticle extends DatabaseVerticle {
    * with the new set, and tells this process's HTTP verticles (locally: private keys never travel).
    */
   private Future<Void> reload() {
-    return SigningKeys.load(vertx, pool, app.config().jwt(), app.clock(), app.random())
+    return SigningKeys.load(vertx, pool, config.jwt(), clock, random)
       .onSuccess(next -> {
         boolean signerChanged = !java.util.Objects.equals(next.signingKid(), keys.signingKid());
         boolean publishedChanged = !next.publishedJwks().equals(keys.publishedJwks())
@@ -92,7 +110,7 @@ public final class TokenVerticle extends DatabaseVerticle {
         }
         keys = next;
         if (signerChanged) {
-          tokens.useSigner(new TokenSigner(vertx, next, app.config().jwt()));
+          tokens.useSigner(new TokenSigner(vertx, next, config.jwt()));
           LOG.info("Signing with key {} from now on", next.signingKid());
         }
         verifier.update(next.verificationJwks());

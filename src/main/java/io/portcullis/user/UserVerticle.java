@@ -1,20 +1,22 @@
 package io.portcullis.user;
 
-import io.portcullis.AppContext;
 import io.portcullis.db.DatabaseVerticle;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
-import io.portcullis.credential.Inputs;
+import io.portcullis.input.Inputs;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
+import io.portcullis.config.Config;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.User;
 import io.vertx.ext.auth.authorization.RoleBasedAuthorization;
 import io.vertx.ext.auth.sqlclient.SqlAuthorization;
 import io.vertx.ext.auth.sqlclient.SqlAuthorizationOptions;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Row;
 
+import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
@@ -22,8 +24,13 @@ import java.util.UUID;
 public final class UserVerticle extends DatabaseVerticle {
 
 
-  public UserVerticle(AppContext app) {
-    super(app);
+  private final Config config;
+  private final Clock clock;
+
+  public UserVerticle(PgConnectOptions database, Config config, Clock clock) {
+    super(database, config.db().poolSize());
+    this.config = config;
+    this.clock = clock;
   }
 
   @Override
@@ -50,7 +57,7 @@ public final class UserVerticle extends DatabaseVerticle {
       return check(users, body).map(key -> new JsonObject());
     }
     return check(users, body).compose(user -> {
-      if (app.config().adminRoles().contains(user.getString("role"))) {
+      if (config.adminRoles().contains(user.getString("role"))) {
         return Future.succeededFuture(new JsonObject().put("actor_id", subject));
       }
       User principal = User.fromName(subject);
@@ -86,7 +93,7 @@ public final class UserVerticle extends DatabaseVerticle {
     String sessionId = Inputs.optionalString(body, "session_id");
     if (subject == null) {
       String role = Inputs.optionalString(body, "role");
-      return app.config().adminRoles().contains(role) && sessionId == null
+      return config.adminRoles().contains(role) && sessionId == null
         ? Future.succeededFuture(new JsonObject().put("role", role))
         : Future.failedFuture(new AuthException(ErrorCode.NOT_ADMIN, "User not allowed"));
     }
@@ -95,7 +102,7 @@ public final class UserVerticle extends DatabaseVerticle {
     if (userId == null || (sessionId != null && session == null)) {
       return Future.failedFuture(new AuthException(ErrorCode.BAD_JWT, "invalid claim: sub or session_id is not a UUID"));
     }
-    return users.findWithSession(userId, session, OffsetDateTime.now(app.clock())).compose(row -> {
+    return users.findWithSession(userId, session, OffsetDateTime.now(clock)).compose(row -> {
       if (row == null) {
         return Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User from sub claim in JWT does not exist"));
       }
@@ -103,7 +110,7 @@ public final class UserVerticle extends DatabaseVerticle {
         return Future.failedFuture(new AuthException(ErrorCode.SESSION_NOT_FOUND, "Session from session_id claim in JWT does not exist"));
       }
       OffsetDateTime bannedUntil = row.getOffsetDateTime("banned_until");
-      if (bannedUntil != null && bannedUntil.isAfter(OffsetDateTime.now(app.clock()))) {
+      if (bannedUntil != null && bannedUntil.isAfter(OffsetDateTime.now(clock))) {
         return Future.failedFuture(AuthException.withStatus(ErrorCode.USER_BANNED, 403, "User is banned"));
       }
       return Future.succeededFuture(UserJson.fromRow(row));

@@ -291,9 +291,9 @@ class LoggingTest {
         .addKeyValue("duration_ms", 1.5)
         .addKeyValue("ip", "127.0.0.1")
         .log("request");
-      context.getLogger("io.portcullis.Server").error("Request failed: request_id={}", "abc-123",
+      context.getLogger("io.portcullis.app.Server").error("Request failed: request_id={}", "abc-123",
         new IllegalStateException("boom\nsecond line"));
-      context.getLogger("io.portcullis.Server").debug("not at the default level");
+      context.getLogger("io.portcullis.app.Server").debug("not at the default level");
 
       String[] lines = out.toString(StandardCharsets.UTF_8).split("\n");
       assertEquals(2, lines.length, out.toString(StandardCharsets.UTF_8));
@@ -324,7 +324,7 @@ class LoggingTest {
     LoggerContext context = production(Map.of("PORTCULLIS_ACCESS_LOG_LEVEL", "WARN", "PORTCULLIS_LOG_FORMAT", "TEXT"), out);
     try {
       context.getLogger(ACCESS).atInfo().addKeyValue("request_id", "abc-123").log("request");
-      context.getLogger("io.portcullis.Server").info("started");
+      context.getLogger("io.portcullis.app.Server").info("started");
 
       String text = out.toString(StandardCharsets.UTF_8);
       assertFalse(text.contains("abc-123"), text);

@@ -1,10 +1,7 @@
 package io.portcullis.it;
 
 import io.portcullis.error.ErrorCode;
-import io.portcullis.Readiness;
 import io.portcullis.http.HttpVerticle;
-import io.portcullis.limit.HashGate;
-import io.portcullis.limit.RateLimiter;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -53,8 +50,7 @@ class OpenApiTest {
     app = TestApp.start();
     // One more instance of the HTTP verticle on the running app (it shares the port): its route table is the
     // one every instance serves.
-    HttpVerticle probe = new HttpVerticle(app.server.app(), new RateLimiter(app.clock), new HashGate(1, 0),
-      new Readiness());
+    HttpVerticle probe = app.server.newHttpVerticle();
     String id = app.vertx.deployVerticle(probe).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     routes = probe.routes();
     app.vertx.undeploy(id).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -1,7 +1,7 @@
 package io.portcullis.it;
 
 import io.netty.buffer.AdaptiveByteBufAllocator;
-import io.portcullis.Server;
+import io.portcullis.app.Server;
 import io.portcullis.config.Config;
 import io.portcullis.config.ConfigLoader;
 import io.portcullis.db.Database;

@@ -1,5 +1,6 @@
-package io.portcullis;
+package io.portcullis.app;
 
+import io.portcullis.account.AccountMails;
 import io.portcullis.account.AccountVerticle;
 import io.portcullis.admin.AdminVerticle;
 import io.portcullis.config.Config;
@@ -8,6 +9,7 @@ import io.portcullis.db.Database;
 import io.portcullis.db.Migrations;
 import io.portcullis.db.Pools;
 import io.portcullis.http.HttpVerticle;
+import io.portcullis.http.Readiness;
 import io.portcullis.limit.HashGate;
 import io.portcullis.limit.RateLimiter;
 import io.portcullis.mail.MailTemplates;
@@ -26,6 +28,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +40,8 @@ import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.EnumSet;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * One running Portcullis: database opened and migrated (blocking, before anything deploys), signing keys loaded,
@@ -48,17 +53,19 @@ public final class Server {
 
   private final Vertx vertx;
   private final Database database;
-  private final AppContext app;
-
+  private final Config config;
   private final Readiness readiness;
   private final String httpDeployment;
+  private final Supplier<HttpVerticle> http;
 
-  private Server(Vertx vertx, Database database, AppContext app, Readiness readiness, String httpDeployment) {
+  private Server(Vertx vertx, Database database, Config config, Readiness readiness, String httpDeployment,
+                 Supplier<HttpVerticle> http) {
     this.vertx = vertx;
     this.database = database;
-    this.app = app;
+    this.config = config;
     this.readiness = readiness;
     this.httpDeployment = httpDeployment;
+    this.http = http;
   }
 
   /** Opens the database and migrates it; blocks, so call it from a main thread, never an event loop. */
@@ -110,36 +117,45 @@ public final class Server {
     RateLimiter limiter = new RateLimiter(clock);
     Readiness readiness = new Readiness();
     HashGate hashing = new HashGate(config.password().hashWorkers(), config.password().hashQueue());
-    return loadKeys(vertx, config, database, clock, random)
-      .map(keys -> new AppContext(config, database.connectOptions(), keys, templates, clock, random, metrics,
-        new SessionCache(config.sessions().cacheTtlMs(), clock)))
-      .compose(app -> vertx.deployVerticle(() -> new UserVerticle(app), new DeploymentOptions())
-        .compose(id -> vertx.deployVerticle(() -> new TokenVerticle(app), new DeploymentOptions()
+    PgConnectOptions db = database.connectOptions();
+    SessionCache sessions = new SessionCache(config.sessions().cacheTtlMs(), clock);
+    Consumer<String> userChanged = sessions::invalidateUser;
+    AccountMails.Factory mails = new AccountMails.Factory(config, templates, random);
+    return loadKeys(vertx, config, database, clock, random).compose(keys -> {
+      Supplier<HttpVerticle> http = () -> new HttpVerticle(config, keys, sessions, metrics, clock, limiter, hashing,
+        readiness);
+      return vertx.deployVerticle(() -> new UserVerticle(db, config, clock), new DeploymentOptions())
+        .compose(id -> vertx.deployVerticle(() -> new TokenVerticle(db, config, keys, clock, random, metrics,
+          userChanged), new DeploymentOptions()
           // Signing (ES256, ~0.65 ms) is the cost of every sign-in and refresh: one instance per event loop. Each
           // reloads the keys itself, so a rotation reaches all of them within jwt.key_refresh_seconds.
           .setInstances(eventLoops)))
-        .compose(id -> vertx.deployVerticle(() -> new MailVerticle(app), new DeploymentOptions()))
-        .compose(id -> vertx.deployVerticle(() -> new AccountVerticle(app), new DeploymentOptions()))
-        .compose(id -> vertx.deployVerticle(() -> new AdminVerticle(app), new DeploymentOptions()))
-        .compose(id -> vertx.deployVerticle(() -> new CredentialVerticle(app), new DeploymentOptions()
+        .compose(id -> vertx.deployVerticle(() -> new MailVerticle(db, config, clock), new DeploymentOptions()))
+        .compose(id -> vertx.deployVerticle(() -> new AccountVerticle(db, config, clock, mails, userChanged),
+          new DeploymentOptions()))
+        .compose(id -> vertx.deployVerticle(() -> new AdminVerticle(db, config, clock, userChanged),
+          new DeploymentOptions()))
+        .compose(id -> vertx.deployVerticle(() -> new CredentialVerticle(db, config, clock, random, metrics, mails,
+          userChanged), new DeploymentOptions()
           .setThreadingModel(ThreadingModel.WORKER)
           .setInstances(config.password().hashWorkers())))
-        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(app, limiter, hashing, readiness), new DeploymentOptions()
-          .setInstances(httpInstances)))
+        .compose(id -> vertx.deployVerticle(http, new DeploymentOptions().setInstances(httpInstances)))
         .map(httpDeployment -> {
           LOG.info("Portcullis listening on {}:{} ({} HTTP instances, {} hash workers, {} signing)",
             config.http().host(), config.http().port(), httpInstances, config.password().hashWorkers(),
-            app.keys().algorithm());
-          return new Server(vertx, database, app, readiness, httpDeployment);
-        }));
+            keys.algorithm());
+          return new Server(vertx, database, config, readiness, httpDeployment, http);
+        });
+    });
   }
 
   public Vertx vertx() {
     return vertx;
   }
 
-  public AppContext app() {
-    return app;
+  /** One more HTTP verticle like the deployed ones (sharing their limiter, caches and keys), not deployed. */
+  public HttpVerticle newHttpVerticle() {
+    return http.get();
   }
 
   /**
@@ -152,7 +168,7 @@ public final class Server {
    */
   public void stop(Duration timeout) throws Exception {
     readiness.beginShutdown();
-    int unready = app.config().shutdownUnreadyDelayMs();
+    int unready = config.shutdownUnreadyDelayMs();
     if (unready > 0) {
       // Load balancers polling /ready see 503 and stop sending before the listener closes.
       vertx.timer(unready).toCompletionStage().toCompletableFuture().get(unready + 5_000L, TimeUnit.MILLISECONDS);

@@ -1,4 +1,4 @@
-package io.portcullis.credential;
+package io.portcullis.input;
 
 import io.portcullis.error.AuthException;
 import io.vertx.core.json.JsonArray;

@@ -1,4 +1,4 @@
-package io.portcullis;
+package io.portcullis.http;
 
 /** Whether this process should receive traffic: false from the start of a graceful shutdown on. */
 public final class Readiness {
@@ -9,7 +9,7 @@ public final class Readiness {
     return shuttingDown;
   }
 
-  void beginShutdown() {
+  public void beginShutdown() {
     shuttingDown = true;
   }
 }
