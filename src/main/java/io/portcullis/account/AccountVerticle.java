@@ -31,7 +31,7 @@ public final class AccountVerticle extends DatabaseVerticle {
 
   @Override
   protected Future<?> serve() {
-    AuthBus bus = new AuthBus(vertx, 10_000);
+    AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
     AccountService service = new AccountService(config, clock, pool, mails.on(vertx), bus,
       new Events(vertx, pool, clock, userChanged));
     return Future.all(

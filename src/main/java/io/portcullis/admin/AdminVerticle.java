@@ -35,7 +35,7 @@ public final class AdminVerticle extends DatabaseVerticle {
 
   @Override
   protected Future<?> serve() {
-    AuthBus bus = new AuthBus(vertx, 30_000);
+    AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
     AdminService admin = new AdminService(config, clock, pool, bus, new Events(vertx, pool, clock, userChanged));
     return bus.serve(Addresses.ADMIN, msg -> handle(admin, msg.body()));
   }

@@ -45,7 +45,7 @@ public final class CredentialVerticle extends DatabaseVerticle {
 
   @Override
   protected Future<?> serve() {
-    AuthBus bus = new AuthBus(vertx, 30_000);
+    AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
     PasswordHasher hasher = new PasswordHasher(config.password(), random, metrics);
     CredentialService service = new CredentialService(config, clock, metrics, hasher, pool, mails.on(vertx), bus,
       new Events(vertx, pool, clock, userChanged));

@@ -89,20 +89,17 @@ public final class FailureHandler implements Handler<RoutingContext> {
    * too long, a header value with a NUL) is answered in the legacy error shape too, then its connection closes.
    * Its headers are not known, so there is no versioned shape and no echo.
    */
-  static void invalidRequest(HttpServerRequest request) {
+  static void invalidRequest(HttpServerRequest request, SecurityHeaders securityHeaders) {
     Throwable cause = request.decoderResult() == null ? null : request.decoderResult().cause();
     AuthException error = cause instanceof TooLongHttpLineException
       ? AuthException.withStatus(ErrorCode.REQUEST_TOO_LARGE, 414, "Request line too long")
       : cause instanceof TooLongHttpHeaderException
         ? AuthException.withStatus(ErrorCode.REQUEST_TOO_LARGE, 431, "Request headers too large")
         : AuthException.validation("Malformed HTTP request");
+    securityHeaders.write(request.response().headers());
     request.response()
       .setStatusCode(error.status())
       .putHeader("Content-Type", "application/json")
-      .putHeader("X-Content-Type-Options", "nosniff")
-      .putHeader("Referrer-Policy", "no-referrer")
-      .putHeader("X-Frame-Options", "DENY")
-      .putHeader("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
       .putHeader("x-sb-error-code", error.code().code())
       .end(error.toJson().encode())
       .onComplete(done -> request.connection().close());

@@ -50,7 +50,7 @@ public final class TokenVerticle extends DatabaseVerticle {
 
   @Override
   protected Future<?> serve() {
-    AuthBus bus = new AuthBus(vertx, 10_000);
+    AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
     Events events = new Events(vertx, pool, clock, userChanged);
     tokens = new TokenService(config, pool, new TokenSigner(vertx, keys, config.jwt()), keys.refreshSecret(),
       events, metrics, clock);

@@ -36,7 +36,7 @@ public final class UserVerticle extends DatabaseVerticle {
   @Override
   protected Future<?> serve() {
     UserRepository users = new UserRepository(pool);
-    AuthBus bus = new AuthBus(vertx, 10_000);
+    AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
     // Roles and permissions from SQL, read on every admin request: taking a role away takes effect at once.
     SqlAuthorization authorization = SqlAuthorization.create(pool, new SqlAuthorizationOptions()
       .setRolesQuery("SELECT role FROM user_roles WHERE user_id = $1::text::uuid")

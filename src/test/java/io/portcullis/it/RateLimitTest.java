@@ -118,6 +118,19 @@ class RateLimitTest {
   }
 
   @Test
+  void refreshGrantNamedInTheJsonBodyUsesTheRefreshBucket() {
+    String email = TestApp.uniqueEmail();
+    JsonObject session = app.signUp(email, PASSWORD);
+    exhaust(() -> signIn(app, email));
+
+    TestApp.Response refreshed = app.postJson(BASE + "/token", new JsonObject()
+      .put("grant_type", "refresh_token").put("refresh_token", session.getString("refresh_token")));
+
+    assertEquals(200, refreshed.status(), refreshed.raw());
+    assertNotNull(refreshed.json().getString("access_token"));
+  }
+
+  @Test
   void waitingRetryAfterSecondsRefillsOneRequest() {
     String email = TestApp.uniqueEmail();
     app.signUp(email, PASSWORD);
