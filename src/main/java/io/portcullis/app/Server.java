@@ -8,7 +8,9 @@ import io.portcullis.credential.CredentialVerticle;
 import io.portcullis.db.Database;
 import io.portcullis.db.Migrations;
 import io.portcullis.db.Pools;
+import io.portcullis.http.HttpHousekeeping;
 import io.portcullis.http.HttpVerticle;
+import io.portcullis.http.OpenApiRoutes;
 import io.portcullis.http.Readiness;
 import io.portcullis.limit.HashGate;
 import io.portcullis.limit.RateLimiter;
@@ -16,10 +18,13 @@ import io.portcullis.mail.MailTemplates;
 import io.portcullis.mail.MailVerticle;
 import io.portcullis.metrics.AuthMetrics;
 import io.portcullis.session.SessionCache;
+import io.portcullis.token.KeyRing;
 import io.portcullis.token.KeySet;
+import io.portcullis.token.KeysVerticle;
 import io.portcullis.token.SigningKeys;
 import io.portcullis.token.TokenVerticle;
 import io.portcullis.user.UserVerticle;
+import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
@@ -121,25 +126,25 @@ public final class Server {
     SessionCache sessions = new SessionCache(config.sessions().cacheTtlMs(), clock);
     Consumer<String> userChanged = sessions::invalidateUser;
     AccountMails.Factory mails = new AccountMails.Factory(config, templates, random);
+    OpenApiRoutes openapi = OpenApiRoutes.load(config);
     return loadKeys(vertx, config, database, clock, random).compose(keys -> {
-      Supplier<HttpVerticle> http = () -> new HttpVerticle(config, keys, sessions, metrics, clock, limiter, hashing,
-        readiness);
-      return vertx.deployVerticle(() -> new UserVerticle(db, config, clock), new DeploymentOptions())
-        .compose(id -> vertx.deployVerticle(() -> new TokenVerticle(db, config, keys, clock, random, metrics,
-          userChanged), new DeploymentOptions()
-          // Signing (ES256, ~0.65 ms) is the cost of every sign-in and refresh: one instance per event loop. Each
-          // reloads the keys itself, so a rotation reaches all of them within jwt.key_refresh_seconds.
-          .setInstances(eventLoops)))
-        .compose(id -> vertx.deployVerticle(() -> new MailVerticle(db, config, clock), new DeploymentOptions()))
-        .compose(id -> vertx.deployVerticle(() -> new AccountVerticle(db, config, clock, mails, userChanged),
-          new DeploymentOptions()))
-        .compose(id -> vertx.deployVerticle(() -> new AdminVerticle(db, config, clock, userChanged),
-          new DeploymentOptions()))
+      KeyRing ring = new KeyRing(keys);
+      Supplier<HttpVerticle> http = () -> new HttpVerticle(config, ring, sessions, metrics, clock, limiter, hashing,
+        readiness, openapi);
+      return deploy(vertx, () -> new KeysVerticle(db, config, ring, clock, random), 1)
+        .compose(id -> deploy(vertx, () -> new UserVerticle(db, config, clock), 1))
+        // Signing (ES256, ~0.65 ms) is the cost of every sign-in and refresh: one instance per event loop.
+        .compose(id -> deploy(vertx, () -> new TokenVerticle(db, config, ring, clock, metrics, userChanged),
+          eventLoops))
+        .compose(id -> deploy(vertx, () -> new MailVerticle(db, config, clock), 1))
+        .compose(id -> deploy(vertx, () -> new AccountVerticle(db, config, clock, mails, userChanged), 1))
+        .compose(id -> deploy(vertx, () -> new AdminVerticle(db, config, clock, userChanged), 1))
         .compose(id -> vertx.deployVerticle(() -> new CredentialVerticle(db, config, clock, random, metrics, mails,
           userChanged), new DeploymentOptions()
           .setThreadingModel(ThreadingModel.WORKER)
           .setInstances(config.password().hashWorkers())))
-        .compose(id -> vertx.deployVerticle(http, new DeploymentOptions().setInstances(httpInstances)))
+        .compose(id -> deploy(vertx, () -> new HttpHousekeeping(config, sessions, limiter), 1))
+        .compose(id -> deploy(vertx, http, httpInstances))
         .map(httpDeployment -> {
           LOG.info("Portcullis listening on {}:{} ({} HTTP instances, {} hash workers, {} signing)",
             config.http().host(), config.http().port(), httpInstances, config.password().hashWorkers(),
@@ -147,6 +152,10 @@ public final class Server {
           return new Server(vertx, database, config, readiness, httpDeployment, http);
         });
     });
+  }
+
+  private static Future<String> deploy(Vertx vertx, Supplier<? extends Deployable> verticle, int instances) {
+    return vertx.deployVerticle(verticle, new DeploymentOptions().setInstances(instances));
   }
 
   public Vertx vertx() {

@@ -9,11 +9,13 @@ import io.portcullis.limit.HashGate;
 import io.portcullis.limit.RateLimiter;
 import io.portcullis.metrics.AuthMetrics;
 import io.portcullis.session.SessionCache;
+import io.portcullis.token.KeyRing;
 import io.portcullis.token.KeySet;
 import io.portcullis.token.TokenVerifier;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -27,11 +29,9 @@ import io.vertx.ext.web.handler.PlatformHandler;
 import io.vertx.ext.web.handler.TimeoutHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
-import io.vertx.core.json.JsonObject;
 
 import java.net.URI;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -46,26 +46,28 @@ import static io.vertx.core.http.HttpMethod.PUT;
  */
 public final class HttpVerticle extends VerticleBase {
 
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HttpVerticle.class);
-
   public static final String BASE = "/auth/v1";
   private static final boolean BODY = true;
   private static final boolean NO_BODY = false;
 
   private final Config config;
-  private final KeySet keys;
+  private final KeyRing keys;
   private final SessionCache sessions;
   private final AuthMetrics metrics;
   private final Clock clock;
   private final RateLimiter limiter;
   private final HashGate hashing;
   private final Readiness readiness;
+  private final OpenApiRoutes openapi;
   private HttpServer server;
   private Router router;
 
-  /** Every argument is shared by the process's instances; each instance builds its own router and verifier. */
-  public HttpVerticle(Config config, KeySet keys, SessionCache sessions, AuthMetrics metrics, Clock clock,
-                      RateLimiter limiter, HashGate hashing, Readiness readiness) {
+  /**
+   * Every argument is shared by the process's instances (and kept fresh by {@link HttpHousekeeping} and the
+   * keys' owner); each instance builds its own router and verifier.
+   */
+  public HttpVerticle(Config config, KeyRing keys, SessionCache sessions, AuthMetrics metrics, Clock clock,
+                      RateLimiter limiter, HashGate hashing, Readiness readiness, OpenApiRoutes openapi) {
     this.config = config;
     this.keys = keys;
     this.sessions = sessions;
@@ -74,13 +76,15 @@ public final class HttpVerticle extends VerticleBase {
     this.limiter = limiter;
     this.hashing = hashing;
     this.readiness = readiness;
+    this.openapi = openapi;
   }
 
   @Override
   public Future<?> start() {
     AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
-    TokenVerifier verifier = new TokenVerifier(vertx, keys, config.jwt(), clock);
-    MetaRoutes meta = new MetaRoutes(config, bus, keys.publishedJwks(), readiness);
+    KeySet current = keys.current();
+    TokenVerifier verifier = new TokenVerifier(vertx, current, config.jwt(), clock);
+    MetaRoutes meta = new MetaRoutes(config, bus, current.publishedJwks(), readiness);
     SecurityHeaders securityHeaders = new SecurityHeaders(config.externalUrl());
     router = Router.router(vertx);
     guards(router, securityHeaders);
@@ -89,19 +93,13 @@ public final class HttpVerticle extends VerticleBase {
     server = vertx.createHttpServer(serverOptions())
       .invalidRequestHandler(request -> FailureHandler.invalidRequest(request, securityHeaders))
       .requestHandler(router);
-    // Events of other processes (a clustered bus) make this process's cached session liveness stale too.
-    vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS, msg -> sessions.invalidateUser(msg.body().getString("user_id")));
-    vertx.eventBus().<JsonObject>localConsumer(Addresses.KEYS_CHANGED, msg -> {
-      List<JsonObject> verification = new ArrayList<>();
-      msg.body().getJsonArray("verification").forEach(jwk -> verification.add((JsonObject) jwk));
-      verifier.update(verification);
-      meta.useJwks(msg.body().getJsonArray("published"));
+    // A rotation, announced once by the keys' owner: this instance's verifier and JWKS follow the ring.
+    MessageConsumer<Object> keysChanged = vertx.eventBus().localConsumer(Addresses.KEYS_CHANGED, msg -> {
+      KeySet next = keys.current();
+      verifier.update(next.verificationJwks());
+      meta.useJwks(next.publishedJwks());
     });
-    if (!config.rateLimitsEnabled()) {
-      LOG.warn("Rate limits are OFF (rate_limits / PORTCULLIS_RATE_LIMITS): use this for load tests only");
-    }
-    vertx.setPeriodic(60_000, id -> limiter.evictFull(Limits.byName(config)));
-    return server.listen();
+    return keysChanged.completion().compose(registered -> server.listen());
   }
 
   /** What every request passes before its route: log, headers, CORS, client address, deadline, sane input. */
@@ -174,9 +172,9 @@ public final class HttpVerticle extends VerticleBase {
     admin(router, h, GET, "/admin/audit", NO_BODY, h.admin::audit);
 
     // "Try it": the OpenAPI document of every route above (OpenApiTest holds the two together) and Swagger UI.
-    router.get("/openapi.json").handler(h.openapi::document);
-    router.get("/docs").handler(h.openapi::docs);
-    router.get("/docs/*").handler(OpenApiRoutes.assets());
+    router.get("/openapi.json").handler(openapi::document);
+    router.get("/docs").handler(openapi::docs);
+    router.get("/docs/*").handler(openapi.assets());
 
     // Last, so that the Bearer routes' own failure handler comes first for them.
     router.route().failureHandler(h.failures);
@@ -191,7 +189,6 @@ public final class HttpVerticle extends VerticleBase {
     final FailureHandler failures = new FailureHandler(false, config.mailer().sendIntervalSeconds());
     /** On Bearer routes 400 and 401 come from JWTAuthHandler: token errors. */
     final FailureHandler bearerFailures = new FailureHandler(true, config.mailer().sendIntervalSeconds());
-    final OpenApiRoutes openapi = new OpenApiRoutes(config);
     final AuthRoutes auth;
     final AdminRoutes admin;
     final MetaRoutes meta;
