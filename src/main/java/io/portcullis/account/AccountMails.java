@@ -6,6 +6,7 @@ import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.mail.MailOutbox;
 import io.portcullis.mail.MailTemplates;
+import io.portcullis.user.UserRepository;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -98,6 +99,20 @@ public final class AccountMails {
           "RedirectTo", redirect));
         return MailOutbox.enqueue(client, to, mail, now);
       });
+  }
+
+  /** The sign-up confirmation mail, and the user's {@code confirmation_sent_at}, in the caller's transaction. */
+  public Future<Void> confirmation(SqlClient client, UUID userId, String email, String redirectTo,
+                                   OffsetDateTime now) {
+    return write(client, userId, OneTimeTokens.SIGNUP, MailTemplates.CONFIRMATION, email, email, null, redirectTo, now)
+      .compose(done -> new UserRepository(client).markConfirmationSent(userId, now));
+  }
+
+  /** An email change by mail: the new address remembered until confirmed, and its mails written. */
+  public Future<Void> requestEmailChange(SqlClient client, UUID userId, String current, String newEmail,
+                                         String redirectTo, OffsetDateTime now) {
+    return new UserRepository(client).requestEmailChange(userId, newEmail, now)
+      .compose(done -> emailChange(client, userId, current, newEmail, redirectTo, now));
   }
 
   /** The mails of an email change: to the new address, and to the current one when the change is secure. */

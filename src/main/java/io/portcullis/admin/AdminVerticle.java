@@ -5,6 +5,7 @@ import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.input.Inputs;
 import io.portcullis.error.AuthException;
+import io.portcullis.error.Futures;
 import io.portcullis.events.Events;
 import io.portcullis.config.Config;
 import io.vertx.core.Future;
@@ -41,38 +42,28 @@ public final class AdminVerticle extends DatabaseVerticle {
   }
 
   private static Future<JsonObject> handle(AdminService admin, JsonObject body) {
-    String op = Inputs.requiredString(body, "op");
-    UUID actor = uuid(Inputs.optionalString(body, "actor_id"));
-    JsonObject data = Inputs.optionalObject(body, "body");
-    return switch (op) {
-      case "list" -> admin.list(body.getInteger("page", 1), body.getInteger("per_page", 50));
-      case "audit" -> admin.audit(body.getInteger("page", 1), body.getInteger("per_page", 50));
-      case "create" -> admin.create(data == null ? new JsonObject() : data, actor);
-      case "get" -> admin.get(required(body));
-      case "update" -> admin.update(required(body), data == null ? new JsonObject() : data, actor);
-      case "delete" -> admin.delete(required(body), body.getBoolean("soft", false), actor);
-      case "unlock" -> admin.unlock(required(body));
-      default -> Future.failedFuture(AuthException.validation("Unknown admin operation"));
-    };
+    return Futures.attempt(() -> {
+      String op = Inputs.requiredString(body, "op");
+      UUID actor = Inputs.uuidOrNull(Inputs.optionalString(body, "actor_id"));
+      JsonObject data = Inputs.optionalObject(body, "body");
+      return switch (op) {
+        case "list" -> admin.list(body.getInteger("page", 1), body.getInteger("per_page", 50));
+        case "audit" -> admin.audit(body.getInteger("page", 1), body.getInteger("per_page", 50));
+        case "create" -> admin.create(data == null ? new JsonObject() : data, actor);
+        case "get" -> admin.get(required(body));
+        case "update" -> admin.update(required(body), data == null ? new JsonObject() : data, actor);
+        case "delete" -> admin.delete(required(body), body.getBoolean("soft", false), actor);
+        case "unlock" -> admin.unlock(required(body));
+        default -> Future.failedFuture(AuthException.validation("Unknown admin operation"));
+      };
+    });
   }
 
   private static UUID required(JsonObject body) {
-    UUID id = uuid(Inputs.optionalString(body, "id"));
+    UUID id = Inputs.uuidOrNull(Inputs.optionalString(body, "id"));
     if (id == null) {
       throw AuthException.withStatus(io.portcullis.error.ErrorCode.USER_NOT_FOUND, 404, "User not found");
     }
     return id;
   }
-
-  private static UUID uuid(String value) {
-    if (value == null) {
-      return null;
-    }
-    try {
-      return UUID.fromString(value);
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
-  }
-
 }

@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The two ends of a failure on the bus: a recipient fails a message with the HTTP status and the error JSON of
- * API.md §3; a caller turns that back into an {@link AuthException}, and a timeout or a missing handler into
+ * the error JSON of the HTTP API; a caller turns that back into an {@link AuthException}, and a timeout or a missing handler into
  * 503 {@code service_unavailable}.
  */
 public final class BusErrors {

@@ -9,7 +9,9 @@ import io.portcullis.credential.PasswordHasher;
 import io.portcullis.credential.PasswordPolicy;
 import io.portcullis.db.Database;
 import io.portcullis.db.Pools;
+import io.portcullis.db.Rows;
 import io.portcullis.error.AuthException;
+import io.portcullis.events.Events;
 import io.portcullis.token.SigningKeys;
 import io.portcullis.token.TokenSigner;
 import io.portcullis.user.UserRepository;
@@ -18,7 +20,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.bridge.SLF4JBridgeHandler;
@@ -35,7 +36,6 @@ import java.util.UUID;
 import java.util.function.BiFunction;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 
 /**
  * The sub-commands. Each loads and validates the configuration first; the tools work whether or not a
@@ -44,7 +44,6 @@ import java.util.regex.Pattern;
 public final class Commands {
 
   private static final Logger LOG = LoggerFactory.getLogger(Commands.class);
-  private static final Pattern ROLE = Pattern.compile("[a-z][a-z0-9_]{0,62}");
   private static final String USAGE = String.join("\n",
     "Usage: java -jar portcullis.jar [command] [options]",
     "",
@@ -174,19 +173,21 @@ public final class Commands {
     String email = Inputs.email(required(options, "email"));
     String password = required(options, "password");
     String role = options.getOrDefault("role", "authenticated");
-    if (!ROLE.matcher(role).matches()) {
+    if (!Inputs.isRoleName(role)) {
       throw new IllegalArgumentException("--role must be lower-case letters, digits and underscores");
     }
     new PasswordPolicy(config.password()).check(password);
     String hash = new PasswordHasher(config.password(), new SecureRandom()).hash(password);
     JsonObject user = withDatabase(config, (vertx, database) -> {
       Pool pool = Pools.shared(vertx, database.connectOptions(), 2);
-      OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+      Clock clock = Clock.systemUTC();
+      OffsetDateTime now = Rows.now(clock);
       UUID id = UUID.randomUUID();
-      return new UserRepository(pool).insert(id, email, hash, now, new JsonObject(), now)
-        .compose(row -> pool.preparedQuery("UPDATE users SET role = $2 WHERE id = $1")
-          .execute(Tuple.of(id, role))
-          .map(done -> new JsonObject().put("id", id.toString()).put("email", email).put("role", role)));
+      // No running server's session cache to tell: a new user has no sessions.
+      Events events = new Events(vertx, pool, clock, userId -> { });
+      return new UserRepository(pool).insert(id, email, hash, now, role, new JsonObject(), now)
+        .compose(row -> events.emit(Events.SIGNED_UP, id, null, null, null))
+        .map(done -> new JsonObject().put("id", id.toString()).put("email", email).put("role", role));
     });
     System.out.println(user.encodePrettily());
     return 0;

@@ -1,15 +1,16 @@
 package io.portcullis.credential;
 
+import io.portcullis.user.Bans;
+import io.portcullis.db.Rows;
 import io.portcullis.input.Inputs;
 import io.portcullis.account.AccountMails;
-import io.portcullis.account.OneTimeTokens;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.config.Config;
 import io.portcullis.error.AuthException;
+import io.portcullis.error.Futures;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
-import io.portcullis.mail.MailTemplates;
 import io.portcullis.metrics.AuthMetrics;
 import io.portcullis.user.UserJson;
 import io.portcullis.user.UserRepository;
@@ -18,11 +19,9 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
 
 import java.time.Clock;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -34,11 +33,6 @@ import java.util.UUID;
 public final class CredentialService {
 
   private static final String PASSWORD = "password";
-
-
-  private static final String CONFIRMATION_SENT = "UPDATE users SET confirmation_sent_at = $2 WHERE id = $1";
-  private static final String EMAIL_CHANGE_REQUESTED = "UPDATE users SET new_email = $2, email_change_sent_at = $3 "
-    + "WHERE id = $1";
 
   private final Config config;
   private final Clock clock;
@@ -69,46 +63,46 @@ public final class CredentialService {
 
   /** {@code {email, password, data?}} → a session (autoconfirm) or the new user. */
   public Future<JsonObject> signup(JsonObject body, String ip, String userAgent) {
-    if (config.signup().disabled()) {
-      return Future.failedFuture(new AuthException(ErrorCode.SIGNUP_DISABLED, "Signups not allowed for this instance"));
-    }
-    String rawEmail = Inputs.optionalString(body, "email");
-    String password = Inputs.optionalString(body, PASSWORD);
-    JsonObject data = Inputs.optionalObject(body, "data");
-    if (rawEmail == null && password == null) {
-      return Future.failedFuture(AuthException.validation("Anonymous sign-ins are disabled; email and password are required"));
-    }
-    if (rawEmail == null || rawEmail.isBlank()) {
-      return Future.failedFuture(AuthException.validation("Signup requires a valid email"));
-    }
-    if (password == null || password.isEmpty()) {
-      return Future.failedFuture(AuthException.validation("Signup requires a valid password"));
-    }
-    String email = Inputs.email(rawEmail);
-    policy.check(password);
-    String redirectTo = Inputs.optionalString(body, "redirect_to");
-    JsonObject metadata = data == null ? new JsonObject() : data;
-    boolean autoconfirm = config.signup().autoconfirm();
-    OffsetDateTime now = now();
-    UUID id = UUID.randomUUID();
-    String hash = blocking(() -> hasher.hash(password));
-    if (autoconfirm) {
-      return users.insert(id, email, hash, now, metadata, now)
-        .compose(user -> events.emit(Events.SIGNED_UP, id, null, ip, userAgent))
-        .compose(done -> issue(id, ip, userAgent));
-    }
-    return pool.withTransaction(conn -> new UserRepository(conn).insert(id, email, hash, null, metadata, now)
-        .compose(user -> mails.write(conn, id, OneTimeTokens.SIGNUP, MailTemplates.CONFIRMATION, email, email, null,
-          redirectTo, now))
-        .compose(done -> conn.preparedQuery(CONFIRMATION_SENT).execute(Tuple.of(id, now)))
-        .compose(done -> new UserRepository(conn).findById(id)))
-      .compose(user -> events.emit(Events.SIGNED_UP, id, null, ip, userAgent).map(done -> {
-        mails.kick();
-        return UserJson.fromRow(user);
-      }))
-      .recover(e -> e instanceof AuthException auth && auth.code() == ErrorCode.USER_ALREADY_EXISTS
-        ? repeatedSignup(email, metadata, redirectTo, now)
-        : Future.failedFuture(e));
+    return Futures.attempt(() -> {
+      if (config.signup().disabled()) {
+        return Future.failedFuture(new AuthException(ErrorCode.SIGNUP_DISABLED, "Signups not allowed for this instance"));
+      }
+      String rawEmail = Inputs.optionalString(body, "email");
+      String password = Inputs.optionalString(body, PASSWORD);
+      JsonObject data = Inputs.optionalObject(body, "data");
+      if (rawEmail == null && password == null) {
+        return Future.failedFuture(AuthException.validation("Anonymous sign-ins are disabled; email and password are required"));
+      }
+      if (rawEmail == null || rawEmail.isBlank()) {
+        return Future.failedFuture(AuthException.validation("Signup requires a valid email"));
+      }
+      if (password == null || password.isEmpty()) {
+        return Future.failedFuture(AuthException.validation("Signup requires a valid password"));
+      }
+      String email = Inputs.email(rawEmail);
+      policy.check(password);
+      String redirectTo = Inputs.optionalString(body, "redirect_to");
+      JsonObject metadata = data == null ? new JsonObject() : data;
+      boolean autoconfirm = config.signup().autoconfirm();
+      OffsetDateTime now = Rows.now(clock);
+      UUID id = UUID.randomUUID();
+      String hash = blocking(() -> hasher.hash(password));
+      if (autoconfirm) {
+        return users.insert(id, email, hash, now, metadata, now)
+          .compose(user -> events.emit(Events.SIGNED_UP, id, null, ip, userAgent))
+          .compose(done -> issue(id, ip, userAgent));
+      }
+      return pool.withTransaction(conn -> new UserRepository(conn).insert(id, email, hash, null, metadata, now)
+          .compose(user -> mails.confirmation(conn, id, email, redirectTo, now))
+          .compose(done -> new UserRepository(conn).findById(id)))
+        .compose(user -> events.emit(Events.SIGNED_UP, id, null, ip, userAgent).map(done -> {
+          mails.kick();
+          return UserJson.fromRow(user);
+        }))
+        .recover(e -> e instanceof AuthException auth && auth.code() == ErrorCode.USER_ALREADY_EXISTS
+          ? repeatedSignup(email, metadata, redirectTo, now)
+          : Future.failedFuture(e));
+    });
   }
 
   /**
@@ -120,10 +114,7 @@ public final class CredentialService {
       .compose(user -> user == null || user.getOffsetDateTime("email_confirmed_at") != null
         ? Future.<Void>succeededFuture()
         : mails.claimSendSlot(conn, email, now)
-          .compose(slot -> mails.write(conn, user.getUUID("id"), OneTimeTokens.SIGNUP, MailTemplates.CONFIRMATION, email,
-            email, null, redirectTo, now))
-          .compose(done -> conn.preparedQuery(CONFIRMATION_SENT).execute(Tuple.of(user.getUUID("id"), now)))
-          .<Void>mapEmpty()))
+          .compose(slot -> mails.confirmation(conn, user.getUUID("id"), email, redirectTo, now))))
       .onSuccess(done -> mails.kick())
       .otherwiseEmpty();
     return resent.map(done -> UserJson.unconfirmedLookalike(email, metadata, now));
@@ -135,42 +126,42 @@ public final class CredentialService {
   }
 
   private Future<JsonObject> signIn(JsonObject body, String ip, String userAgent) {
-    String rawEmail = Inputs.optionalString(body, "email");
-    String password = Inputs.optionalString(body, PASSWORD);
-    if (rawEmail == null || rawEmail.isBlank() || password == null || password.isEmpty()) {
-      return Future.failedFuture(AuthException.validation("email and password are required"));
-    }
-    String email = rawEmail.trim().toLowerCase(java.util.Locale.ROOT);
-    // No stored email holds a NUL, and PostgreSQL text refuses one (SQLSTATE 22021): such a user is unknown.
-    Future<Row> found = email.indexOf('\0') >= 0 ? Future.succeededFuture(null) : users.findForSignIn(email);
-    OffsetDateTime now = now();
-    // Known and unknown emails cost the same: one query, one argon2id verification, one write on failure.
-    return found
-      .compose(user -> {
-        boolean locked = user != null && lockout.locked(user.getOffsetDateTime("locked_until"), now);
-        // A locked account costs the same hash and answers the same, right password or not.
-        String stored = user == null || locked ? null : user.getString("encrypted_password");
-        PasswordHasher.Verification result = blocking(() -> hasher.verify(password, stored));
-        if (!result.matches()) {
-          AuthException invalid = new AuthException(ErrorCode.INVALID_CREDENTIALS, "Invalid login credentials");
-          return locked
-            ? Future.failedFuture(invalid)
-            : lockout.failed(pool, user == null ? null : user.getUUID("id"), now)
-              .compose(done -> Future.failedFuture(invalid));
-        }
-        if (user.getOffsetDateTime("email_confirmed_at") == null) {
-          return Future.failedFuture(new AuthException(ErrorCode.EMAIL_NOT_CONFIRMED, "Email not confirmed"));
-        }
-        OffsetDateTime bannedUntil = user.getOffsetDateTime("banned_until");
-        if (bannedUntil != null && bannedUntil.isAfter(now())) {
-          return Future.failedFuture(new AuthException(ErrorCode.USER_BANNED, "User is banned"));
-        }
-        UUID id = user.getUUID("id");
-        Future<Void> rehashed = result.rehash()
-          ? users.setHash(id, blocking(() -> hasher.hash(password)))
-          : Future.succeededFuture();
-        return rehashed.compose(done -> lockout.clear(pool, id)).compose(done -> issue(id, ip, userAgent));
-      });
+    return Futures.attempt(() -> {
+      String rawEmail = Inputs.optionalString(body, "email");
+      String password = Inputs.optionalString(body, PASSWORD);
+      if (rawEmail == null || rawEmail.isBlank() || password == null || password.isEmpty()) {
+        return Future.failedFuture(AuthException.validation("email and password are required"));
+      }
+      String email = rawEmail.trim().toLowerCase(java.util.Locale.ROOT);
+      // No stored email holds a NUL, and PostgreSQL text refuses one (SQLSTATE 22021): such a user is unknown.
+      Future<Row> found = email.indexOf('\0') >= 0 ? Future.succeededFuture(null) : users.findForSignIn(email);
+      OffsetDateTime now = Rows.now(clock);
+      // Known and unknown emails cost the same: one query, one argon2id verification, one write on failure.
+      return found
+        .compose(user -> {
+          boolean locked = user != null && lockout.locked(user.getOffsetDateTime("locked_until"), now);
+          // A locked account costs the same hash and answers the same, right password or not.
+          String stored = user == null || locked ? null : user.getString("encrypted_password");
+          PasswordHasher.Verification result = blocking(() -> hasher.verify(password, stored));
+          if (!result.matches()) {
+            AuthException invalid = new AuthException(ErrorCode.INVALID_CREDENTIALS, "Invalid login credentials");
+            return locked
+              ? Future.failedFuture(invalid)
+              : lockout.failed(pool, user == null ? null : user.getUUID("id"), now)
+                .compose(done -> Future.failedFuture(invalid));
+          }
+          if (user.getOffsetDateTime("email_confirmed_at") == null) {
+            return Future.failedFuture(new AuthException(ErrorCode.EMAIL_NOT_CONFIRMED, "Email not confirmed"));
+          }
+          UUID id = user.getUUID("id");
+          return Bans.refuseGrant(user, Rows.now(clock))
+            .compose(allowed -> result.rehash()
+              ? users.setHash(id, blocking(() -> hasher.hash(password)))
+              : Future.<Void>succeededFuture())
+            .compose(done -> lockout.clear(pool, id))
+            .compose(done -> issue(id, ip, userAgent));
+        });
+    });
   }
 
   /**
@@ -178,84 +169,88 @@ public final class CredentialService {
    * the old one and ends every other session of the user.
    */
   public Future<JsonObject> update(JsonObject body, String ip, String userAgent) {
-    UUID userId = UUID.fromString(body.getString("user_id"));
-    UUID sessionId = UUID.fromString(body.getString("session_id"));
-    String rawEmail = Inputs.optionalString(body, "email");
-    String password = Inputs.optionalString(body, PASSWORD);
-    JsonObject data = Inputs.optionalObject(body, "data");
-    String redirectTo = Inputs.optionalString(body, "redirect_to");
-    String email = rawEmail == null ? null : Inputs.email(rawEmail);
-    if (password != null) {
-      policy.check(password);
-    }
-    JsonObject merge = new JsonObject();
-    List<String> remove = new ArrayList<>();
-    if (data != null) {
-      data.forEach(entry -> {
-        if (entry.getValue() == null) {
-          remove.add(entry.getKey());
-        } else {
-          merge.put(entry.getKey(), entry.getValue());
-        }
-      });
-    }
-    return users.findById(userId).compose(current -> {
-      if (current == null) {
-        return Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User not found"));
-      }
-      String hash = null;
+    return Futures.attempt(() -> {
+      UUID userId = Inputs.requiredUuid(body, "user_id");
+      UUID sessionId = Inputs.requiredUuid(body, "session_id");
+      String rawEmail = Inputs.optionalString(body, "email");
+      String password = Inputs.optionalString(body, PASSWORD);
+      JsonObject data = Inputs.optionalObject(body, "data");
+      String redirectTo = Inputs.optionalString(body, "redirect_to");
+      String email = rawEmail == null ? null : Inputs.email(rawEmail);
       if (password != null) {
-        String stored = current.getString("encrypted_password");
-        if (stored != null && blocking(() -> hasher.verify(password, stored)).matches()) {
-          return Future.failedFuture(new AuthException(ErrorCode.SAME_PASSWORD,
-            "New password should be different from the old password."));
-        }
-        hash = blocking(() -> hasher.hash(password));
+        policy.check(password);
       }
-      String newEmail = email != null && !email.equals(current.getString("email")) ? email : null;
-      // Without autoconfirm a new address is confirmed by mail first (both addresses when the change is secure).
-      boolean byMail = newEmail != null && !config.signup().autoconfirm();
-      String hashed = hash;
-      OffsetDateTime now = now();
-      Future<Void> free = byMail
-        ? mails.checkSentAt(current.getOffsetDateTime("email_change_sent_at"), now)
-          .compose(ok -> users.findByEmail(newEmail)).compose(other -> other == null
-          ? Future.<Void>succeededFuture()
-          : Future.failedFuture(new AuthException(ErrorCode.EMAIL_EXISTS,
-            "A user with this email address has already been registered")))
-        : Future.succeededFuture();
-      return free.compose(ok -> pool.withTransaction(conn -> {
-        UserRepository tx = new UserRepository(conn);
-        Future<Row> updated = tx.update(userId, byMail ? null : newEmail, hashed, merge, remove.toArray(new String[0]), now);
-        return !byMail ? updated : updated
-          .compose(row -> conn.preparedQuery(EMAIL_CHANGE_REQUESTED).execute(Tuple.of(userId, newEmail, now)))
-          .compose(done -> mails.emailChange(conn, userId, current.getString("email"), newEmail, redirectTo, now))
-          .compose(done -> tx.findById(userId));
-      }))
-        .onSuccess(row -> {
-          if (byMail) {
-            mails.kick();
+      JsonObject merge = new JsonObject();
+      List<String> remove = new ArrayList<>();
+      if (data != null) {
+        data.forEach(entry -> {
+          if (entry.getValue() == null) {
+            remove.add(entry.getKey());
+          } else {
+            merge.put(entry.getKey(), entry.getValue());
           }
-        })
-        .compose(updated -> password == null || updated == null
-          ? Future.succeededFuture(updated)
-          : bus.request(Addresses.SESSIONS_END, new JsonObject()
-              .put("user_id", userId.toString())
-              .put("except_session_id", sessionId.toString()), ip, userAgent)
-            .map(ended -> updated));
-    }).compose(updated -> {
-      if (updated == null) {
-        return Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User not found"));
+        });
       }
-      return events.emit(Events.UPDATED, userId, sessionId, ip, userAgent).map(done -> UserJson.fromRow(updated));
+      return users.findById(userId).compose(current -> {
+        if (current == null) {
+          return Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User not found"));
+        }
+        String hash = null;
+        if (password != null) {
+          String stored = current.getString("encrypted_password");
+          if (stored != null && blocking(() -> hasher.verify(password, stored)).matches()) {
+            return Future.failedFuture(new AuthException(ErrorCode.SAME_PASSWORD,
+              "New password should be different from the old password."));
+          }
+          hash = blocking(() -> hasher.hash(password));
+        }
+        String newEmail = email != null && !email.equals(current.getString("email")) ? email : null;
+        // Without autoconfirm a new address is confirmed by mail first (both addresses when the change is secure).
+        boolean byMail = newEmail != null && !config.signup().autoconfirm();
+        String hashed = hash;
+        OffsetDateTime now = Rows.now(clock);
+        Future<Void> free = byMail
+          ? mails.checkSentAt(current.getOffsetDateTime("email_change_sent_at"), now)
+            .compose(ok -> users.findByEmail(newEmail)).compose(other -> other == null
+            ? Future.<Void>succeededFuture()
+            : Future.failedFuture(new AuthException(ErrorCode.EMAIL_EXISTS,
+              "A user with this email address has already been registered")))
+          : Future.succeededFuture();
+        return free.compose(ok -> pool.withTransaction(conn -> {
+          UserRepository tx = new UserRepository(conn);
+          Future<Row> updated = tx.update(userId, byMail ? null : newEmail, hashed, merge, remove.toArray(new String[0]), now);
+          return !byMail ? updated : updated
+            .compose(row -> mails.requestEmailChange(conn, userId, current.getString("email"), newEmail, redirectTo,
+              now))
+            .compose(done -> tx.findById(userId));
+        }))
+          .onSuccess(row -> {
+            if (byMail) {
+              mails.kick();
+            }
+          })
+          .compose(updated -> password == null || updated == null
+            ? Future.succeededFuture(updated)
+            : bus.request(Addresses.SESSIONS_END, new JsonObject()
+                .put("user_id", userId.toString())
+                .put("except_session_id", sessionId.toString()), ip, userAgent)
+              .map(ended -> updated));
+      }).compose(updated -> {
+        if (updated == null) {
+          return Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User not found"));
+        }
+        return events.emit(Events.UPDATED, userId, sessionId, ip, userAgent).map(done -> UserJson.fromRow(updated));
+      });
     });
   }
 
   /** {@code {password}} → {@code {hash}} for the admin API; the caller has applied the password policy. */
   public Future<JsonObject> hash(JsonObject body) {
-    String password = Inputs.requiredString(body, PASSWORD);
-    policy.check(password);
-    return Future.succeededFuture(new JsonObject().put("hash", blocking(() -> hasher.hash(password))));
+    return Futures.attempt(() -> {
+      String password = Inputs.requiredString(body, PASSWORD);
+      policy.check(password);
+      return Future.succeededFuture(new JsonObject().put("hash", blocking(() -> hasher.hash(password))));
+    });
   }
 
   private Future<JsonObject> issue(UUID userId, String ip, String userAgent) {
@@ -269,9 +264,5 @@ public final class CredentialService {
       throw new IllegalStateException("password hashing attempted on an event loop");
     }
     return work.get();
-  }
-
-  private OffsetDateTime now() {
-    return OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
   }
 }

@@ -1,6 +1,7 @@
 package io.portcullis.events;
 
 import io.portcullis.bus.Addresses;
+import io.portcullis.db.Rows;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -11,7 +12,6 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.UUID;
 import java.util.function.Consumer;
 
@@ -56,7 +56,7 @@ public final class Events {
   public Future<Void> emit(String type, UUID userId, UUID sessionId, String ip, String userAgent, UUID actorId) {
     // Before anything else, and so before the caller answers: cached session liveness of this user is stale now.
     userChanged.accept(userId == null ? null : userId.toString());
-    OffsetDateTime at = OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC);
+    OffsetDateTime at = Rows.now(clock);
     JsonObject event = new JsonObject()
       .put("type", type)
       .put("user_id", userId == null ? null : userId.toString())

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 import java.util.regex.Pattern;
 
 /**
- * Renders every HTTP error in the contract's shape (API.md §3): the versioned {@code {code, message}} when the
+ * Renders every HTTP error in GoTrue's shapes: the versioned {@code {code, message}} when the
  * request carries {@code X-Supabase-Api-Version} ≥ 2024-01-01, else the legacy {@code {code, error_code, msg}};
  * plus RFC 6749 §5.2's {@code error} for form-body token requests.
  */
@@ -35,7 +35,7 @@ public final class FailureHandler implements Handler<RoutingContext> {
 
   /**
    * {@code bearerRoute}: 400/401 come from JWTAuthHandler and are token errors. {@code emailSendInterval}: the
-   * per-address mail interval, the {@code Retry-After} of over_email_send_rate_limit (API.md §3).
+   * per-address mail interval, the {@code Retry-After} of over_email_send_rate_limit.
    */
   FailureHandler(boolean bearerRoute, int emailSendInterval) {
     this.bearerRoute = bearerRoute;

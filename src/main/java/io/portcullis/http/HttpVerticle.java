@@ -41,7 +41,7 @@ import static io.vertx.core.http.HttpMethod.POST;
 import static io.vertx.core.http.HttpMethod.PUT;
 
 /**
- * HTTP routing only, one instance per event loop: the route table of API.md §1 in one place, JWTAuthHandler on
+ * HTTP routing only, one instance per event loop: the route table in one place, JWTAuthHandler on
  * Bearer routes, one failure handler for every error. The work is done behind the event bus.
  */
 public final class HttpVerticle extends VerticleBase {
@@ -281,7 +281,7 @@ public final class HttpVerticle extends VerticleBase {
       .setIdleTimeout(config.http().idleTimeoutSeconds());
   }
 
-  /** CORS as API.md §1 and supabase-js in a browser need it. */
+  /** CORS as supabase-js in a browser needs it: its headers allowed, pagination headers exposed. */
   private static CorsHandler cors(Config config) {
     List<String> origins = config.cors().allowedOrigins().isEmpty()
       ? List.of(config.siteUrl())

@@ -5,12 +5,14 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.Locale;
+import java.util.UUID;
 import java.util.regex.Pattern;
 
 /** Validation of the fields that arrive over HTTP and the bus alike; failures are contract errors. */
 public final class Inputs {
 
   private static final Pattern EMAIL = Pattern.compile("^[^\\s@\"<>()\\[\\],;:\\\\]+@[^\\s@\"<>()\\[\\],;:\\\\]+\\.[^\\s@\"<>()\\[\\],;:\\\\.]+$");
+  private static final Pattern ROLE = Pattern.compile("[a-z][a-z0-9_]{0,62}");
   public static final int MAX_PASSWORD_LENGTH = 1024;
   private static final int MAX_EMAIL_LENGTH = 255;
 
@@ -81,6 +83,44 @@ public final class Inputs {
       }
     }
     return false;
+  }
+
+  /** The field as a UUID, or null when absent; anything but a UUID string is a validation failure. */
+  public static UUID optionalUuid(JsonObject body, String field) {
+    String value = optionalString(body, field);
+    if (value == null) {
+      return null;
+    }
+    UUID id = uuidOrNull(value);
+    if (id == null) {
+      throw AuthException.validation("Field '" + field + "' must be a UUID");
+    }
+    return id;
+  }
+
+  public static UUID requiredUuid(JsonObject body, String field) {
+    UUID id = optionalUuid(body, field);
+    if (id == null) {
+      throw AuthException.validation("Field '" + field + "' is required");
+    }
+    return id;
+  }
+
+  /** {@code value} as a UUID, or null when it is none (or null). */
+  public static UUID uuidOrNull(String value) {
+    if (value == null) {
+      return null;
+    }
+    try {
+      return UUID.fromString(value);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /** A role name as {@code users.role} and {@code user_roles} store it: a PostgreSQL-style identifier. */
+  public static boolean isRoleName(String role) {
+    return role != null && ROLE.matcher(role).matches();
   }
 
   /** Trimmed, lower-cased and checked; emails are compared case-insensitively everywhere. */

@@ -1,8 +1,12 @@
 package io.portcullis.token;
 
+import io.vertx.sqlclient.Row;
+import io.portcullis.user.Bans;
+import io.portcullis.db.Rows;
 import io.portcullis.input.Inputs;
 import io.portcullis.config.Config;
 import io.portcullis.error.AuthException;
+import io.portcullis.error.Futures;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
 import io.portcullis.metrics.AuthMetrics;
@@ -18,7 +22,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.UUID;
 
 /** Sessions and the tokens that carry them: issuance, refresh with rotation and reuse detection, sign-out. */
@@ -53,7 +56,7 @@ public final class TokenService {
   /** A new session for a user whose credentials were just checked; records {@code user.signed_in}. */
   public Future<JsonObject> issue(UUID userId, String amrMethod, String ip, String userAgent) {
     UUID sessionId = UUID.randomUUID();
-    OffsetDateTime now = now();
+    OffsetDateTime now = Rows.now(clock);
     String refreshToken = refreshTokens.token(sessionId, 1);
     return pool.withTransaction(conn -> {
       UserRepository users = new UserRepository(conn);
@@ -75,25 +78,27 @@ public final class TokenService {
   }
 
   private Future<JsonObject> rotate(JsonObject body, String ip, String userAgent) {
-    String token = Inputs.optionalString(body, "refresh_token");
-    if (token == null || token.isBlank()) {
-      return Future.failedFuture(AuthException.validation("refresh_token is required"));
-    }
-    Duration interval = Duration.ofSeconds(config.sessions().refreshTokenReuseInterval());
-    return sessions.refresh(RefreshTokens.hash(token), now(), interval)
-      .compose(outcome -> switch (outcome.kind()) {
-        case NOT_FOUND -> Future.failedFuture(
-          new AuthException(ErrorCode.REFRESH_TOKEN_NOT_FOUND, "Invalid Refresh Token: Refresh Token Not Found"));
-        case REUSE_DETECTED -> {
-          metrics.reuseDetected();
-          yield events.emit(Events.REFRESH_TOKEN_REUSED, outcome.userId(), outcome.sessionId(), ip, userAgent)
-            .compose(done -> Future.failedFuture(
-              new AuthException(ErrorCode.REFRESH_TOKEN_ALREADY_USED, "Invalid Refresh Token: Already Used")));
-        }
-        case EXPIRED -> events.emit(Events.SIGNED_OUT, outcome.userId(), outcome.sessionId(), ip, userAgent)
-          .compose(done -> Future.failedFuture(new AuthException(ErrorCode.SESSION_EXPIRED, "Session expired")));
-        case ROTATED, REPLAYED -> answerRefresh(outcome, ip, userAgent);
-      });
+    return Futures.attempt(() -> {
+      String token = Inputs.optionalString(body, "refresh_token");
+      if (token == null || token.isBlank()) {
+        return Future.failedFuture(AuthException.validation("refresh_token is required"));
+      }
+      Duration interval = Duration.ofSeconds(config.sessions().refreshTokenReuseInterval());
+      return sessions.refresh(RefreshTokens.hash(token), Rows.now(clock), interval)
+        .compose(outcome -> switch (outcome.kind()) {
+          case NOT_FOUND -> Future.failedFuture(
+            new AuthException(ErrorCode.REFRESH_TOKEN_NOT_FOUND, "Invalid Refresh Token: Refresh Token Not Found"));
+          case REUSE_DETECTED -> {
+            metrics.reuseDetected();
+            yield events.emit(Events.REFRESH_TOKEN_REUSED, outcome.userId(), outcome.sessionId(), ip, userAgent)
+              .compose(done -> Future.failedFuture(
+                new AuthException(ErrorCode.REFRESH_TOKEN_ALREADY_USED, "Invalid Refresh Token: Already Used")));
+          }
+          case EXPIRED -> events.emit(Events.SIGNED_OUT, outcome.userId(), outcome.sessionId(), ip, userAgent)
+            .compose(done -> Future.failedFuture(new AuthException(ErrorCode.SESSION_EXPIRED, "Session expired")));
+          case ROTATED, REPLAYED -> answerRefresh(outcome, ip, userAgent);
+        });
+    });
   }
 
   private Future<JsonObject> answerRefresh(SessionRepository.Refresh outcome, String ip, String userAgent) {
@@ -102,18 +107,20 @@ public final class TokenService {
         return Future.failedFuture(
           new AuthException(ErrorCode.REFRESH_TOKEN_NOT_FOUND, "Invalid Refresh Token: Refresh Token Not Found"));
       }
-      OffsetDateTime bannedUntil = user.getOffsetDateTime("banned_until");
-      if (bannedUntil != null && bannedUntil.isAfter(now())) {
-        return Future.failedFuture(new AuthException(ErrorCode.USER_BANNED, "User is banned"));
-      }
-      JsonObject session = session(UserJson.fromRow(user), outcome.sessionId(), outcome.amrMethod(),
-        outcome.amrAt().toInstant(), refreshTokens.token(outcome.sessionId(), outcome.counter()));
-      if (outcome.kind() == SessionRepository.Kind.ROTATED) {
-        return events.emit(Events.TOKEN_REFRESHED, outcome.userId(), outcome.sessionId(), ip, userAgent)
-          .map(done -> session);
-      }
-      return Future.succeededFuture(session);
+      return Bans.refuseGrant(user, Rows.now(clock)).compose(allowed -> sessionAfterRefresh(outcome, user, ip, userAgent));
     });
+  }
+
+  /** The refreshed session's answer; a rotation is recorded, a replay within the reuse interval is not. */
+  private Future<JsonObject> sessionAfterRefresh(SessionRepository.Refresh outcome, Row user, String ip,
+                                                 String userAgent) {
+    JsonObject session = session(UserJson.fromRow(user), outcome.sessionId(), outcome.amrMethod(),
+      outcome.amrAt().toInstant(), refreshTokens.token(outcome.sessionId(), outcome.counter()));
+    if (outcome.kind() == SessionRepository.Kind.ROTATED) {
+      return events.emit(Events.TOKEN_REFRESHED, outcome.userId(), outcome.sessionId(), ip, userAgent)
+        .map(done -> session);
+    }
+    return Future.succeededFuture(session);
   }
 
   /**
@@ -121,27 +128,29 @@ public final class TokenService {
    * except_session_id}} all others. Answers {@code {ended: n}}.
    */
   public Future<JsonObject> end(JsonObject body, String ip, String userAgent) {
-    UUID sessionId = uuid(body, "session_id");
-    UUID userId = uuid(body, "user_id");
-    UUID except = uuid(body, "except_session_id");
-    Future<Integer> ended;
-    if (userId != null && except != null) {
-      ended = sessions.endOthers(userId, except);
-    } else if (sessionId != null) {
-      // {session_id} alone (the bus API) does not name the user: the event takes the owner of the ended row.
-      return sessions.endOne(sessionId, userId).compose(owner -> (owner == null
-        ? Future.<Void>succeededFuture()
-        : events.emit(Events.SIGNED_OUT, owner, sessionId, ip, userAgent))
-        .map(done -> new JsonObject().put("ended", owner == null ? 0 : 1)));
-    } else if (userId != null) {
-      ended = sessions.endAll(userId);
-    } else {
-      return Future.failedFuture(AuthException.validation("session_id or user_id is required"));
-    }
-    return ended.compose(count -> (count > 0 && userId != null
-      ? events.emit(Events.SIGNED_OUT, userId, sessionId, ip, userAgent)
-      : Future.<Void>succeededFuture())
-      .map(done -> new JsonObject().put("ended", count)));
+    return Futures.attempt(() -> {
+      UUID sessionId = Inputs.optionalUuid(body, "session_id");
+      UUID userId = Inputs.optionalUuid(body, "user_id");
+      UUID except = Inputs.optionalUuid(body, "except_session_id");
+      Future<Integer> ended;
+      if (userId != null && except != null) {
+        ended = sessions.endOthers(userId, except);
+      } else if (sessionId != null) {
+        // {session_id} alone (the bus API) does not name the user: the event takes the owner of the ended row.
+        return sessions.endOne(sessionId, userId).compose(owner -> (owner == null
+          ? Future.<Void>succeededFuture()
+          : events.emit(Events.SIGNED_OUT, owner, sessionId, ip, userAgent))
+          .map(done -> new JsonObject().put("ended", owner == null ? 0 : 1)));
+      } else if (userId != null) {
+        ended = sessions.endAll(userId);
+      } else {
+        return Future.failedFuture(AuthException.validation("session_id or user_id is required"));
+      }
+      return ended.compose(count -> (count > 0 && userId != null
+        ? events.emit(Events.SIGNED_OUT, userId, sessionId, ip, userAgent)
+        : Future.<Void>succeededFuture())
+        .map(done -> new JsonObject().put("ended", count)));
+    });
   }
 
   /**
@@ -149,18 +158,20 @@ public final class TokenService {
    * token is not revocable on its own (it expires); its session ends with the refresh token's.
    */
   public Future<JsonObject> revoke(JsonObject body, String ip, String userAgent) {
-    String token = Inputs.optionalString(body, "token");
-    if (token == null || token.isEmpty()) {
-      return Future.failedFuture(AuthException.validation("token is required"));
-    }
-    return sessions.sessionOf(RefreshTokens.hash(token)).compose(sessionId -> sessionId == null
-      ? Future.succeededFuture(new JsonObject())
-      : end(new JsonObject().put("session_id", sessionId.toString()), ip, userAgent).map(ended -> new JsonObject()));
+    return Futures.attempt(() -> {
+      String token = Inputs.optionalString(body, "token");
+      if (token == null || token.isEmpty()) {
+        return Future.failedFuture(AuthException.validation("token is required"));
+      }
+      return sessions.sessionOf(RefreshTokens.hash(token)).compose(sessionId -> sessionId == null
+        ? Future.succeededFuture(new JsonObject())
+        : end(new JsonObject().put("session_id", sessionId.toString()), ip, userAgent).map(ended -> new JsonObject()));
+    });
   }
 
   /** RFC 7662 for refresh tokens: active while not rotated and its session lives (within its limits). */
   public Future<JsonObject> introspectRefresh(String token) {
-    return sessions.activeRefresh(RefreshTokens.hash(token), now()).map(row -> row == null
+    return sessions.activeRefresh(RefreshTokens.hash(token), Rows.now(clock)).map(row -> row == null
       ? new JsonObject().put("active", false)
       : new JsonObject()
         .put("active", true)
@@ -181,21 +192,5 @@ public final class TokenService {
       .put("expires_at", now.getEpochSecond() + exp)
       .put("refresh_token", refreshToken)
       .put("user", user);
-  }
-
-  private OffsetDateTime now() {
-    return OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
-  }
-
-  static UUID uuid(JsonObject body, String field) {
-    String value = Inputs.optionalString(body, field);
-    if (value == null) {
-      return null;
-    }
-    try {
-      return UUID.fromString(value);
-    } catch (IllegalArgumentException e) {
-      throw AuthException.validation("Field '" + field + "' must be a UUID");
-    }
   }
 }

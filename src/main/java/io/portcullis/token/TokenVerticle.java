@@ -7,6 +7,7 @@ import io.portcullis.bus.BusErrors;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
+import io.portcullis.input.Inputs;
 import io.portcullis.config.Config;
 import io.portcullis.metrics.AuthMetrics;
 import io.vertx.core.Future;
@@ -63,7 +64,7 @@ public final class TokenVerticle extends DatabaseVerticle {
       verifier.update(next.verificationJwks());
     });
     return Future.all(List.of(keysChanged.completion(),
-      bus.serve(Addresses.SESSIONS_ISSUE, msg -> tokens.issue(TokenService.uuid(msg.body(), "user_id"),
+      bus.serve(Addresses.SESSIONS_ISSUE, msg -> tokens.issue(Inputs.requiredUuid(msg.body(), "user_id"),
         msg.body().getString("amr_method", "password"), AuthBus.ip(msg), AuthBus.userAgent(msg))),
       bus.serve(Addresses.TOKENS_REFRESH, msg -> tokens.refresh(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
       bus.serve(Addresses.SESSIONS_END, msg -> tokens.end(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),

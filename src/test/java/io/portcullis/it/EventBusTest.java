@@ -41,7 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The public event-bus API (API.md §5) as another verticle in the same Vert.x uses it: JSON requests to the
+ * The public event-bus API as another verticle in the same Vert.x uses it: JSON requests to the
  * addresses of {@link Addresses}, failures as {@code ReplyException(status, error JSON)}, and the events published
  * on {@code auth.events} (and written to {@code audit_log}).
  */
@@ -263,6 +263,21 @@ class EventBusTest {
         expectFailure(client.call(Addresses.TOKENS_REFRESH, new JsonObject()), 400, "validation_failed"),
         expectFailure(client.call(Addresses.TOKENS_PASSWORD, new JsonObject().put("email", TestApp.uniqueEmail())),
           400, "validation_failed")))
+      .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /** The internal addresses too: an id that is no UUID is the sender's mistake (400), never a 500. */
+  @Test
+  void idsThatAreNoUuidFailWithValidationFailedOnInternalAddresses(VertxTestContext ctx) {
+    Future.all(List.of(
+        expectFailure(client.call(Addresses.USERS_UPDATE, new JsonObject().put("user_id", "not-a-uuid")
+          .put("session_id", UUID.randomUUID().toString())), 400, "validation_failed"),
+        expectFailure(client.call(Addresses.USERS_UPDATE, new JsonObject().put("data", new JsonObject())), 400,
+          "validation_failed"),
+        expectFailure(client.call(Addresses.SESSIONS_ISSUE, new JsonObject().put("user_id", "not-a-uuid")), 400,
+          "validation_failed"),
+        expectFailure(client.call(Addresses.SESSIONS_END, new JsonObject().put("session_id", "x")), 400,
+          "validation_failed")))
       .onComplete(ctx.succeedingThenComplete());
   }
 

@@ -1,11 +1,10 @@
-package io.portcullis.it;
+package io.portcullis.config;
 
-import io.portcullis.config.Config;
-import io.portcullis.config.ConfigException;
-import io.portcullis.config.ConfigLoader;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -85,6 +84,23 @@ class ConfigLoaderTest {
   void nonNumericValueNamesTheSettingAndItsVariable() {
     assertInvalid(Map.of("PORTCULLIS_HTTP_PORT", "abc"), "http.port", "PORTCULLIS_HTTP_PORT");
     assertInvalid(Map.of("PORTCULLIS_JWT_EXP", "1h"), "jwt.exp", "PORTCULLIS_JWT_EXP");
+  }
+
+  @ParameterizedTest(name = "{0}={1}")
+  @CsvSource(delimiter = '|', value = {
+    "PORTCULLIS_HTTP_PORT | 70000 | http.port",
+    "PORTCULLIS_HTTP_PORT | -1 | http.port",
+    "PORTCULLIS_HTTP_PORT | abc | http.port",
+    "PORTCULLIS_JWT_EXP | 1h | jwt.exp",
+    "PORTCULLIS_SIGNUP_AUTOCONFIRM | yes | signup.autoconfirm",
+    "PORTCULLIS_JWT_ALGORITHM | none | jwt.algorithm",
+    "PORTCULLIS_JWT_ALGORITHM | PS256 | jwt.algorithm",
+    "PORTCULLIS_DB_URL | mysql://u:p@localhost:3306/auth | db.url",
+    "PORTCULLIS_DB_URL | jdbc:postgresql://localhost/auth | db.url",
+    "PORTCULLIS_HTTP_REQUEST_TIMEOUT_MS | 99 | http.request_timeout_ms",
+  })
+  void anInvalidValueNamesItsSettingAndVariable(String variable, String value, String setting) {
+    assertInvalid(Map.of(variable, value), setting, variable);
   }
 
   @Test
