@@ -170,6 +170,27 @@ public final class CredentialService {
    */
   public Future<JsonObject> update(JsonObject body, String ip, String userAgent) {
     return Futures.attempt(() -> {
+      ProfileChange change = ProfileChange.of(body);
+      if (change.password() != null) {
+        policy.check(change.password());
+      }
+      return users.findById(change.userId())
+        .compose(current -> current == null
+          ? Future.<Row>failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User not found"))
+          : apply(change, current, ip, userAgent))
+        .compose(updated -> updated == null
+          ? Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User not found"))
+          : events.emit(Events.UPDATED, change.userId(), change.sessionId(), ip, userAgent)
+            .map(done -> UserJson.fromRow(updated)));
+    });
+  }
+
+  /** What a user asked to change of their profile; {@code remove}: the metadata keys set to null. */
+  private record ProfileChange(UUID userId, UUID sessionId, String email, String password, JsonObject merge,
+                               String[] remove, String redirectTo) {
+
+    /** Reads the fields in the order they were always checked, so that the first problem is the one named. */
+    static ProfileChange of(JsonObject body) {
       UUID userId = Inputs.requiredUuid(body, "user_id");
       UUID sessionId = Inputs.requiredUuid(body, "session_id");
       String rawEmail = Inputs.optionalString(body, "email");
@@ -177,9 +198,6 @@ public final class CredentialService {
       JsonObject data = Inputs.optionalObject(body, "data");
       String redirectTo = Inputs.optionalString(body, "redirect_to");
       String email = rawEmail == null ? null : Inputs.email(rawEmail);
-      if (password != null) {
-        policy.check(password);
-      }
       JsonObject merge = new JsonObject();
       List<String> remove = new ArrayList<>();
       if (data != null) {
@@ -191,57 +209,58 @@ public final class CredentialService {
           }
         });
       }
-      return users.findById(userId).compose(current -> {
-        if (current == null) {
-          return Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User not found"));
+      return new ProfileChange(userId, sessionId, email, password, merge, remove.toArray(new String[0]), redirectTo);
+    }
+  }
+
+  /**
+   * Applies a change to the {@code current} row: a new password must differ from the old one and ends the user's
+   * other sessions; without autoconfirm a new address is confirmed by mail first (both addresses when the change
+   * is secure). Answers the updated row, or null when the user went away meanwhile.
+   */
+  private Future<Row> apply(ProfileChange change, Row current, String ip, String userAgent) {
+    String password = change.password();
+    String hash = null;
+    if (password != null) {
+      String stored = current.getString("encrypted_password");
+      if (stored != null && blocking(() -> hasher.verify(password, stored)).matches()) {
+        return Future.failedFuture(new AuthException(ErrorCode.SAME_PASSWORD,
+          "New password should be different from the old password."));
+      }
+      hash = blocking(() -> hasher.hash(password));
+    }
+    UUID userId = change.userId();
+    String newEmail = change.email() != null && !change.email().equals(current.getString("email"))
+      ? change.email() : null;
+    boolean byMail = newEmail != null && !config.signup().autoconfirm();
+    String hashed = hash;
+    OffsetDateTime now = Rows.now(clock);
+    Future<Void> free = byMail
+      ? mails.checkSentAt(current.getOffsetDateTime("email_change_sent_at"), now)
+        .compose(ok -> users.findByEmail(newEmail)).compose(other -> other == null
+          ? Future.<Void>succeededFuture()
+          : Future.failedFuture(new AuthException(ErrorCode.EMAIL_EXISTS,
+            "A user with this email address has already been registered")))
+      : Future.succeededFuture();
+    return free.compose(ok -> pool.withTransaction(conn -> {
+        UserRepository tx = new UserRepository(conn);
+        Future<Row> updated = tx.update(userId, byMail ? null : newEmail, hashed, change.merge(), change.remove(), now);
+        return !byMail ? updated : updated
+          .compose(row -> mails.requestEmailChange(conn, userId, current.getString("email"), newEmail,
+            change.redirectTo(), now))
+          .compose(done -> tx.findById(userId));
+      }))
+      .onSuccess(row -> {
+        if (byMail) {
+          mails.kick();
         }
-        String hash = null;
-        if (password != null) {
-          String stored = current.getString("encrypted_password");
-          if (stored != null && blocking(() -> hasher.verify(password, stored)).matches()) {
-            return Future.failedFuture(new AuthException(ErrorCode.SAME_PASSWORD,
-              "New password should be different from the old password."));
-          }
-          hash = blocking(() -> hasher.hash(password));
-        }
-        String newEmail = email != null && !email.equals(current.getString("email")) ? email : null;
-        // Without autoconfirm a new address is confirmed by mail first (both addresses when the change is secure).
-        boolean byMail = newEmail != null && !config.signup().autoconfirm();
-        String hashed = hash;
-        OffsetDateTime now = Rows.now(clock);
-        Future<Void> free = byMail
-          ? mails.checkSentAt(current.getOffsetDateTime("email_change_sent_at"), now)
-            .compose(ok -> users.findByEmail(newEmail)).compose(other -> other == null
-            ? Future.<Void>succeededFuture()
-            : Future.failedFuture(new AuthException(ErrorCode.EMAIL_EXISTS,
-              "A user with this email address has already been registered")))
-          : Future.succeededFuture();
-        return free.compose(ok -> pool.withTransaction(conn -> {
-          UserRepository tx = new UserRepository(conn);
-          Future<Row> updated = tx.update(userId, byMail ? null : newEmail, hashed, merge, remove.toArray(new String[0]), now);
-          return !byMail ? updated : updated
-            .compose(row -> mails.requestEmailChange(conn, userId, current.getString("email"), newEmail, redirectTo,
-              now))
-            .compose(done -> tx.findById(userId));
-        }))
-          .onSuccess(row -> {
-            if (byMail) {
-              mails.kick();
-            }
-          })
-          .compose(updated -> password == null || updated == null
-            ? Future.succeededFuture(updated)
-            : bus.request(Addresses.SESSIONS_END, new JsonObject()
-                .put("user_id", userId.toString())
-                .put("except_session_id", sessionId.toString()), ip, userAgent)
-              .map(ended -> updated));
-      }).compose(updated -> {
-        if (updated == null) {
-          return Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User not found"));
-        }
-        return events.emit(Events.UPDATED, userId, sessionId, ip, userAgent).map(done -> UserJson.fromRow(updated));
-      });
-    });
+      })
+      .compose(updated -> password == null || updated == null
+        ? Future.succeededFuture(updated)
+        : bus.request(Addresses.SESSIONS_END, new JsonObject()
+            .put("user_id", userId.toString())
+            .put("except_session_id", change.sessionId().toString()), ip, userAgent)
+          .map(ended -> updated));
   }
 
   /** {@code {password}} → {@code {hash}} for the admin API; the caller has applied the password policy. */
