@@ -2,12 +2,13 @@ package io.portcullis.it;
 
 import com.nimbusds.jwt.SignedJWT;
 import io.portcullis.bus.Addresses;
+import io.portcullis.it.AppExtension.App;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -30,10 +31,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The admin routes of API.md §1 through HTTP: listing with GoTrue's pagination headers, create, read, update
+ * The admin routes through HTTP: listing with GoTrue's pagination headers, create, read, update
  * (ban included), hard and soft delete, the audit log; and who is an admin (a service key, a user whose role is an
  * admin role, a user holding {@code admin} in user_roles, checked on every request whatever the token says).
  */
+@ExtendWith(AppExtension.class)
 class AdminTest {
 
   private static final String USERS = BASE + "/admin/users";
@@ -41,6 +43,7 @@ class AdminTest {
   private static final String PASSWORD = "password123";
   private static final Duration EVENT_WAIT = Duration.ofSeconds(10);
 
+  @App
   static TestApp app;
   static String serviceKey;
   static final BlockingQueue<JsonObject> EVENTS = new LinkedBlockingQueue<>();
@@ -48,15 +51,9 @@ class AdminTest {
 
   @BeforeAll
   static void start() throws Exception {
-    app = TestApp.start();
     serviceKey = CommandLine.serviceKey(app);
     consumer = app.vertx.eventBus().consumer(Addresses.EVENTS, message -> EVENTS.add(message.body()));
     consumer.completion().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
   }
 
   // ---- listing ----

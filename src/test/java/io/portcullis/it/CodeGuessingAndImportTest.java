@@ -1,40 +1,28 @@
 package io.portcullis.it;
 
+import io.portcullis.it.AppExtension.App;
+import io.portcullis.it.AppExtension.Inbox;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.HashMap;
-import java.util.Map;
 
 import static io.portcullis.it.TestApp.BASE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Guessing a mailed 6-digit code stops working after a few tries; PBKDF2 hashes imported from Django sign in. */
+@ExtendWith(AppExtension.class)
 class CodeGuessingAndImportTest {
 
+  @Inbox
   static Mailbox mailbox;
+  @App("PORTCULLIS_SIGNUP_AUTOCONFIRM=false")
   static TestApp app;
-
-  @BeforeAll
-  static void start() {
-    mailbox = Mailbox.start();
-    Map<String, String> env = new HashMap<>(mailbox.env());
-    env.put("PORTCULLIS_SIGNUP_AUTOCONFIRM", "false");
-    app = TestApp.start(env);
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-    mailbox.close();
-  }
 
   @Test
   void fiveWrongCodesForAnAddressInvalidateItsOutstandingCodeUntilANewMail() {

@@ -50,6 +50,11 @@ final class CommandLine {
     env.put("PORTCULLIS_PASSWORD_REJECT_COMMON", "false");
     env.put("PORTCULLIS_PASSWORD_ARGON2_ITERATIONS", "1");
     env.putAll(overrides);
+    return capture(env, args);
+  }
+
+  /** Runs a command in this JVM with exactly {@code env}, capturing what it prints. */
+  static synchronized Run capture(Map<String, String> env, String... args) {
     PrintStream out = System.out;
     PrintStream err = System.err;
     ByteArrayOutputStream outBytes = new ByteArrayOutputStream();

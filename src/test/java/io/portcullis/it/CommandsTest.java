@@ -7,16 +7,13 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.portcullis.bus.Addresses;
-import io.portcullis.cli.Commands;
+import io.portcullis.it.AppExtension.App;
+import io.portcullis.it.CommandLine.Run;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,6 +37,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * The command line, run in-process: the tools on a data directory nobody serves, and beside a running serve on the
  * same embedded PostgreSQL (they must connect to it, not start a second server).
  */
+@ExtendWith(AppExtension.class)
 class CommandsTest {
 
   private static final String PASSWORD = "password123";
@@ -47,17 +45,8 @@ class CommandsTest {
   private static final String ISSUER = "http://portcullis.test/auth/v1";
   private static final Pattern JWT = Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
 
+  @App("PORTCULLIS_JWT_ISSUER=" + ISSUER)
   static TestApp app;
-
-  @BeforeAll
-  static void start() {
-    app = TestApp.start(Map.of("PORTCULLIS_JWT_ISSUER", ISSUER));
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
 
   @Test
   void helpPrintsUsageAndSucceeds() {
@@ -186,9 +175,6 @@ class CommandsTest {
 
   // ---- helpers ----
 
-  record Run(int exit, String out, String err) {
-  }
-
   private static Map<String, String> env(Path dataDir) {
     Map<String, String> env = new HashMap<>();
     env.put("PORTCULLIS_DATA_DIR", dataDir.toString());
@@ -200,21 +186,8 @@ class CommandsTest {
   }
 
   /** Runs a command in this JVM, capturing what it prints (log lines included: they go to stdout too). */
-  private static synchronized Run run(Map<String, String> env, String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
-    ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
-    int exit;
-    try {
-      System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
-      exit = Commands.run(args, env);
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
-    Run run = new Run(exit, outBytes.toString(StandardCharsets.UTF_8), errBytes.toString(StandardCharsets.UTF_8));
+  private static Run run(Map<String, String> env, String... args) {
+    Run run = CommandLine.capture(env, args);
     System.out.print(run.out());
     System.err.print(run.err());
     return run;

@@ -1,8 +1,8 @@
 package io.portcullis.it;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.portcullis.it.AppExtension.App;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.Map;
 
@@ -11,20 +11,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+@ExtendWith(AppExtension.class)
 class CorsTest {
 
   static final String SITE = "http://localhost:3000";
+  @App("PORTCULLIS_SITE_URL=" + SITE)
   static TestApp app;
-
-  @BeforeAll
-  static void start() {
-    app = TestApp.start(Map.of("PORTCULLIS_SITE_URL", SITE));
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
 
   @Test
   void preflightFromTheSiteUrlAllowsWhatSupabaseJsSends() {

@@ -1,9 +1,10 @@
 package io.portcullis.it;
 
+import io.portcullis.it.AppExtension.App;
+import io.portcullis.it.AppExtension.Inbox;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.URI;
 import java.time.Duration;
@@ -20,29 +21,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Changing the email address with confirmation on and "secure email change" (the default): {@code PUT /user
  * {email}} mails both addresses, and the change applies once both halves are verified, in either order.
  */
+@ExtendWith(AppExtension.class)
 class EmailChangeTest {
 
   static final String PASSWORD = "password123";
 
+  @Inbox
   static Mailbox mailbox;
+  @App("PORTCULLIS_SIGNUP_AUTOCONFIRM=false")
   static TestApp app;
-
-  @BeforeAll
-  static void start() {
-    mailbox = Mailbox.start();
-    Map<String, String> env = new HashMap<>(mailbox.env());
-    env.put("PORTCULLIS_SIGNUP_AUTOCONFIRM", "false");
-    app = TestApp.start(env);
-  }
-
-  @AfterAll
-  static void stop() {
-    try {
-      app.close();
-    } finally {
-      mailbox.close();
-    }
-  }
 
   @Test
   void emailChangeMailsBothAddressesAndAppliesOnceBothCodesAreVerified() {

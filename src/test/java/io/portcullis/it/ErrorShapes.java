@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Assertions on the two error shapes of API.md §3: the legacy {@code {code:<status>, error_code, msg}} and, for a
+ * Assertions on GoTrue's two error shapes: the legacy {@code {code:<status>, error_code, msg}} and, for a
  * request carrying {@code X-Supabase-Api-Version}, {@code {code:"<error_code>", message}} with the header echoed.
  */
 final class ErrorShapes {

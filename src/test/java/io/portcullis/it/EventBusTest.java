@@ -1,6 +1,7 @@
 package io.portcullis.it;
 
 import io.portcullis.bus.Addresses;
+import io.portcullis.it.AppExtension.App;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -13,16 +14,10 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Checkpoint;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,24 +40,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * addresses of {@link Addresses}, failures as {@code ReplyException(status, error JSON)}, and the events published
  * on {@code auth.events} (and written to {@code audit_log}).
  */
+@ExtendWith(AppExtension.class)
 @ExtendWith(VertxExtension.class)
 class EventBusTest {
 
   private static final String PASSWORD = "password123";
 
+  @App
   static TestApp app;
   static BusClient client;
 
   @BeforeAll
   static void start() throws Exception {
-    app = TestApp.start();
     client = new BusClient();
     app.vertx.deployVerticle(client).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
   }
 
   /**
@@ -350,21 +341,8 @@ class EventBusTest {
   }
 
   /** The audit rows of one user, read with JDBC (called through executeBlocking, never on an event loop). */
-  private static List<JsonObject> auditRows(String userId) throws SQLException {
-    List<JsonObject> rows = new ArrayList<>();
-    try (Connection c = DriverManager.getConnection(app.database.jdbcUrl(), app.database.user(), app.database.password());
-         PreparedStatement s = c.prepareStatement(
-           "SELECT type, session_id, created_at FROM audit_log WHERE user_id = ? ORDER BY id")) {
-      s.setObject(1, UUID.fromString(userId));
-      try (ResultSet rs = s.executeQuery()) {
-        while (rs.next()) {
-          rows.add(new JsonObject()
-            .put("type", rs.getString("type"))
-            .put("session_id", rs.getString("session_id"))
-            .put("created_at", rs.getString("created_at")));
-        }
-      }
-    }
-    return rows;
+  private static List<JsonObject> auditRows(String userId) {
+    return DbRows.rows(app, "SELECT type, session_id, created_at FROM audit_log WHERE user_id = ? ORDER BY id",
+      UUID.fromString(userId));
   }
 }

@@ -3,11 +3,12 @@ package io.portcullis.it;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.crypto.impl.ECDSA;
 import io.portcullis.bus.Addresses;
+import io.portcullis.it.AppExtension.App;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -23,23 +24,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * 4xx JSON error in the contract's shape, not a 500 or an empty body; and a valid token must have exactly one
  * spelling.
  */
+@ExtendWith(AppExtension.class)
 class FormAndHeaderEdgeTest {
 
   private static final int TIMEOUT_MS = 20_000;
   private static final String SIGNUP_BODY = "{\"email\":\"edge@example.com\",\"password\":\"edge-password-1\"}";
 
+  @App
   static TestApp app;
   static String token;
 
   @BeforeAll
   static void start() {
-    app = TestApp.start();
     token = app.signUp(TestApp.uniqueEmail(), "edge-password-1").getString("access_token");
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
   }
 
   // ---- the query string and the path ----

@@ -1,9 +1,9 @@
 package io.portcullis.it;
 
+import io.portcullis.it.AppExtension.App;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,7 +12,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -23,31 +22,23 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The bound on password hashing of issue 4: with one hashing worker and a queue of one, a burst of concurrent
+ * The bound on password hashing: with one hashing worker and a queue of one, a burst of concurrent
  * sign-ins hashes at most two at a time and turns the rest away at once with 503 service_unavailable and
  * Retry-After, instead of queueing 64 MiB argon2id hashes; the service stays healthy.
  */
+@ExtendWith(AppExtension.class)
 class HashingCapacityTest {
 
   private static final String PASSWORD = "password123";
   private static final int CONCURRENT = 12;
 
+  // Costly hashes (64 MiB; some 300 ms each here), so that the burst arrives while the first one runs.
+  @App({
+    "PORTCULLIS_PASSWORD_HASH_WORKERS=1",
+    "PORTCULLIS_PASSWORD_HASH_QUEUE=1",
+    "PORTCULLIS_PASSWORD_ARGON2_MEMORY_KIB=65536",
+    "PORTCULLIS_PASSWORD_ARGON2_ITERATIONS=2"})
   static TestApp app;
-
-  @BeforeAll
-  static void start() {
-    // Costly hashes (64 MiB; some 300 ms each here), so that the burst arrives while the first one runs.
-    app = TestApp.start(Map.of(
-      "PORTCULLIS_PASSWORD_HASH_WORKERS", "1",
-      "PORTCULLIS_PASSWORD_HASH_QUEUE", "1",
-      "PORTCULLIS_PASSWORD_ARGON2_MEMORY_KIB", "65536",
-      "PORTCULLIS_PASSWORD_ARGON2_ITERATIONS", "2"));
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
 
   /** One answer and how long it took from the moment the burst was sent. */
   private record Timed(int status, String errorCode, String retryAfter, long millis, String raw) {

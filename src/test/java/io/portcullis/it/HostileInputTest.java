@@ -24,7 +24,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -46,7 +45,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Hostile input against every route of {@code HttpVerticle} (issue 4): generated malformed bodies, fields of the
+ * Hostile input against every route of {@code HttpVerticle}: generated malformed bodies, fields of the
  * wrong type, odd encodings, query strings, Authorization headers, methods, paths and headers, several thousand
  * requests per run (about 5,000) against one app, sent byte for byte over a socket ({@link RawHttp}).
  *
@@ -235,7 +234,7 @@ class HostileInputTest {
     JsonObject session = app.signUp(TestApp.uniqueEmail(), "fuzzer-password-1");
     userToken = session.getString("access_token");
     serviceKey = CommandLine.serviceKey(app);
-    db = DriverManager.getConnection(app.database.jdbcUrl(), app.database.user(), app.database.password());
+    db = DbRows.connect(app);
   }
 
   @AfterContainer

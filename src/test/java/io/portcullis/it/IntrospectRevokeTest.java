@@ -1,11 +1,12 @@
 package io.portcullis.it;
 
+import io.portcullis.it.AppExtension.App;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -21,9 +22,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * RFC 7662 introspection (admin Bearer) and RFC 7009 revocation (no auth) of API.md §1: what is active, what the
+ * RFC 7662 introspection (admin Bearer) and RFC 7009 revocation (no auth): what is active, what the
  * answer holds, who may ask, and what a revocation ends.
  */
+@ExtendWith(AppExtension.class)
 class IntrospectRevokeTest {
 
   private static final String INTROSPECT = BASE + "/oauth/introspect";
@@ -32,18 +34,13 @@ class IntrospectRevokeTest {
   private static final String REFRESH = BASE + "/token?grant_type=refresh_token";
   private static final String PASSWORD = "password123";
 
+  @App
   static TestApp app;
   static String serviceKey;
 
   @BeforeAll
   static void start() {
-    app = TestApp.start();
     serviceKey = CommandLine.serviceKey(app);
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
   }
 
   private static String form(String name, String value) {

@@ -8,12 +8,6 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -28,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Private signing keys encrypted at rest (issue 4): stored as {@code enc:v1:...} when
+ * Private signing keys encrypted at rest: stored as {@code enc:v1:...} when
  * {@code jwt.keys_encryption_key} is set, keys stored in clear encrypted at the next start with a key, and a start
  * with the key missing or wrong refused with a message that names the setting.
  */
@@ -53,7 +47,7 @@ class KeyEncryptionTest {
   @Test
   void keysAreStoredEncryptedAndAStartWithoutTheKeyOrWithAWrongOneIsRefused() throws Exception {
     Path dataDir = Files.createTempDirectory("portcullis-enc");
-    String key = randomSecret(40);
+    String key = TestApp.randomSecret(40);
     JsonObject session;
     String kid;
     try (TestApp app = TestApp.start(dataDir, env(ENV, key))) {
@@ -74,7 +68,7 @@ class KeyEncryptionTest {
     assertTrue(causes(missing).contains(SETTING), causes(missing));
 
     IllegalStateException wrong = assertThrows(IllegalStateException.class,
-      () -> TestApp.start(dataDir, env(ENV, randomSecret(40))));
+      () -> TestApp.start(dataDir, env(ENV, TestApp.randomSecret(40))));
     assertTrue(causes(wrong).contains(SETTING) && causes(wrong).contains("is wrong"), causes(wrong));
     assertFalse(causes(wrong).contains(key), "the message never shows the key");
 
@@ -100,7 +94,7 @@ class KeyEncryptionTest {
       kid = onlyKid(app);
     }
 
-    String key = randomSecret(40);
+    String key = TestApp.randomSecret(40);
     try (TestApp app = TestApp.start(dataDir, env(ENV, key))) {
       List<String> stored = privateJwks(app);
       assertEquals(1, stored.size());
@@ -119,7 +113,7 @@ class KeyEncryptionTest {
 
   @Test
   void commandsNeedTheEncryptionKeyAndRotateKeysStoresTheNewKeyEncrypted() throws Exception {
-    String key = randomSecret(40);
+    String key = TestApp.randomSecret(40);
     try (TestApp app = TestApp.start(env(ENV, key))) {
       Map<String, String> pinned = Map.of("PORTCULLIS_JWT_ISSUER", ISSUER);
 
@@ -141,7 +135,7 @@ class KeyEncryptionTest {
 
   @Test
   void rotateKeysWithoutTheEncryptionKeyOrWithAWrongOneWritesNoKey() throws Exception {
-    String key = randomSecret(40);
+    String key = TestApp.randomSecret(40);
     try (TestApp app = TestApp.start(env(ENV, key))) {
       Map<String, String> pinned = Map.of("PORTCULLIS_JWT_ISSUER", ISSUER);
 
@@ -149,7 +143,7 @@ class KeyEncryptionTest {
       assertNotEquals(0, noKey.exit(), noKey.out());
       assertTrue(noKey.err().contains(SETTING), noKey.err());
 
-      CommandLine.Run wrongKey = CommandLine.run(app, Map.of("PORTCULLIS_JWT_ISSUER", ISSUER, ENV, randomSecret(40)),
+      CommandLine.Run wrongKey = CommandLine.run(app, Map.of("PORTCULLIS_JWT_ISSUER", ISSUER, ENV, TestApp.randomSecret(40)),
         "rotate-keys");
       assertNotEquals(0, wrongKey.exit(), wrongKey.out());
       assertTrue(wrongKey.err().contains("is wrong"), wrongKey.err());
@@ -163,28 +157,20 @@ class KeyEncryptionTest {
     Map<String, String> env = new HashMap<>();
     env.put("PORTCULLIS_CONFIG", "target/classes/portcullis/config.json");
     env.put("PORTCULLIS_DATA_DIR", Files.createTempDirectory("portcullis-enc").toString());
-    env.put(ENV, randomSecret(31));
+    env.put(ENV, TestApp.randomSecret(31));
 
     ConfigException refused = assertThrows(ConfigException.class, () -> ConfigLoader.load(env));
     assertTrue(refused.getMessage().contains(SETTING), refused.getMessage());
     assertTrue(refused.getMessage().contains(ENV), refused.getMessage());
 
-    env.put(ENV, randomSecret(32));
+    env.put(ENV, TestApp.randomSecret(32));
     assertEquals(env.get(ENV), ConfigLoader.load(env).jwt().keysEncryptionKey());
   }
 
   // ---- helpers ----
 
-  private static List<String> privateJwks(TestApp app) throws SQLException {
-    List<String> stored = new ArrayList<>();
-    try (Connection c = DriverManager.getConnection(app.database.jdbcUrl(), app.database.user(), app.database.password());
-         Statement s = c.createStatement();
-         ResultSet rows = s.executeQuery("SELECT private_jwk FROM signing_keys ORDER BY created_at")) {
-      while (rows.next()) {
-        stored.add(rows.getString(1));
-      }
-    }
-    return stored;
+  private static List<String> privateJwks(TestApp app) {
+    return DbRows.strings(app, "SELECT private_jwk FROM signing_keys ORDER BY created_at");
   }
 
   private static String onlyKid(TestApp app) {
@@ -201,15 +187,5 @@ class KeyEncryptionTest {
       messages.append(t.getClass().getSimpleName()).append(": ").append(t.getMessage()).append('\n');
     }
     return messages.toString();
-  }
-
-  private static String randomSecret(int length) {
-    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    SecureRandom random = new SecureRandom();
-    StringBuilder out = new StringBuilder();
-    for (int i = 0; i < length; i++) {
-      out.append(alphabet.charAt(random.nextInt(alphabet.length())));
-    }
-    return out.toString();
   }
 }

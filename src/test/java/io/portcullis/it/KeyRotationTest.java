@@ -13,7 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Supplier;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Signing-key rotation (issue 4, API.md §6): the next key is published in JWKS before it signs, signing switches
+ * Signing-key rotation: the next key is published in JWKS before it signs, signing switches
  * after {@code jwt.rotation_delay_seconds}, tokens signed before keep verifying until they expire, and the old
  * public key leaves JWKS once the longest-lived token it signed has expired (a service key's expiry counts). Both
  * the admin route and the {@code rotate-keys} command; two instances on one database agree.
@@ -230,14 +230,8 @@ class KeyRotationTest {
     app.clock.advance(by);
   }
 
-  /** Polls until the periodic key reload (every second of real time) shows; fails after {@link #RELOAD_WAIT}. */
-  private static void eventually(String what, Supplier<Boolean> condition) throws InterruptedException {
-    long deadline = System.nanoTime() + RELOAD_WAIT.toNanos();
-    while (!condition.get()) {
-      if (System.nanoTime() > deadline) {
-        fail("not within " + RELOAD_WAIT.toSeconds() + " s: " + what);
-      }
-      Thread.sleep(100);
-    }
+  /** Waits for the periodic key reload (every second of real time); fails after {@link #RELOAD_WAIT}. */
+  private static void eventually(String what, BooleanSupplier condition) {
+    Await.until(RELOAD_WAIT, what, condition);
   }
 }

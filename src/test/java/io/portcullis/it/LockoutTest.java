@@ -17,7 +17,7 @@ import static io.portcullis.it.TestApp.bearer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Per-account brute-force protection (issue 4, Keycloak's model) through HTTP: from the third consecutive failure
+ * Per-account brute-force protection (Keycloak's model) through HTTP: from the third consecutive failure
  * on, sign-in waits 60 s, then 120 s, ... at most 900 s; while locked even the right password answers exactly
  * like a wrong one; a success or a quiet hour forgets the count; an admin can unlock. The state is in PostgreSQL,
  * so it holds across two instances on one database and across a restart.

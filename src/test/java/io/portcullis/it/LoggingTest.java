@@ -48,7 +48,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Logs (issue 5, "Observe"): an access-log event per request with its request id (also in X-Request-Id and in
+ * Logs: an access-log event per request with its request id (also in X-Request-Id and in
  * 5xx bodies), no query string, never a secret; the production configuration writes JSON lines.
  */
 class LoggingTest {

@@ -1,9 +1,9 @@
 package io.portcullis.it;
 
+import io.portcullis.it.AppExtension.App;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import static io.portcullis.it.ErrorShapes.assertError;
 import static io.portcullis.it.ErrorShapes.with;
@@ -12,6 +12,7 @@ import static io.portcullis.it.TestApp.bearer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** {@code POST /auth/v1/logout?scope=global|local|others}: which sessions end, and what their tokens get after. */
+@ExtendWith(AppExtension.class)
 class LogoutTest {
 
   private static final String LOGOUT = BASE + "/logout";
@@ -21,17 +22,8 @@ class LogoutTest {
   /** What supabase-js sends on its bodiless POST. */
   private static final String JS_CONTENT_TYPE = "application/json;charset=UTF-8";
 
+  @App
   static TestApp app;
-
-  @BeforeAll
-  static void start() {
-    app = TestApp.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
 
   private static TestApp.Response logout(String query, JsonObject session, String... headers) {
     return app.request("POST", LOGOUT + query, JS_CONTENT_TYPE, null, with(bearer(session.getString("access_token")), headers));

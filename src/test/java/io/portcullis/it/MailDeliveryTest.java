@@ -146,17 +146,6 @@ class MailDeliveryTest {
    * every 5 s). This waits for work to finish, not for time to pass: moving the clock cannot replace it.
    */
   private static void waitFor(BooleanSupplier condition, String what) {
-    long deadline = System.currentTimeMillis() + Mailbox.WAIT_MS;
-    while (!condition.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        fail("Not within " + Mailbox.WAIT_MS + " ms: " + what);
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }
+    Await.until(Duration.ofMillis(Mailbox.WAIT_MS), what, condition);
   }
 }

@@ -1,13 +1,13 @@
 package io.portcullis.it;
 
+import io.portcullis.it.AppExtension.App;
+import io.portcullis.it.AppExtension.Inbox;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.URI;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 
 import static io.portcullis.it.TestApp.BASE;
@@ -19,36 +19,23 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The account flows by mail (issue 3) through HTTP, against a real SMTP server: each test reads the mail the
+ * The account flows by mail through HTTP, against a real SMTP server: each test reads the mail the
  * service really sent, takes its link or 6-digit code, and completes the flow. Confirmation is required
  * (autoconfirm off), redirects have an allow-list and a site URL of their own.
  */
+@ExtendWith(AppExtension.class)
 class MailFlowTest {
 
   static final String SITE = "https://site.portcullis.test";
   static final String PASSWORD = "password123";
 
+  @Inbox
   static Mailbox mailbox;
+  @App({
+    "PORTCULLIS_SIGNUP_AUTOCONFIRM=false",
+    "PORTCULLIS_SITE_URL=" + SITE,
+    "PORTCULLIS_MAILER_REDIRECT_ALLOW_LIST=http://localhost:3000/**,https://*.example.com/cb"})
   static TestApp app;
-
-  @BeforeAll
-  static void start() {
-    mailbox = Mailbox.start();
-    Map<String, String> env = new HashMap<>(mailbox.env());
-    env.put("PORTCULLIS_SIGNUP_AUTOCONFIRM", "false");
-    env.put("PORTCULLIS_SITE_URL", SITE);
-    env.put("PORTCULLIS_MAILER_REDIRECT_ALLOW_LIST", "http://localhost:3000/**,https://*.example.com/cb");
-    app = TestApp.start(env);
-  }
-
-  @AfterAll
-  static void stop() {
-    try {
-      app.close();
-    } finally {
-      mailbox.close();
-    }
-  }
 
   // ---- confirmation ----
 

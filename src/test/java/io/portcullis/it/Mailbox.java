@@ -11,7 +11,6 @@ import jakarta.mail.internet.MimeMessage;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -69,14 +68,14 @@ final class Mailbox implements AutoCloseable {
 
   /** A mailbox on a free port, already listening. */
   static Mailbox start() {
-    Mailbox box = new Mailbox(freePort());
+    Mailbox box = new Mailbox(TestApp.freePort());
     box.listen();
     return box;
   }
 
   /** A mailbox for a port where nothing listens yet: the app's mails fail until {@link #listen()}. */
   static Mailbox down() {
-    return new Mailbox(freePort());
+    return new Mailbox(TestApp.freePort());
   }
 
   void listen() {
@@ -188,14 +187,6 @@ final class Mailbox implements AutoCloseable {
       out.put(URLDecoder.decode(key, StandardCharsets.UTF_8), URLDecoder.decode(value, StandardCharsets.UTF_8));
     }
     return out;
-  }
-
-  static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   @Override

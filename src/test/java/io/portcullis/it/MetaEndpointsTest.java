@@ -1,10 +1,10 @@
 package io.portcullis.it;
 
+import io.portcullis.it.AppExtension.App;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import static io.portcullis.it.ErrorShapes.assertError;
 import static io.portcullis.it.TestApp.BASE;
@@ -14,19 +14,11 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The endpoints that describe the service (settings, health, discovery, liveness, readiness) and routing errors. */
+@ExtendWith(AppExtension.class)
 class MetaEndpointsTest {
 
+  @App
   static TestApp app;
-
-  @BeforeAll
-  static void start() {
-    app = TestApp.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
 
   private static JsonObject okJson(TestApp.Response r) {
     assertEquals(200, r.status(), r.raw());

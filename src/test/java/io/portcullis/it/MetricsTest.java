@@ -1,9 +1,9 @@
 package io.portcullis.it;
 
+import io.portcullis.it.AppExtension.App;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.List;
@@ -18,9 +18,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * GET /metrics (issue 5, "Observe"): Prometheus text with Vert.x's HTTP (by route), pool, event-bus and JVM
+ * GET /metrics: Prometheus text with Vert.x's HTTP (by route), pool, event-bus and JVM
  * metrics, and Portcullis's own counters and histograms moving with the actions they count.
  */
+@ExtendWith(AppExtension.class)
 class MetricsTest {
 
   private static final String PASSWORD = "password123";
@@ -28,21 +29,12 @@ class MetricsTest {
   /** One second past the default refresh-token reuse interval of 10 s. */
   private static final Duration PAST_REUSE_INTERVAL = Duration.ofSeconds(11);
 
+  // The reuse test moves the clock; keep later tokens from looking issued in the future.
+  @App({
+    "PORTCULLIS_LOCKOUT_ENABLED=true",
+    "PORTCULLIS_LOCKOUT_FAILURES=2",
+    "PORTCULLIS_JWT_LEEWAY_SECONDS=300"})
   static TestApp app;
-
-  @BeforeAll
-  static void start() {
-    app = TestApp.start(Map.of(
-      "PORTCULLIS_LOCKOUT_ENABLED", "true",
-      "PORTCULLIS_LOCKOUT_FAILURES", "2",
-      // The reuse test moves the clock; keep later tokens from looking issued in the future.
-      "PORTCULLIS_JWT_LEEWAY_SECONDS", "300"));
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
 
   @Test
   void metricsAnswerPrometheusTextWithHttpPoolEventBusAndJvmMetrics() {

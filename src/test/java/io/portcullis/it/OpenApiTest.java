@@ -2,13 +2,14 @@ package io.portcullis.it;
 
 import io.portcullis.error.ErrorCode;
 import io.portcullis.http.HttpVerticle;
+import io.portcullis.it.AppExtension.App;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -34,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * are the service's, and whose schemas describe what the service really answers. Plus {@code /docs} and its
  * Swagger UI files served from this server.
  */
+@ExtendWith(AppExtension.class)
 class OpenApiTest {
 
   private static final Set<String> METHODS = Set.of("get", "put", "post", "delete", "options", "head", "patch",
@@ -41,13 +43,13 @@ class OpenApiTest {
   private static final Pattern ROUTE_PARAM = Pattern.compile(":([A-Za-z0-9_]+)");
   private static final Pattern DOC_PARAM = Pattern.compile("\\{([^}/]+)}");
 
+  @App
   static TestApp app;
   static JsonObject doc;
   static List<Route> routes;
 
   @BeforeAll
   static void start() throws Exception {
-    app = TestApp.start();
     // One more instance of the HTTP verticle on the running app (it shares the port): its route table is the
     // one every instance serves.
     HttpVerticle probe = app.server.newHttpVerticle();
@@ -57,13 +59,6 @@ class OpenApiTest {
     TestApp.Response r = app.get("/openapi.json");
     assertEquals(200, r.status(), r.raw());
     doc = r.json();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (app != null) {
-      app.close();
-    }
   }
 
   @Test
@@ -107,7 +102,7 @@ class OpenApiTest {
     assertTrue(undocumented.isEmpty() && unrouted.isEmpty(),
       "routes without documentation in src/main/resources/openapi/openapi.json:" + list(undocumented)
         + "\ndocumented operations without a route:" + list(unrouted));
-    // The route table of API.md §1 is there (guards against comparing two empty sets).
+    // The route table is there (guards against comparing two empty sets).
     for (String expected : List.of("GET /health", "POST " + BASE + "/token", "GET " + BASE + "/user",
       "PUT " + BASE + "/admin/users/{id}", "GET /openapi.json", "GET /docs")) {
       assertTrue(routed.contains(expected), expected + " not among " + routed);

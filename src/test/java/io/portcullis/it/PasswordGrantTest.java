@@ -1,14 +1,14 @@
 package io.portcullis.it;
 
+import io.portcullis.it.AppExtension.App;
 import com.password4j.Argon2Function;
 import com.password4j.BcryptFunction;
 import com.password4j.Password;
 import com.password4j.types.Argon2;
 import com.password4j.types.Bcrypt;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -24,23 +24,15 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code POST /auth/v1/token} with the password grant, in JSON and RFC 6749 form bodies; re-hashing on sign-in. */
+@ExtendWith(AppExtension.class)
 class PasswordGrantTest {
 
   private static final String TOKEN = BASE + "/token";
   private static final String PASSWORD_GRANT = TOKEN + "?grant_type=password";
   private static final String PASSWORD = "password123";
 
+  @App
   static TestApp app;
-
-  @BeforeAll
-  static void start() {
-    app = TestApp.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
 
   private static JsonObject credentials(String email, String password) {
     return new JsonObject().put("email", email).put("password", password);

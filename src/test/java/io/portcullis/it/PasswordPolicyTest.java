@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The password policy of issue 4 (NIST SP 800-63B) on every way a password gets set: signup, PUT /user, the admin
+ * The password policy (NIST SP 800-63B) on every way a password gets set: signup, PUT /user, the admin
  * API and the create-user command. A refusal is 422 weak_password with {@code weak_password.reasons} among
  * {@code length}, {@code characters}, {@code pwned}, in both error shapes, and writes nothing.
  */

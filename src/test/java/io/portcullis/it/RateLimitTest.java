@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The per-client-IP rate limits of issue 4 through HTTP: a budget of three at once on the password grant and the
+ * The per-client-IP rate limits through HTTP: a budget of three at once on the password grant and the
  * other abuse-prone routes, 429 over_request_rate_limit with Retry-After in both error shapes, the refresh grant's
  * own bucket, refill by time, and which address counts as the client's (X-Forwarded-For only from a trusted proxy).
  *

@@ -3,11 +3,11 @@ package io.portcullis.it;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.portcullis.bus.Addresses;
+import io.portcullis.it.AppExtension.App;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.URI;
 import java.net.URLEncoder;
@@ -15,14 +15,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.text.ParseException;
 import java.time.Duration;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -35,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Refresh-token rotation and the reuse rules of API.md §4, through HTTP against the whole app. */
+/** Refresh-token rotation and the reuse rules, through HTTP against the whole app. */
+@ExtendWith(AppExtension.class)
 class RefreshTokenTest {
 
   private static final String PASSWORD = "password123";
@@ -43,19 +38,10 @@ class RefreshTokenTest {
   /** One second past the default reuse interval of 10 s. */
   private static final Duration PAST_REUSE_INTERVAL = Duration.ofSeconds(11);
 
+  // Several tests move the clock forward and the moves add up; access tokens carry iat from that clock while the
+  // verifier uses real time, so widen the leeway to keep later tokens from looking "issued in the future".
+  @App("PORTCULLIS_JWT_LEEWAY_SECONDS=300")
   static TestApp app;
-
-  @BeforeAll
-  static void start() {
-    // Several tests move the clock forward and the moves add up; access tokens carry iat from that clock while the
-    // verifier uses real time, so widen the leeway to keep later tokens from looking "issued in the future".
-    app = TestApp.start(Map.of("PORTCULLIS_JWT_LEEWAY_SECONDS", "300"));
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
 
   @Test
   void refreshRotatesBothTokensInTheSameSessionAndIncludesTheUser() throws ParseException {
@@ -259,15 +245,10 @@ class RefreshTokenTest {
   }
 
   @Test
-  void refreshOfABannedUserIsRejected() throws SQLException {
+  void refreshOfABannedUserIsRejected() {
     JsonObject session = app.signUp(TestApp.uniqueEmail(), PASSWORD);
     UUID userId = UUID.fromString(session.getJsonObject("user").getString("id"));
-    try (Connection conn = jdbc();
-         PreparedStatement ban = conn.prepareStatement(
-           "UPDATE users SET banned_until = now() + interval '1 day' WHERE id = ?")) {
-      ban.setObject(1, userId);
-      assertEquals(1, ban.executeUpdate());
-    }
+    assertEquals(1, DbRows.update(app, "UPDATE users SET banned_until = now() + interval '1 day' WHERE id = ?", userId));
 
     TestApp.Response r = app.refresh(session.getString("refresh_token"));
 
@@ -314,17 +295,7 @@ class RefreshTokenTest {
     return URLEncoder.encode(value, StandardCharsets.UTF_8);
   }
 
-  private static Connection jdbc() throws SQLException {
-    return DriverManager.getConnection(app.database.jdbcUrl(), app.database.user(), app.database.password());
-  }
-
-  private static long count(String sql, UUID id) throws SQLException {
-    try (Connection conn = jdbc(); PreparedStatement statement = conn.prepareStatement(sql)) {
-      statement.setObject(1, id);
-      try (ResultSet rows = statement.executeQuery()) {
-        rows.next();
-        return rows.getLong(1);
-      }
-    }
+  private static long count(String sql, UUID id) {
+    return DbRows.number(app, sql, id);
   }
 }

@@ -1,9 +1,10 @@
 package io.portcullis.it;
 
+import io.portcullis.it.AppExtension.App;
+import io.portcullis.it.AppExtension.Inbox;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -30,31 +31,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * HTTP hygiene of issue 4: security headers on every answer whatever its status, HSTS only behind an https
+ * HTTP hygiene: security headers on every answer whatever its status, HSTS only behind an https
  * external URL, {@code Cache-Control: no-store} and {@code Pragma: no-cache} on answers that carry tokens
  * (RFC 6749 §5.1), and over-long request lines and headers refused quickly rather than hanging.
  */
+@ExtendWith(AppExtension.class)
 class SecurityHeadersTest {
 
   private static final String PASSWORD = "password123";
 
+  @Inbox
   static Mailbox mailbox;
+  @App
   static TestApp app;
-
-  @BeforeAll
-  static void start() {
-    mailbox = Mailbox.start();
-    app = TestApp.start(mailbox.env());
-  }
-
-  @AfterAll
-  static void stop() {
-    try {
-      app.close();
-    } finally {
-      mailbox.close();
-    }
-  }
 
   private static void assertSecurityHeaders(String what, TestApp.Response r) {
     assertEquals("nosniff", r.header("X-Content-Type-Options"), what);

@@ -1,9 +1,9 @@
 package io.portcullis.it;
 
+import io.portcullis.it.AppExtension.App;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.Map;
@@ -16,19 +16,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Bearer routes remember session liveness for sessions.cache_ttl_ms, yet every change made through the service
  * (sign-out, password or profile change, refresh-token reuse) takes effect at once.
  */
+@ExtendWith(AppExtension.class)
 class SessionCacheTest {
 
+  @App("PORTCULLIS_SESSIONS_CACHE_TTL_MS=60000")
   static TestApp app;
-
-  @BeforeAll
-  static void start() {
-    app = TestApp.start(Map.of("PORTCULLIS_SESSIONS_CACHE_TTL_MS", "60000"));
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
 
   @Test
   void livenessIsCachedUntilItsTtlForChangesBehindTheServicesBack() {

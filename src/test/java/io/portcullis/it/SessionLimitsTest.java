@@ -16,7 +16,7 @@ import static io.portcullis.it.TestApp.bearer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The optional session limits of API.md §4 (off by default): a time-box (refresh answers session_expired and
+ * The optional session limits (off by default): a time-box (refresh answers session_expired and
  * Bearer routes session_not_found once past it, refreshing does not extend it), an inactivity timeout (refresh
  * answers session_expired after that long without a refresh; refreshing in time keeps the session), and one
  * session per user (a new sign-in ends the others).

@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Graceful shutdown (issue 5, "Observe"): a request in flight when the service stops still gets its answer and
+ * Graceful shutdown: a request in flight when the service stops still gets its answer and
  * its effect is committed; new connections are refused; SIGTERM stops the process and its embedded PostgreSQL;
  * a restart on the same data finds what was acknowledged.
  */

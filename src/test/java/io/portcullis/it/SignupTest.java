@@ -1,10 +1,10 @@
 package io.portcullis.it;
 
+import io.portcullis.it.AppExtension.App;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.OffsetDateTime;
 import java.util.Map;
@@ -20,22 +20,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code POST /auth/v1/signup}: the session it answers, e-mail normalization, and every error it can give. */
+@ExtendWith(AppExtension.class)
 class SignupTest {
 
   private static final String SIGNUP = BASE + "/signup";
   private static final String PASSWORD = "password123";
 
+  @App
   static TestApp app;
-
-  @BeforeAll
-  static void start() {
-    app = TestApp.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
 
   private static JsonObject credentials(String email, String password) {
     return new JsonObject().put("email", email).put("password", password);

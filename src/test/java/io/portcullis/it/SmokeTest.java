@@ -1,26 +1,18 @@
 package io.portcullis.it;
 
+import io.portcullis.it.AppExtension.App;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import static io.portcullis.it.TestApp.BASE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+@ExtendWith(AppExtension.class)
 class SmokeTest {
 
+  @App
   static TestApp app;
-
-  @BeforeAll
-  static void start() {
-    app = TestApp.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
 
   @Test
   void signUpThenGetUser() {

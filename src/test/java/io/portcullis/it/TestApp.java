@@ -126,7 +126,7 @@ public final class TestApp implements AutoCloseable {
     }
   }
 
-  private static int freePort() {
+  static int freePort() {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
     } catch (IOException e) {
@@ -150,6 +150,17 @@ public final class TestApp implements AutoCloseable {
 
   public String url(String path) {
     return "http://127.0.0.1:" + port + path;
+  }
+
+  /** A random alphanumeric secret, as an operator would set one. */
+  public static String randomSecret(int length) {
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    java.security.SecureRandom random = new java.security.SecureRandom();
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < length; i++) {
+      out.append(alphabet.charAt(random.nextInt(alphabet.length())));
+    }
+    return out.toString();
   }
 
   public static String uniqueEmail() {

@@ -25,13 +25,14 @@ import com.sun.net.httpserver.HttpServer;
 import io.portcullis.bus.Addresses;
 import io.portcullis.config.ConfigException;
 import io.portcullis.config.ConfigLoader;
+import io.portcullis.it.AppExtension.App;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.FileInputStream;
 import java.io.InputStream;
@@ -41,15 +42,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.ECPublicKey;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
@@ -76,11 +71,13 @@ import static org.junit.jupiter.api.Assertions.fail;
  * key, read from the database, so that the one changed claim is the only reason for the refusal — and a control
  * test shows an unchanged re-signed copy is accepted.
  */
+@ExtendWith(AppExtension.class)
 class TokenSecurityTest {
 
   private static final String PASSWORD = "password123";
   private static final Base64.Encoder B64URL = Base64.getUrlEncoder().withoutPadding();
 
+  @App
   static TestApp app;
   /** A signed-up user's session: its access token is the template every forgery starts from. */
   static JsonObject session;
@@ -90,18 +87,12 @@ class TokenSecurityTest {
 
   @BeforeAll
   static void start() throws Exception {
-    app = TestApp.start();
     session = app.signUp(TestApp.uniqueEmail(), PASSWORD);
     String token = session.getString("access_token");
     claims = payload(token);
     kid = header(token).getString("kid");
     serverKey = ECKey.parse(currentPrivateJwk(app));
     assertEquals(kid, serverKey.getKeyID(), "the stored current key signs the tokens");
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
   }
 
   // ---- control ----
@@ -445,7 +436,7 @@ class TokenSecurityTest {
 
   @Test
   void hs256DeploymentSignsWithTheSecretAndPublishesNoKeys() throws Exception {
-    String secret = randomSecret(40);
+    String secret = TestApp.randomSecret(40);
     try (TestApp hs = TestApp.start(Map.of("PORTCULLIS_JWT_ALGORITHM", "HS256", "PORTCULLIS_JWT_SECRET", secret))) {
       JsonObject fresh = hs.signUp(TestApp.uniqueEmail(), PASSWORD);
       String token = fresh.getString("access_token");
@@ -468,7 +459,7 @@ class TokenSecurityTest {
       // Same claims, signed with another secret or not at all.
       JsonObject hsClaims = payload(token);
       TestApp.Response otherSecret = hs.get(BASE + "/user", TestApp.bearer(
-        sign(new MACSigner(randomSecret(40).getBytes(StandardCharsets.UTF_8)), JWSAlgorithm.HS256, null, hsClaims)));
+        sign(new MACSigner(TestApp.randomSecret(40).getBytes(StandardCharsets.UTF_8)), JWSAlgorithm.HS256, null, hsClaims)));
       assertEquals(403, otherSecret.status(), otherSecret.raw());
       assertEquals("bad_jwt", otherSecret.errorCode());
       String none = b64(new JsonObject().put("alg", "none").put("typ", "JWT").encode()) + "." + b64(hsClaims.encode()) + ".";
@@ -481,7 +472,7 @@ class TokenSecurityTest {
   @Test
   void hs256WithASecretShorterThan32CharactersFailsStartUp() {
     ConfigException error = assertThrows(ConfigException.class, () -> ConfigLoader.load(Map.of(
-      "PORTCULLIS_JWT_ALGORITHM", "HS256", "PORTCULLIS_JWT_SECRET", randomSecret(31))));
+      "PORTCULLIS_JWT_ALGORITHM", "HS256", "PORTCULLIS_JWT_SECRET", TestApp.randomSecret(31))));
     assertTrue(error.getMessage().contains("jwt.secret"), error.getMessage());
     ConfigException missing = assertThrows(ConfigException.class, () -> ConfigLoader.load(Map.of(
       "PORTCULLIS_JWT_ALGORITHM", "HS256")));
@@ -627,24 +618,11 @@ class TokenSecurityTest {
   }
 
   /** The current signing key's private JWK, as stored in signing_keys.private_jwk. */
-  static String currentPrivateJwk(TestApp target) throws SQLException {
-    try (Connection c = DriverManager.getConnection(target.database.jdbcUrl(), target.database.user(),
-      target.database.password());
-         PreparedStatement s = c.prepareStatement("SELECT private_jwk FROM signing_keys WHERE activate_at <= now() ORDER BY activate_at DESC LIMIT 1");
-         ResultSet rs = s.executeQuery()) {
-      assertTrue(rs.next(), "a current signing key exists");
-      return rs.getString(1);
-    }
-  }
-
-  private static String randomSecret(int length) {
-    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    SecureRandom random = new SecureRandom();
-    StringBuilder out = new StringBuilder();
-    for (int i = 0; i < length; i++) {
-      out.append(alphabet.charAt(random.nextInt(alphabet.length())));
-    }
-    return out.toString();
+  static String currentPrivateJwk(TestApp target) {
+    String jwk = DbRows.string(target,
+      "SELECT private_jwk FROM signing_keys WHERE activate_at <= now() ORDER BY activate_at DESC LIMIT 1");
+    assertNotNull(jwk, "a current signing key exists");
+    return jwk;
   }
 
   /** An attacker's P-256 key with a self-signed certificate (made by keytool), for the x5c header. */

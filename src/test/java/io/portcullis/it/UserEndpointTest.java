@@ -1,10 +1,10 @@
 package io.portcullis.it;
 
+import io.portcullis.it.AppExtension.App;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -20,22 +20,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code GET/PUT /auth/v1/user} and {@code GET /auth/v1/userinfo}: the caller's user, updates, and Bearer errors. */
+@ExtendWith(AppExtension.class)
 class UserEndpointTest {
 
   private static final String USER = BASE + "/user";
   private static final String PASSWORD = "password123";
 
+  @App
   static TestApp app;
-
-  @BeforeAll
-  static void start() {
-    app = TestApp.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
 
   private static String accessToken(JsonObject session) {
     return session.getString("access_token");
