@@ -10,14 +10,14 @@ import static org.junit.jupiter.api.Assertions.fail;
  * holds, failing with what was awaited after a deadline. For work to finish, not for time to pass: tests move
  * the clock for that.
  */
-final class Await {
+public final class Await {
 
   private static final long POLL_MS = 50;
 
   private Await() {
   }
 
-  static void until(Duration within, String what, BooleanSupplier condition) {
+  public static void until(Duration within, String what, BooleanSupplier condition) {
     long deadline = System.nanoTime() + within.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {

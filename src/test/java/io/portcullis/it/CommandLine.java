@@ -13,23 +13,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /** The command line run in-process against a running test app's database, as an operator would run it beside it. */
-final class CommandLine {
+public final class CommandLine {
 
   private static final Pattern JWT = Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
 
   private CommandLine() {
   }
 
-  record Run(int exit, String out, String err) {
+  public record Run(int exit, String out, String err) {
   }
 
   /** A service_role key from the {@code service-key} command. */
-  static String serviceKey(TestApp app) {
+  public static String serviceKey(TestApp app) {
     return serviceKey(app, Map.of());
   }
 
   /** A service_role key, the command run with {@code extraEnv} on top (an issuer or encryption key the app pins). */
-  static String serviceKey(TestApp app, Map<String, String> extraEnv) {
+  public static String serviceKey(TestApp app, Map<String, String> extraEnv) {
     Run run = run(app, extraEnv, "service-key");
     assertEquals(0, run.exit(), run.err());
     return run.out().lines().map(String::trim).filter(line -> JWT.matcher(line).matches()).findFirst()
@@ -37,12 +37,12 @@ final class CommandLine {
   }
 
   /** Runs a command with the app's data directory and issuer (its external URL), capturing what it prints. */
-  static Run run(TestApp app, String... args) {
+  public static Run run(TestApp app, String... args) {
     return run(app, Map.of(), args);
   }
 
   /** As {@link #run(TestApp, String...)}, with settings overridden as environment variables would. */
-  static synchronized Run run(TestApp app, Map<String, String> overrides, String... args) {
+  public static synchronized Run run(TestApp app, Map<String, String> overrides, String... args) {
     Map<String, String> env = new HashMap<>();
     env.put("PORTCULLIS_DATA_DIR", app.dataDir.toString());
     env.put("PORTCULLIS_EXTERNAL_URL", app.url(""));
@@ -54,7 +54,7 @@ final class CommandLine {
   }
 
   /** Runs a command in this JVM with exactly {@code env}, capturing what it prints. */
-  static synchronized Run capture(Map<String, String> env, String... args) {
+  public static synchronized Run capture(Map<String, String> env, String... args) {
     PrintStream out = System.out;
     PrintStream err = System.err;
     ByteArrayOutputStream outBytes = new ByteArrayOutputStream();

@@ -11,13 +11,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Plain JDBC from the test thread, to set up or read state the HTTP API does not expose. */
-final class DbRows {
+public final class DbRows {
 
   private DbRows() {
   }
 
   /** Runs an update and answers the number of rows it changed. */
-  static int update(TestApp app, String sql, Object... params) {
+  public static int update(TestApp app, String sql, Object... params) {
     try (Connection conn = connect(app); PreparedStatement statement = prepare(conn, sql, params)) {
       return statement.executeUpdate();
     } catch (SQLException e) {
@@ -26,7 +26,7 @@ final class DbRows {
   }
 
   /** The first column of the first row as a string, or null when there is no row. */
-  static String string(TestApp app, String sql, Object... params) {
+  public static String string(TestApp app, String sql, Object... params) {
     try (Connection conn = connect(app); PreparedStatement statement = prepare(conn, sql, params);
          ResultSet rows = statement.executeQuery()) {
       return rows.next() ? rows.getString(1) : null;
@@ -36,7 +36,7 @@ final class DbRows {
   }
 
   /** The first column of every row, as strings. */
-  static List<String> strings(TestApp app, String sql, Object... params) {
+  public static List<String> strings(TestApp app, String sql, Object... params) {
     List<String> out = new ArrayList<>();
     try (Connection conn = connect(app); PreparedStatement statement = prepare(conn, sql, params);
          ResultSet rows = statement.executeQuery()) {
@@ -50,7 +50,7 @@ final class DbRows {
   }
 
   /** Every row as a JSON object of its columns' text, by column label. */
-  static List<JsonObject> rows(TestApp app, String sql, Object... params) {
+  public static List<JsonObject> rows(TestApp app, String sql, Object... params) {
     List<JsonObject> out = new ArrayList<>();
     try (Connection conn = connect(app); PreparedStatement statement = prepare(conn, sql, params);
          ResultSet rows = statement.executeQuery()) {
@@ -69,13 +69,13 @@ final class DbRows {
   }
 
   /** A count (the first column of the first row as a number). */
-  static long number(TestApp app, String sql, Object... params) {
+  public static long number(TestApp app, String sql, Object... params) {
     String value = string(app, sql, params);
     return value == null ? 0 : Long.parseLong(value);
   }
 
   /** A connection of its own, for a test that keeps one open; the caller closes it. */
-  static Connection connect(TestApp app) throws SQLException {
+  public static Connection connect(TestApp app) throws SQLException {
     return DriverManager.getConnection(app.database.jdbcUrl(), app.database.user(), app.database.password());
   }
 

@@ -24,18 +24,18 @@ import static org.junit.jupiter.api.Assertions.fail;
  * finds node and npm on PATH, installs the project's pinned packages with {@code npm ci} into target/ (once, while
  * the lock file and the package's version stay the same), and runs its script.
  */
-final class NodeHarness {
+public final class NodeHarness {
 
-  static final Path BASEDIR = Path.of(System.getProperty("basedir", "")).toAbsolutePath();
+  public static final Path BASEDIR = Path.of(System.getProperty("basedir", "")).toAbsolutePath();
   private static final int MIN_NODE_MAJOR = 20;
   private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(5);
 
   /** What a command printed (stdout and stderr) and its exit code. */
-  record Outcome(int exitCode, String output) {
+  public record Outcome(int exitCode, String output) {
   }
 
-  final Path node = onPath("node");
-  final Path npm = onPath("npm");
+  public final Path node = onPath("node");
+  public final Path npm = onPath("npm");
   private final Path sources;
   private final Path installDir;
   private final String pkg;
@@ -46,7 +46,7 @@ final class NodeHarness {
    * {@code project}: the folder under src/test/js; {@code installDir}: where under target/ it is installed;
    * {@code pkg} at {@code version}: the package that must be there, and {@code alsoNeeded} other modules.
    */
-  NodeHarness(String project, String installDir, String pkg, String version, String... alsoNeeded) {
+  public NodeHarness(String project, String installDir, String pkg, String version, String... alsoNeeded) {
     this.sources = BASEDIR.resolve("src/test/js").resolve(project);
     this.installDir = BASEDIR.resolve("target").resolve(installDir);
     this.pkg = pkg;
@@ -55,16 +55,16 @@ final class NodeHarness {
   }
 
   /** Whether node and npm are both on PATH (tests that need them are skipped otherwise). */
-  boolean present() {
+  public boolean present() {
     return node != null && npm != null;
   }
 
-  String describe() {
+  public String describe() {
     return "node=" + node + ", npm=" + npm;
   }
 
   /** Checks node's version, then installs the pinned packages unless they are installed already. */
-  void install() throws IOException, InterruptedException {
+  public void install() throws IOException, InterruptedException {
     Outcome nodeVersion = run(List.of(node.toString(), "--version"), BASEDIR, Map.of(), Duration.ofSeconds(30));
     assertEquals(0, nodeVersion.exitCode(), "node --version failed:\n" + nodeVersion.output());
     int major = Integer.parseInt(nodeVersion.output().trim().replaceFirst("^v(\\d+)\\..*$", "$1"));
@@ -90,7 +90,7 @@ final class NodeHarness {
   }
 
   /** Copies {@code script} from the project's sources (the working copy's, not a stale one) and runs it. */
-  Outcome runScript(String script, Map<String, String> env, Duration timeout) throws IOException, InterruptedException {
+  public Outcome runScript(String script, Map<String, String> env, Duration timeout) throws IOException, InterruptedException {
     Files.copy(sources.resolve(script), installDir.resolve(script), StandardCopyOption.REPLACE_EXISTING);
     return run(List.of(node.toString(), script), installDir, env, timeout);
   }
@@ -104,7 +104,7 @@ final class NodeHarness {
     return installDir.resolve("node_modules").resolve(name);
   }
 
-  static Path onPath(String command) {
+  public static Path onPath(String command) {
     String path = System.getenv("PATH");
     if (path == null) {
       return null;
@@ -122,7 +122,7 @@ final class NodeHarness {
   }
 
   /** Runs a command with stdout and stderr merged into a file (no pipe to fill up); kills it when it overruns. */
-  static Outcome run(List<String> command, Path dir, Map<String, String> env, Duration timeout)
+  public static Outcome run(List<String> command, Path dir, Map<String, String> env, Duration timeout)
     throws IOException, InterruptedException {
     Path log = Files.createTempFile(Files.createDirectories(BASEDIR.resolve("target")), "node-", ".out");
     try {
