@@ -93,13 +93,21 @@ public final class HttpVerticle extends VerticleBase {
     server = vertx.createHttpServer(serverOptions())
       .invalidRequestHandler(request -> FailureHandler.invalidRequest(request, securityHeaders))
       .requestHandler(router);
-    // A rotation, announced once by the keys' owner: this instance's verifier and JWKS follow the ring.
-    MessageConsumer<Object> keysChanged = vertx.eventBus().localConsumer(Addresses.KEYS_CHANGED, msg -> {
+    // A rotation, announced once by the keys' owner: this instance's verifier and JWKS follow the ring (read again
+    // once the consumer is registered, in case a reload came in between).
+    Runnable followKeys = () -> {
       KeySet next = keys.current();
-      verifier.update(next.verificationJwks());
-      meta.useJwks(next.publishedJwks());
+      if (next != current) {
+        verifier.update(next.verificationJwks());
+        meta.useJwks(next.publishedJwks());
+      }
+    };
+    MessageConsumer<Object> keysChanged = vertx.eventBus().localConsumer(Addresses.KEYS_CHANGED,
+      msg -> followKeys.run());
+    return keysChanged.completion().compose(registered -> {
+      followKeys.run();
+      return server.listen();
     });
-    return keysChanged.completion().compose(registered -> server.listen());
   }
 
   /** What every request passes before its route: log, headers, CORS, client address, deadline, sane input. */

@@ -11,7 +11,6 @@ import io.portcullis.input.Inputs;
 import io.portcullis.config.Config;
 import io.portcullis.metrics.AuthMetrics;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.portcullis.db.Migrations;
 import io.vertx.pgclient.PgConnectOptions;
@@ -55,15 +54,21 @@ public final class TokenVerticle extends DatabaseVerticle {
       keys.refreshSecret(), events, metrics, clock);
     TokenVerifier verifier = new TokenVerifier(vertx, keys, config.jwt(), clock);
     signingKid = keys.signingKid();
-    MessageConsumer<Object> keysChanged = vertx.eventBus().localConsumer(Addresses.KEYS_CHANGED, msg -> {
+    // A rotation, announced once by the keys' owner: this instance's signer and verifier follow the ring (read
+    // again once the consumer is registered, in case a reload came in between).
+    Runnable followKeys = () -> {
       KeySet next = ring.current();
       if (!Objects.equals(signingKid, next.signingKid())) {
         signingKid = next.signingKid();
         tokens.useSigner(new TokenSigner(vertx, next, config.jwt()));
       }
-      verifier.update(next.verificationJwks());
-    });
-    return Future.all(List.of(keysChanged.completion(),
+      if (next != keys) {
+        verifier.update(next.verificationJwks());
+      }
+    };
+    Future<Void> keysChanged = vertx.eventBus().localConsumer(Addresses.KEYS_CHANGED, msg -> followKeys.run())
+      .completion().onSuccess(registered -> followKeys.run());
+    return Future.all(List.of(keysChanged,
       bus.serve(Addresses.SESSIONS_ISSUE, msg -> tokens.issue(Inputs.requiredUuid(msg.body(), "user_id"),
         msg.body().getString("amr_method", "password"), AuthBus.ip(msg), AuthBus.userAgent(msg))),
       bus.serve(Addresses.TOKENS_REFRESH, msg -> tokens.refresh(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
