@@ -63,6 +63,11 @@ public final class Commands {
   }
 
   public static int run(String[] args, Map<String, String> env) {
+    return run(args, env, Clock.systemUTC());
+  }
+
+  /** {@code clock}: what the tools stamp their writes with (tests pass the clock of the app beside them). */
+  public static int run(String[] args, Map<String, String> env, Clock clock) {
     SLF4JBridgeHandler.removeHandlersForRootLogger();
     SLF4JBridgeHandler.install();
     String command = args.length == 0 ? "serve" : args[0];
@@ -92,7 +97,7 @@ public final class Commands {
           System.out.println("Migrations applied.");
           return 0;
         case "create-user":
-          return createUser(config, options);
+          return createUser(config, options, clock);
         case "service-key":
           return serviceKey(config);
         case "rotate-keys":
@@ -169,7 +174,7 @@ public final class Commands {
     return 0;
   }
 
-  private static int createUser(Config config, Map<String, String> options) {
+  private static int createUser(Config config, Map<String, String> options, Clock clock) {
     String email = Inputs.email(required(options, "email"));
     String password = required(options, "password");
     String role = options.getOrDefault("role", "authenticated");
@@ -180,7 +185,6 @@ public final class Commands {
     String hash = new PasswordHasher(config.password(), new SecureRandom()).hash(password);
     JsonObject user = withDatabase(config, (vertx, database) -> {
       Pool pool = Pools.shared(vertx, database.connectOptions(), 2);
-      Clock clock = Clock.systemUTC();
       OffsetDateTime now = Rows.now(clock);
       UUID id = UUID.randomUUID();
       // No running server's session cache to tell: a new user has no sessions.

@@ -53,9 +53,6 @@ public final class UserRepository {
     + "banned_until = CASE WHEN $11 THEN $12 ELSE u.banned_until END, "
     + "updated_at = $9 "
     + "WHERE u.id = $1 AND u.deleted_at IS NULL";
-  /** A user for sign-in, with the end of any lockout in the same round trip (timing: see CredentialService). */
-  private static final String FOR_SIGN_IN = "SELECT " + COLUMNS + ", lf.locked_until FROM users u "
-    + "LEFT JOIN login_failures lf ON lf.user_id = u.id WHERE u.email = $1 AND u.deleted_at IS NULL";
   /** A user with the liveness of one of their sessions: the check behind every Bearer route. */
   private static final String WITH_SESSION = "SELECT " + COLUMNS + ", "
     + "EXISTS (SELECT 1 FROM sessions s WHERE s.id = $2 AND s.user_id = u.id "
@@ -91,11 +88,6 @@ public final class UserRepository {
 
   public Future<Row> findByEmail(String email) {
     return one(BY_EMAIL, Tuple.of(email));
-  }
-
-  /** The user row plus a {@code locked_until} column (null when not locked); null when the email is unknown. */
-  public Future<Row> findForSignIn(String email) {
-    return one(FOR_SIGN_IN, Tuple.of(email));
   }
 
   /** The user row plus a boolean {@code session_alive} column; null when the user does not exist. */

@@ -3,6 +3,7 @@ package io.portcullis.http;
 import io.portcullis.it.CommandLine;
 import io.portcullis.it.Mailbox;
 import io.portcullis.it.NodeHarness;
+import io.portcullis.it.Processes;
 import io.portcullis.it.TestApp;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -126,7 +127,7 @@ class SupabaseJsTest {
     env.put("PORTCULLIS_URL", target.url(""));
     env.put("E2E_FLOW", flow);
     env.put("E2E_TIMEOUT_MS", Long.toString(RUN_TIMEOUT.toMillis() - 10_000));
-    NodeHarness.Outcome outcome = NODE.runScript("e2e.mjs", env, RUN_TIMEOUT);
+    Processes.Outcome outcome = NODE.runScript("e2e.mjs", env, RUN_TIMEOUT);
     System.out.println(outcome.output());
     assertEquals(0, outcome.exitCode(), "node e2e.mjs (flow " + flow + ") failed against " + target.url("") + ":\n"
       + outcome.output());

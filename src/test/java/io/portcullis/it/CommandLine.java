@@ -5,6 +5,7 @@ import io.portcullis.cli.Commands;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -50,11 +51,16 @@ public final class CommandLine {
     env.put("PORTCULLIS_PASSWORD_REJECT_COMMON", "false");
     env.put("PORTCULLIS_PASSWORD_ARGON2_ITERATIONS", "1");
     env.putAll(overrides);
-    return capture(env, args);
+    return capture(env, app.clock, args);
   }
 
   /** Runs a command in this JVM with exactly {@code env}, capturing what it prints. */
-  public static synchronized Run capture(Map<String, String> env, String... args) {
+  public static Run capture(Map<String, String> env, String... args) {
+    return capture(env, Clock.systemUTC(), args);
+  }
+
+  /** As {@link #capture(Map, String...)}, the tools stamping their writes with {@code clock}. */
+  public static synchronized Run capture(Map<String, String> env, Clock clock, String... args) {
     PrintStream out = System.out;
     PrintStream err = System.err;
     ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
@@ -63,7 +69,7 @@ public final class CommandLine {
     try {
       System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
-      exit = Commands.run(args, env);
+      exit = Commands.run(args, env, clock);
     } finally {
       System.setOut(out);
       System.setErr(err);

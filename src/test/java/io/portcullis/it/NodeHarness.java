@@ -2,10 +2,7 @@ package io.portcullis.it;
 
 import io.vertx.core.json.JsonObject;
 
-import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -13,11 +10,9 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * A Node.js project under src/test/js that a test drives (the supabase-js client, Swagger UI through Playwright):
@@ -26,16 +21,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 public final class NodeHarness {
 
-  public static final Path BASEDIR = Path.of(System.getProperty("basedir", "")).toAbsolutePath();
   private static final int MIN_NODE_MAJOR = 20;
   private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(5);
 
-  /** What a command printed (stdout and stderr) and its exit code. */
-  public record Outcome(int exitCode, String output) {
-  }
-
-  public final Path node = onPath("node");
-  public final Path npm = onPath("npm");
+  public final Path node = Processes.onPath("node");
+  public final Path npm = Processes.onPath("npm");
   private final Path sources;
   private final Path installDir;
   private final String pkg;
@@ -47,8 +37,8 @@ public final class NodeHarness {
    * {@code pkg} at {@code version}: the package that must be there, and {@code alsoNeeded} other modules.
    */
   public NodeHarness(String project, String installDir, String pkg, String version, String... alsoNeeded) {
-    this.sources = BASEDIR.resolve("src/test/js").resolve(project);
-    this.installDir = BASEDIR.resolve("target").resolve(installDir);
+    this.sources = Processes.BASEDIR.resolve("src/test/js").resolve(project);
+    this.installDir = Processes.BASEDIR.resolve("target").resolve(installDir);
     this.pkg = pkg;
     this.version = version;
     this.alsoNeeded = List.of(alsoNeeded);
@@ -65,7 +55,8 @@ public final class NodeHarness {
 
   /** Checks node's version, then installs the pinned packages unless they are installed already. */
   public void install() throws IOException, InterruptedException {
-    Outcome nodeVersion = run(List.of(node.toString(), "--version"), BASEDIR, Map.of(), Duration.ofSeconds(30));
+    Processes.Outcome nodeVersion = Processes.run(List.of(node.toString(), "--version"), Processes.BASEDIR,
+      Map.of(), Duration.ofSeconds(30));
     assertEquals(0, nodeVersion.exitCode(), "node --version failed:\n" + nodeVersion.output());
     int major = Integer.parseInt(nodeVersion.output().trim().replaceFirst("^v(\\d+)\\..*$", "$1"));
     assertTrue(major >= MIN_NODE_MAJOR, pkg + " " + version + " needs Node.js >= " + MIN_NODE_MAJOR + ", found "
@@ -82,17 +73,18 @@ public final class NodeHarness {
     Files.copy(sources.resolve("package.json"), installDir.resolve("package.json"),
       StandardCopyOption.REPLACE_EXISTING);
     Files.copy(lock, installedLock, StandardCopyOption.REPLACE_EXISTING);
-    Outcome install = run(List.of(npm.toString(), "ci", "--no-audit", "--no-fund"), installDir, Map.of(),
-      INSTALL_TIMEOUT);
+    Processes.Outcome install = Processes.run(List.of(npm.toString(), "ci", "--no-audit", "--no-fund"), installDir,
+      Map.of(), INSTALL_TIMEOUT);
     assertEquals(0, install.exitCode(), "npm ci in " + installDir + " failed:\n" + install.output());
     assertEquals(version, installedVersion(), "npm ci did not install " + pkg + " " + version + ":\n"
       + install.output());
   }
 
   /** Copies {@code script} from the project's sources (the working copy's, not a stale one) and runs it. */
-  public Outcome runScript(String script, Map<String, String> env, Duration timeout) throws IOException, InterruptedException {
+  public Processes.Outcome runScript(String script, Map<String, String> env, Duration timeout)
+    throws IOException, InterruptedException {
     Files.copy(sources.resolve(script), installDir.resolve(script), StandardCopyOption.REPLACE_EXISTING);
-    return run(List.of(node.toString(), script), installDir, env, timeout);
+    return Processes.run(List.of(node.toString(), script), installDir, env, timeout);
   }
 
   private String installedVersion() throws IOException {
@@ -102,53 +94,5 @@ public final class NodeHarness {
 
   private Path module(String name) {
     return installDir.resolve("node_modules").resolve(name);
-  }
-
-  public static Path onPath(String command) {
-    String path = System.getenv("PATH");
-    if (path == null) {
-      return null;
-    }
-    for (String dir : path.split(File.pathSeparator)) {
-      if (dir.isEmpty()) {
-        continue;
-      }
-      Path candidate = Path.of(dir, command);
-      if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-        return candidate;
-      }
-    }
-    return null;
-  }
-
-  /** Runs a command with stdout and stderr merged into a file (no pipe to fill up); kills it when it overruns. */
-  public static Outcome run(List<String> command, Path dir, Map<String, String> env, Duration timeout)
-    throws IOException, InterruptedException {
-    Path log = Files.createTempFile(Files.createDirectories(BASEDIR.resolve("target")), "node-", ".out");
-    try {
-      ProcessBuilder builder = new ProcessBuilder(command)
-        .directory(dir.toFile())
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile());
-      builder.environment().putAll(env);
-      builder.environment().put("NO_COLOR", "1");
-      Process process = builder.start();
-      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        fail(String.join(" ", command) + " did not finish within " + timeout.toSeconds() + " s:\n" + read(log));
-      }
-      return new Outcome(process.exitValue(), read(log));
-    } finally {
-      Files.deleteIfExists(log);
-    }
-  }
-
-  private static String read(Path log) {
-    try {
-      return Files.readString(log, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }
