@@ -16,6 +16,7 @@ import io.portcullis.limit.HashGate;
 import io.portcullis.limit.RateLimiter;
 import io.portcullis.mail.MailTemplates;
 import io.portcullis.mail.MailVerticle;
+import io.portcullis.security.AccountSecurityVerticle;
 import io.portcullis.metrics.AuthMetrics;
 import io.portcullis.session.SessionCache;
 import io.portcullis.token.KeyRing;
@@ -143,6 +144,8 @@ public final class Server {
         .compose(id -> deploy(vertx, () -> new MailVerticle(db, config, clock), 1))
         .compose(id -> deploy(vertx, () -> new AccountVerticle(db, config, clock, mails, userChanged), 1))
         .compose(id -> deploy(vertx, () -> new AdminVerticle(db, config, clock, userChanged), 1))
+        .compose(id -> deploy(vertx, () -> new AccountSecurityVerticle(db, config, ring, clock, random, mails,
+          userChanged), 1))
         .compose(id -> vertx.deployVerticle(() -> new CredentialVerticle(db, config, clock, random, metrics, mails,
           userChanged), new DeploymentOptions()
           .setThreadingModel(ThreadingModel.WORKER)

@@ -27,7 +27,15 @@ public record Config(
   Smtp smtp,
   boolean metricsEnabled,
   int shutdownGraceMs,
-  int shutdownUnreadyDelayMs) {
+  int shutdownUnreadyDelayMs,
+  Security security) {
+
+  /**
+   * {@code updatePasswordRequireReauthentication}: a password change from a session older than
+   * {@code reauthenticationWindowSeconds} needs the nonce {@code GET /reauthenticate} mailed.
+   */
+  public record Security(boolean updatePasswordRequireReauthentication, int reauthenticationWindowSeconds) {
+  }
 
   public record Http(String host, int port, int instances, int bodyLimitBytes, int requestTimeoutMs,
                      int idleTimeoutSeconds, List<String> trustedProxies, String clientIpHeader) {
@@ -68,7 +76,7 @@ public record Config(
 
   /** Requests per hour per client IP, per route, with bucket sizes. */
   public record RateLimit(int burst, int refreshBurst, int passwordGrant, int refresh, int signup, int recover, int otp,
-                          int resend, int verify, int userUpdate) {
+                          int resend, int verify, int userUpdate, int mfa, int anonymous) {
   }
 
   /** Per-account brute-force protection (Keycloak's model). */
@@ -76,7 +84,8 @@ public record Config(
                         int resetAfterSeconds) {
   }
 
-  public record Signup(boolean disabled, boolean autoconfirm) {
+  /** {@code anonymousEnabled}: sign-up without email or phone makes an anonymous user. */
+  public record Signup(boolean disabled, boolean autoconfirm, boolean anonymousEnabled) {
   }
 
   /** Time-box and inactivity timeout in seconds (0 = off); {@code singlePerUser} ends older sessions at sign-in. */

@@ -28,6 +28,19 @@ public enum ErrorCode {
   OTP_EXPIRED(403, "otp_expired"),
   OVER_REQUEST_RATE_LIMIT(429, "over_request_rate_limit"),
   OVER_EMAIL_SEND_RATE_LIMIT(429, "over_email_send_rate_limit"),
+  // Account security: MFA, anonymous users, re-authentication (GoTrue's codes and statuses)
+  MFA_FACTOR_NOT_FOUND(404, "mfa_factor_not_found"),
+  MFA_CHALLENGE_EXPIRED(422, "mfa_challenge_expired"),
+  MFA_VERIFICATION_FAILED(422, "mfa_verification_failed"),
+  MFA_IP_ADDRESS_MISMATCH(422, "mfa_ip_address_mismatch"),
+  MFA_FACTOR_NAME_CONFLICT(422, "mfa_factor_name_conflict"),
+  TOO_MANY_ENROLLED_MFA_FACTORS(422, "too_many_enrolled_mfa_factors"),
+  MFA_PHONE_ENROLL_NOT_ENABLED(422, "mfa_phone_enroll_not_enabled"),
+  MFA_WEBAUTHN_ENROLL_NOT_ENABLED(422, "mfa_webauthn_enroll_not_enabled"),
+  INSUFFICIENT_AAL(403, "insufficient_aal"),
+  ANONYMOUS_PROVIDER_DISABLED(422, "anonymous_provider_disabled"),
+  REAUTHENTICATION_NEEDED(400, "reauthentication_needed"),
+  REAUTHENTICATION_NOT_VALID(422, "reauthentication_not_valid"),
   SERVICE_UNAVAILABLE(503, "service_unavailable"),
   UNEXPECTED_FAILURE(500, "unexpected_failure");
 

@@ -141,7 +141,8 @@ public final class HttpVerticle extends VerticleBase {
       router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics.registryName()));
     }
 
-    open(router, POST, "/signup", h.body, h.limits.signup, h.auth::signup);
+    // Without email, phone and password a sign-up is anonymous (own rate-limit bucket, answered by security).
+    open(router, POST, "/signup", h.body, h.security::signupLimit, h.security::anonymousSignup, h.auth::signup);
     // Form requests are marked before the body is read, so that a form body refused while reading it (too
     // large, bad encoding) still gets RFC 6749's error fields. A platform handler, so that it may come before the
     // body handler on a single route: two routes for the path made its metrics label "/token>/token".
@@ -163,7 +164,8 @@ public final class HttpVerticle extends VerticleBase {
     open(router, POST, "/oauth/revoke", h.body, h.auth::revoke);
 
     bearer(router, h, GET, "/user", NO_BODY, h.auth::alive, h.auth::getUser);
-    bearer(router, h, PUT, "/user", BODY, h.limits.userUpdate, h.auth::alive, h.auth::updateUser);
+    bearer(router, h, PUT, "/user", BODY, h.limits.userUpdate, h.auth::alive, h.security::beforeUserUpdate,
+      h.auth::updateUser);
     bearer(router, h, POST, "/logout", BODY, h.auth::alive, h.auth::logout);
     bearer(router, h, GET, "/userinfo", BODY, h.auth::alive, h.auth::userinfo);
     bearer(router, h, POST, "/userinfo", BODY, h.auth::alive, h.auth::userinfo);
@@ -178,6 +180,8 @@ public final class HttpVerticle extends VerticleBase {
     admin(router, h, POST, "/oauth/introspect", BODY, h.auth::introspect);
     admin(router, h, POST, "/admin/keys/rotate", NO_BODY, h.admin::rotateKeys);
     admin(router, h, GET, "/admin/audit", NO_BODY, h.admin::audit);
+    // Account security: sessions, TOTP factors and recovery codes, re-authentication.
+    h.security.register(router, h.body, h.bearer, h.auth::alive, h.admin::requireAdmin, h.bearerFailures);
 
     // "Try it": the OpenAPI document of every route above (OpenApiTest holds the two together) and Swagger UI.
     router.get("/openapi.json").handler(openapi::document);
@@ -199,12 +203,14 @@ public final class HttpVerticle extends VerticleBase {
     final FailureHandler bearerFailures = new FailureHandler(true, config.mailer().sendIntervalSeconds());
     final AuthRoutes auth;
     final AdminRoutes admin;
+    final SecurityRoutes security;
     final MetaRoutes meta;
     final JWTAuthHandler bearer;
 
     Handlers(AuthBus bus, TokenVerifier verifier, MetaRoutes meta) {
       this.auth = new AuthRoutes(bus, config, hashing, sessions);
       this.admin = new AdminRoutes(bus);
+      this.security = new SecurityRoutes(bus, limits);
       this.meta = meta;
       this.bearer = JWTAuthHandler.create(verifier.provider());
     }

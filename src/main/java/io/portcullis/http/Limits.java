@@ -24,6 +24,9 @@ final class Limits {
   final Handler<RoutingContext> resend;
   final Handler<RoutingContext> verify;
   final Handler<RoutingContext> userUpdate;
+  /** MFA challenges, verifications and recovery codes; and anonymous sign-ins, which have their own bucket. */
+  final Handler<RoutingContext> mfa;
+  final Handler<RoutingContext> anonymous;
   private final Handler<RoutingContext> password;
   private final Handler<RoutingContext> refresh;
 
@@ -38,6 +41,8 @@ final class Limits {
     this.resend = handler(on, limiter, metrics, limits.get("resend"));
     this.verify = handler(on, limiter, metrics, limits.get("verify"));
     this.userUpdate = handler(on, limiter, metrics, limits.get("user_update"));
+    this.mfa = handler(on, limiter, metrics, limits.get("mfa"));
+    this.anonymous = handler(on, limiter, metrics, limits.get("anonymous"));
   }
 
   /** Every limit by its name (the first part of its buckets' keys, as {@link RateLimiter#evictFull} reads them). */
@@ -51,7 +56,9 @@ final class Limits {
         new RateLimiter.Limit("otp", r.otp(), r.burst()),
         new RateLimiter.Limit("resend", r.resend(), r.burst()),
         new RateLimiter.Limit("verify", r.verify(), r.burst()),
-        new RateLimiter.Limit("user_update", r.userUpdate(), r.burst()))
+        new RateLimiter.Limit("user_update", r.userUpdate(), r.burst()),
+        new RateLimiter.Limit("mfa", r.mfa(), r.burst()),
+        new RateLimiter.Limit("anonymous", r.anonymous(), r.burst()))
       .collect(Collectors.toUnmodifiableMap(RateLimiter.Limit::name, limit -> limit));
   }
 

@@ -115,7 +115,8 @@ public final class TokenService {
   private Future<JsonObject> sessionAfterRefresh(SessionRepository.Refresh outcome, Row user, String ip,
                                                  String userAgent) {
     JsonObject session = session(UserJson.fromRow(user), outcome.sessionId(), outcome.amrMethod(),
-      outcome.amrAt().toInstant(), refreshTokens.token(outcome.sessionId(), outcome.counter()));
+      outcome.amrAt().toInstant(), outcome.mfaMethod(), outcome.mfaAt() == null ? null : outcome.mfaAt().toInstant(),
+      refreshTokens.token(outcome.sessionId(), outcome.counter()));
     if (outcome.kind() == SessionRepository.Kind.ROTATED) {
       return events.emit(Events.TOKEN_REFRESHED, outcome.userId(), outcome.sessionId(), ip, userAgent)
         .map(done -> session);
@@ -125,7 +126,7 @@ public final class TokenService {
 
   /**
    * Ends sessions: {@code {session_id}} one, {@code {user_id}} all of a user, {@code {user_id,
-   * except_session_id}} all others. Answers {@code {ended: n}}.
+   * except_session_id}} all others. Answers {@code {ended: n}}. An admin's {@code actor_id} goes into the event.
    */
   public Future<JsonObject> end(JsonObject body, String ip, String userAgent) {
     return Futures.attempt(() -> {
@@ -139,7 +140,7 @@ public final class TokenService {
         // {session_id} alone (the bus API) does not name the user: the event takes the owner of the ended row.
         return sessions.endOne(sessionId, userId).compose(owner -> (owner == null
           ? Future.<Void>succeededFuture()
-          : events.emit(Events.SIGNED_OUT, owner, sessionId, ip, userAgent))
+          : events.emit(Events.SIGNED_OUT, owner, sessionId, ip, userAgent, Inputs.optionalUuid(body, "actor_id")))
           .map(done -> new JsonObject().put("ended", owner == null ? 0 : 1)));
       } else if (userId != null) {
         ended = sessions.endAll(userId);
@@ -182,11 +183,43 @@ public final class TokenService {
         .put("iss", config.jwt().issuer()));
   }
 
+  /**
+   * {@code {user_id, session_id, method, factor_id?}} → the session raised to aal2 by a second factor just checked
+   * ({@code method} {@code totp} or {@code recovery_code}): a new token pair; the user's aal1 sessions end.
+   */
+  public Future<JsonObject> upgrade(JsonObject body, String ip, String userAgent) {
+    return Futures.attempt(() -> {
+      UUID userId = Inputs.optionalUuid(body, "user_id");
+      UUID sessionId = Inputs.optionalUuid(body, "session_id");
+      String method = Inputs.optionalString(body, "method");
+      if (userId == null || sessionId == null || method == null) {
+        return Future.failedFuture(AuthException.validation("user_id, session_id and method are required"));
+      }
+      OffsetDateTime now = Rows.now(clock);
+      return sessions.upgrade(sessionId, userId, method, Inputs.optionalUuid(body, "factor_id"), now)
+        .compose(upgraded -> upgraded == null
+          ? Future.failedFuture(new AuthException(ErrorCode.SESSION_NOT_FOUND,
+            "Session from session_id claim in JWT does not exist"))
+          : new UserRepository(pool).findById(userId).compose(user -> user == null
+            ? Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User not found"))
+            // The event also drops cached liveness: the user's aal1 sessions have just ended.
+            : events.emit(Events.TOKEN_REFRESHED, userId, sessionId, ip, userAgent)
+              .map(done -> session(UserJson.fromRow(user), sessionId, upgraded.amrMethod(),
+                upgraded.amrAt().toInstant(), method, now.toInstant(), refreshTokens.token(sessionId,
+                  upgraded.counter())))));
+    });
+  }
+
   private JsonObject session(JsonObject user, UUID sessionId, String amrMethod, Instant amrAt, String refreshToken) {
+    return session(user, sessionId, amrMethod, amrAt, null, null, refreshToken);
+  }
+
+  private JsonObject session(JsonObject user, UUID sessionId, String amrMethod, Instant amrAt, String mfaMethod,
+                             Instant mfaAt, String refreshToken) {
     Instant now = clock.instant();
     long exp = config.jwt().exp();
     return new JsonObject()
-      .put("access_token", signer.accessToken(user, sessionId.toString(), amrMethod, amrAt, now))
+      .put("access_token", signer.accessToken(user, sessionId.toString(), amrMethod, amrAt, mfaMethod, mfaAt, now))
       .put("token_type", "bearer")
       .put("expires_in", exp)
       .put("expires_at", now.getEpochSecond() + exp)

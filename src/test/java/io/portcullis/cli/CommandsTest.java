@@ -169,6 +169,8 @@ class CommandsTest {
 
     assertEquals(0, run.exit(), run.err());
     String key = printedJwt(run.out());
+    // What it logged (that it connects to the serve's embedded PostgreSQL) went to stderr instead.
+    assertTrue(run.err().contains("PostgreSQL"), run.err());
     assertEquals("service_role", SignedJWT.parse(key).getJWTClaimsSet().getStringClaim("role"));
     assertSignedByJwks(app, key);
     assertAcceptedOnTheBus(app, key);
@@ -188,7 +190,10 @@ class CommandsTest {
     return env;
   }
 
-  /** Runs a command in this JVM, capturing what it prints (log lines included: they go to stdout too). */
+  /**
+   * Runs a command in this JVM, capturing what it prints on stdout and on stderr (where its log lines go); what the
+   * running app's threads log meanwhile is not the command's.
+   */
   private static Run run(Map<String, String> env, String... args) {
     Run run = CommandLine.capture(env, args);
     System.out.print(run.out());
@@ -206,9 +211,11 @@ class CommandsTest {
     return new JsonObject(String.join("\n", lines.subList(start, start + end + 1)));
   }
 
+  /** service-key's stdout is the token alone, one line, so that TOKEN=$(... service-key) captures just it. */
   private static String printedJwt(String out) {
-    return out.lines().map(String::trim).filter(line -> JWT.matcher(line).matches()).findFirst()
-      .orElseGet(() -> fail("no JWT printed in: " + out));
+    assertTrue(out.endsWith("\n") && out.lines().count() == 1 && JWT.matcher(out.strip()).matches(),
+      "stdout is not exactly one JWT line: " + out);
+    return out.strip();
   }
 
   /** The token's kid is in the serve's JWKS and that key verifies the signature. */
