@@ -1,27 +1,43 @@
 package io.portcullis.account;
 
-import io.portcullis.AppContext;
 import io.portcullis.db.DatabaseVerticle;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.events.Events;
+import io.portcullis.config.Config;
 import io.vertx.core.Future;
+import io.vertx.pgclient.PgConnectOptions;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.function.Consumer;
 
 /** The account flows by mail (recover, otp, resend, verify) on the bus; no password hashing happens here. */
 public final class AccountVerticle extends DatabaseVerticle {
 
 
-  public AccountVerticle(AppContext app) {
-    super(app);
+  private final Config config;
+  private final Clock clock;
+  private final AccountMails.Factory mails;
+  private final Consumer<String> userChanged;
+
+  public AccountVerticle(PgConnectOptions database, Config config, Clock clock, AccountMails.Factory mails,
+                         Consumer<String> userChanged) {
+    super(database, config.db().poolSize());
+    this.config = config;
+    this.clock = clock;
+    this.mails = mails;
+    this.userChanged = userChanged;
   }
 
   @Override
   protected Future<?> serve() {
-    AuthBus bus = new AuthBus(vertx, 10_000);
-    AccountMails mails = new AccountMails(app, vertx);
-    Events events = new Events(vertx, pool, app.clock(), app.sessions());
-    AccountService service = new AccountService(app, pool, mails, bus, events);
-    AdminLinks links = new AdminLinks(app.config(), pool, mails, bus, events, app.clock(), app.random());
+    AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
+    AccountMails accountMails = mails.on(vertx);
+    Events events = new Events(vertx, pool, clock, userChanged);
+    AccountService service = new AccountService(config, clock, pool, accountMails, bus, events);
+    AdminLinks links = new AdminLinks(config, pool, accountMails, bus, events, clock,
+      new SecureRandom());
     return Future.all(
       bus.serve(Addresses.ACCOUNT_RECOVER, msg -> service.recover(msg.body())),
       bus.serve(Addresses.ACCOUNT_OTP, msg -> service.otp(msg.body())),

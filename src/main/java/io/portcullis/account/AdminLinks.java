@@ -3,7 +3,7 @@ package io.portcullis.account;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.config.Config;
-import io.portcullis.credential.Inputs;
+import io.portcullis.input.Inputs;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;

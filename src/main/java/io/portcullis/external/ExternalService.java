@@ -5,7 +5,7 @@ import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.bus.BusErrors;
 import io.portcullis.config.Config;
-import io.portcullis.credential.Inputs;
+import io.portcullis.input.Inputs;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.flow.FlowStates;

@@ -1,6 +1,5 @@
 package io.portcullis.external;
 
-import io.portcullis.AppContext;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.config.Config;
@@ -11,17 +10,32 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 
+import io.vertx.pgclient.PgConnectOptions;
+
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /** Sign-in through external providers on the bus; its web client talks to the providers without blocking. */
 public final class ExternalVerticle extends DatabaseVerticle {
 
   private WebClient web;
 
-  public ExternalVerticle(AppContext app) {
-    super(app);
+  private final Config config;
+  private final Clock clock;
+  private final SecureRandom random;
+  private final Consumer<String> userChanged;
+
+  public ExternalVerticle(PgConnectOptions database, Config config, Clock clock, SecureRandom random,
+                          Consumer<String> userChanged) {
+    super(database, config.db().poolSize());
+    this.config = config;
+    this.clock = clock;
+    this.random = random;
+    this.userChanged = userChanged;
   }
 
   @Override
@@ -29,15 +43,15 @@ public final class ExternalVerticle extends DatabaseVerticle {
     web = WebClient.create(vertx, new WebClientOptions().setUserAgent("Portcullis").setFollowRedirects(false)
       .setConnectTimeout(5_000));
     Map<String, ExternalProvider> providers = new HashMap<>();
-    for (Config.Provider provider : app.config().federation().providers().values()) {
+    for (Config.Provider provider : config.federation().providers().values()) {
       providers.put(provider.name(), provider.name().equals("github")
         ? new GithubProvider(web, provider)
-        : new OidcProvider(vertx, web, provider, app.clock()));
+        : new OidcProvider(vertx, web, provider, clock));
     }
-    AuthBus bus = new AuthBus(vertx, 30_000);
-    Events events = new Events(vertx, pool, app.clock(), app.sessions());
-    ExternalService service = new ExternalService(app.config(), pool, bus, Map.copyOf(providers), app.clock(),
-      app.random());
+    AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
+    Events events = new Events(vertx, pool, clock, userChanged);
+    ExternalService service = new ExternalService(config, pool, bus, Map.copyOf(providers), clock,
+      random);
     return Future.all(
       bus.serve(Addresses.EXTERNAL_AUTHORIZE, msg -> service.authorize(msg.body())),
       bus.serve(Addresses.EXTERNAL_CALLBACK, msg -> service.callback(msg.body(), AuthBus.ip(msg),

@@ -2,7 +2,7 @@ package io.portcullis.flow;
 
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
-import io.portcullis.credential.Inputs;
+import io.portcullis.input.Inputs;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.user.UserRepository;
