@@ -1,6 +1,7 @@
 package io.portcullis;
 
 import io.portcullis.account.AccountVerticle;
+import io.portcullis.cluster.SharedRateBuckets;
 import io.portcullis.admin.AdminVerticle;
 import io.portcullis.config.Config;
 import io.portcullis.credential.CredentialVerticle;
@@ -108,11 +109,18 @@ public final class Server {
     int httpInstances = config.http().instances() > 0 ? config.http().instances() : eventLoops;
     MailTemplates templates = MailTemplates.load(Path.of(config.mailer().templatesDir()));
     RateLimiter limiter = new RateLimiter(clock);
+    if (config.cluster().enabled()) {
+      // Several instances: one budget per client across all of them.
+      limiter.share(new SharedRateBuckets(Pools.shared(vertx, database.connectOptions(), config.db().poolSize()), clock)
+        .evictPeriodically(vertx));
+    }
     Readiness readiness = new Readiness();
     HashGate hashing = new HashGate(config.password().hashWorkers(), config.password().hashQueue());
     return loadKeys(vertx, config, database, clock, random)
       .map(keys -> new AppContext(config, database.connectOptions(), keys, templates, clock, random, metrics,
-        new SessionCache(config.sessions().cacheTtlMs(), clock)))
+        // Several instances: every Bearer request reads session liveness from the database they share, so that an
+        // end on one instance is refused by all at once (a per-process cache would answer stale until its TTL).
+        new SessionCache(config.cluster().enabled() ? 0 : config.sessions().cacheTtlMs(), clock)))
       .compose(app -> vertx.deployVerticle(() -> new UserVerticle(app), new DeploymentOptions())
         .compose(id -> vertx.deployVerticle(() -> new TokenVerticle(app), new DeploymentOptions()
           // Signing (ES256, ~0.65 ms) is the cost of every sign-in and refresh: one instance per event loop. Each

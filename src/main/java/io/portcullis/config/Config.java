@@ -27,7 +27,12 @@ public record Config(
   Smtp smtp,
   boolean metricsEnabled,
   int shutdownGraceMs,
-  int shutdownUnreadyDelayMs) {
+  int shutdownUnreadyDelayMs,
+  Cluster cluster) {
+
+  /** A clustered event bus (Hazelcast, TCP join on {@code members}: {@code host[:port]}); off by default. */
+  public record Cluster(boolean enabled, String name, String host, int port, List<String> members) {
+  }
 
   public record Http(String host, int port, int instances, int bodyLimitBytes, int requestTimeoutMs,
                      int idleTimeoutSeconds, List<String> trustedProxies, String clientIpHeader) {

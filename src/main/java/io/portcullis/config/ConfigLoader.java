@@ -193,6 +193,13 @@ public final class ConfigLoader {
         + ") must look like postgres://user:password@host:5432/database");
     }
     List<String> adminRoles = r.stringList("admin_roles");
+    Config.Cluster cluster = new Config.Cluster(r.bool("cluster.enabled"), r.nonEmpty("cluster.name"),
+      r.nonEmpty("cluster.host"), r.integer("cluster.port", 1, 65535), r.stringList("cluster.members"));
+    if (cluster.enabled() && dbUrl.isEmpty()) {
+      // Each instance would start its own embedded PostgreSQL: the instances would not share users or sessions.
+      throw new ConfigException("Setting 'cluster.enabled' (" + envName("cluster.enabled") + ") needs an external "
+        + "PostgreSQL shared by every instance: set 'db.url' (" + envName("db.url") + ")");
+    }
     return new Config(
       Path.of(r.nonEmpty("data_dir")),
       stripSlash(r.url("site_url", false)),
@@ -248,7 +255,8 @@ public final class ConfigLoader {
         r.integer("smtp.max_attempts", 1, 100)),
       r.bool("metrics.enabled"),
       r.integer("shutdown.grace_ms", 0, 600_000),
-      r.integer("shutdown.unready_delay_ms", 0, 600_000));
+      r.integer("shutdown.unready_delay_ms", 0, 600_000),
+      cluster);
   }
 
   private static String stripSlash(String url) {

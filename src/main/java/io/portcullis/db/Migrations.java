@@ -22,7 +22,7 @@ public final class Migrations {
 
   public static final String CHANGELOG = "db/changelog/db.changelog-master.xml";
   /** The id of the newest changeset: /ready reports migrations applied when the database has it. */
-  public static final String LATEST = "003-otp-attempts";
+  public static final String LATEST = "020-rate-limit-buckets";
 
   private Migrations() {
   }

@@ -48,8 +48,12 @@ public final class TokenVerticle extends DatabaseVerticle {
       bus.serve(Addresses.TOKENS_REVOKE, msg -> tokens.revoke(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
       bus.serve(Addresses.TOKENS_INTROSPECT, msg -> introspect(bus, verifier, tokens, msg.body())),
       bus.serve(Addresses.KEYS_JWKS, msg -> Future.succeededFuture(new JsonObject().put("keys", keys.publishedJwks()))),
+      bus.serve(Addresses.JWKS, msg -> Future.succeededFuture(new JsonObject().put("keys", keys.publishedJwks()))),
       bus.serve(Addresses.KEYS_ROTATE, msg -> SigningKeys.rotate(vertx, pool, app.config().jwt(), app.clock(), app.random())
-        .compose(rotated -> reload().map(rotated))),
+        .compose(rotated -> reload().map(rotated))
+        // Every process of a cluster (this one's other instances too) re-reads its keys now, not at its next refresh.
+        .onSuccess(rotated -> vertx.eventBus().publish(Addresses.KEYS_ROTATED, rotated))),
+      vertx.eventBus().<JsonObject>consumer(Addresses.KEYS_ROTATED, msg -> rotatedElsewhere(msg.body())).completion(),
       bus.serve(Addresses.READY, msg -> pool.preparedQuery(MIGRATED).execute(Tuple.of(Migrations.LATEST))
         .map(rows -> new JsonObject()
           .put("database", "up")
@@ -103,6 +107,20 @@ public final class TokenVerticle extends DatabaseVerticle {
       })
       .onFailure(e -> LOG.error("Signing keys not reloaded: {}", e.getMessage()))
       .mapEmpty();
+  }
+
+  /** Re-reads the keys now (the new key is published) and when the new key starts signing. */
+  private void rotatedElsewhere(JsonObject rotated) {
+    reload();
+    try {
+      long untilActive = java.time.Duration.between(app.clock().instant(),
+        java.time.OffsetDateTime.parse(rotated.getString("activate_at")).toInstant()).toMillis();
+      if (untilActive > 0) {
+        vertx.setTimer(untilActive + 1, id -> reload());
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("Rotation notice without a valid activate_at: {}", e.toString());
+    }
   }
 
   /** An access token that passes every Bearer-route check, or a live refresh token, is active; all else is not. */

@@ -50,6 +50,11 @@ final class CommandLine {
     env.put("PORTCULLIS_PASSWORD_REJECT_COMMON", "false");
     env.put("PORTCULLIS_PASSWORD_ARGON2_ITERATIONS", "1");
     env.putAll(overrides);
+    return run(env, args);
+  }
+
+  /** A command run with exactly {@code env} as its environment (no data directory of a test app). */
+  static synchronized Run run(Map<String, String> env, String... args) {
     PrintStream out = System.out;
     PrintStream err = System.err;
     ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
