@@ -24,6 +24,8 @@ public final class Migrations {
   /** The id of the newest changeset: /ready reports migrations applied when the database has it. */
   public static final String LATEST = "020-rate-limit-buckets";
 
+  private static final long MIGRATION_LOCK = 0x706f7274_6d6967L; // "port" "mig"
+
   private Migrations() {
   }
 
@@ -36,6 +38,11 @@ public final class Migrations {
       props.setProperty("password", db.password());
     }
     try (Connection connection = DriverManager.getConnection(db.jdbcUrl(), props)) {
+      // Instances starting together on a fresh database would race to create Liquibase's own tables (its lock
+      // table only guards the changesets): one migrates at a time; the session's lock ends with the connection.
+      try (var lock = connection.createStatement()) {
+        lock.execute("SELECT pg_advisory_lock(" + MIGRATION_LOCK + ")");
+      }
       var database = DatabaseFactory.getInstance().findCorrectDatabaseImplementation(new JdbcConnection(connection));
       // Liquibase's progress and summary go to the log (WARN and above by default), not to standard output.
       Map<String, Object> scope = Map.of(

@@ -52,6 +52,9 @@ class ClusterTest {
   final List<Integer> clusterPorts = new ArrayList<>();
   final List<ServerProcess> instances = new ArrayList<>();
   String serviceKey;
+  Process consumer;
+  int consumerPort;
+  Path consumerLog;
 
   @BeforeAll
   void startCluster() throws Exception {
@@ -86,11 +89,13 @@ class ClusterTest {
     for (ServerProcess instance : instances) {
       instance.awaitReady(Duration.ofSeconds(90));
     }
+    consumer = startConsumer();
     Map<String, String> env = new HashMap<>(common);
     env.put("PORTCULLIS_DATA_DIR", Files.createTempDirectory("portcullis-cluster-cli").toString());
     env.remove("PORTCULLIS_CLUSTER_ENABLED");
     CommandLine.Run run = CommandLine.run(env, "service-key");
     assertEquals(0, run.exit(), run.err());
+    awaitConsumer();
     serviceKey = run.out().lines().map(String::trim).filter(line -> line.matches("[\\w-]+\\.[\\w-]+\\.[\\w-]+"))
       .findFirst().orElseThrow();
   }
@@ -101,8 +106,80 @@ class ClusterTest {
     return ServerProcess.start(Files.createTempDirectory("portcullis-cluster-" + index), env);
   }
 
+  /**
+   * {@link ConsumerApp} in a JVM of its own, with the client's classes alone of Portcullis's (copied as the client
+   * jar holds them): a client class that reached into the service would fail there.
+   */
+  Process startConsumer() throws IOException {
+    Path classes = Path.of("target/classes");
+    Path clientOnly = Files.createTempDirectory("portcullis-client-classes");
+    try (var files = Files.walk(classes)) {
+      for (Path file : files.filter(Files::isRegularFile).toList()) {
+        String relative = classes.relativize(file).toString();
+        if (relative.startsWith("io/portcullis/client/") || relative.equals("io/portcullis/bus/Addresses.class")) {
+          Files.createDirectories(clientOnly.resolve(relative).getParent());
+          Files.copy(file, clientOnly.resolve(relative));
+        }
+      }
+    }
+    String classPath = java.util.stream.Stream.concat(java.util.stream.Stream.of(clientOnly.toString()),
+        java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+          .filter(entry -> !Path.of(entry).toAbsolutePath().equals(classes.toAbsolutePath())))
+      .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+    consumerPort = freePort();
+    consumerLog = Files.createTempFile("portcullis-consumer", ".log");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    return new ProcessBuilder(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classPath,
+      ConsumerApp.class.getName(), common.get("PORTCULLIS_CLUSTER_NAME"), common.get("PORTCULLIS_CLUSTER_MEMBERS"),
+      Integer.toString(consumerPort), Integer.toString(freePort()))
+      .redirectErrorStream(true).redirectOutput(consumerLog.toFile()).start();
+  }
+
+  void awaitConsumer() throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (!Files.readString(consumerLog).contains("consumer ready")) {
+      if (!consumer.isAlive() || System.nanoTime() > deadline) {
+        fail("the consumer did not start:\n" + Files.readString(consumerLog));
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  /** {@code POST /call/<method>} on the consumer: a PortcullisClient call made in its JVM. */
+  TestApp.Response call(String method, JsonObject body) {
+    return consumerRequest("POST", "/call/" + method, body);
+  }
+
+  TestApp.Response consumerRequest(String method, String path, JsonObject body, String... headers) {
+    try {
+      java.net.http.HttpRequest.Builder builder = java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create("http://127.0.0.1:" + consumerPort + path)).timeout(Duration.ofSeconds(30))
+        .method(method, body == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
+          : java.net.http.HttpRequest.BodyPublishers.ofString(body.encode()));
+      if (body != null) {
+        builder.header("Content-Type", "application/json");
+      }
+      for (int i = 0; i + 1 < headers.length; i += 2) {
+        builder.header(headers[i], headers[i + 1]);
+      }
+      var response = CONSUMER_HTTP.send(builder.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      return new TestApp.Response(response.statusCode(), response.headers(), response.body());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static final java.net.http.HttpClient CONSUMER_HTTP = java.net.http.HttpClient.newBuilder()
+    .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+
   @AfterAll
   void stopCluster() throws IOException {
+    if (consumer != null) {
+      consumer.destroyForcibly();
+    }
     instances.forEach(ServerProcess::close);
     if (postgres != null) {
       postgres.close();
@@ -233,6 +310,94 @@ class ClusterTest {
     assertEquals(200, getUser(a(), session, ip).status());
   }
 
+  @Test
+  @Order(5)
+  void anotherJvmSignsUpSignsInRefreshesVerifiesReadsAndEndsSessionsThroughTheClient() {
+    String email = email();
+    TestApp.Response signedUp = call("signUp", new JsonObject().put("email", email).put("password", PASSWORD)
+      .put("data", new JsonObject().put("plan", "pro")));
+    assertEquals(200, signedUp.status(), signedUp.raw());
+    String userId = signedUp.json().getJsonObject("user").getString("id");
+
+    TestApp.Response signedIn = call("signIn", new JsonObject().put("email", email).put("password", PASSWORD));
+    assertEquals(200, signedIn.status(), signedIn.raw());
+    TestApp.Response refreshed = call("refresh", new JsonObject()
+      .put("refresh_token", signedIn.json().getString("refresh_token")));
+    assertEquals(200, refreshed.status(), refreshed.raw());
+    String token = refreshed.json().getString("access_token");
+    TestApp.Response verified = call("verify", new JsonObject().put("token", token));
+    assertEquals(200, verified.status(), verified.raw());
+    assertEquals(userId, verified.json().getString("user_id"));
+    String sessionId = verified.json().getString("session_id");
+    TestApp.Response user = call("user", new JsonObject().put("id", userId));
+    assertEquals(email, user.json().getString("email"), user.raw());
+    assertEquals("pro", user.json().getJsonObject("user_metadata").getString("plan"), user.raw());
+    assertEquals(userId, call("userByEmail", new JsonObject().put("email", email)).json().getString("id"));
+    assertTrue(call("jwks", new JsonObject()).json().getJsonArray("keys").size() >= 1);
+
+    TestApp.Response ended = call("endSession", new JsonObject().put("session_id", sessionId));
+
+    assertEquals(1, ended.json().getInteger("ended"), ended.raw());
+    assertConsumerError(call("verify", new JsonObject().put("token", token)), 403, "session_not_found");
+    assertConsumerError(call("signIn", new JsonObject().put("email", email).put("password", "wrong-" + PASSWORD)),
+      400, "invalid_credentials");
+    assertConsumerError(call("user", new JsonObject().put("id", UUID.randomUUID().toString())), 404, "user_not_found");
+    assertEquals(1, call("endSessions", new JsonObject().put("user_id", userId)).json().getInteger("ended"));
+  }
+
+  static void assertConsumerError(TestApp.Response r, int status, String errorCode) {
+    assertEquals(status, r.status(), r.raw());
+    assertEquals(status, r.json().getInteger("status"), r.raw());
+    assertEquals(errorCode, r.json().getString("error_code"), r.raw());
+  }
+
+  @Test
+  @Order(6)
+  void theHandlerOfAnotherJvmRefusesATokenWithinASecondOfItsSignOutOnAnInstance() throws InterruptedException {
+    String ip = clientIp();
+    JsonObject session = signUp(a(), ip);
+    String bearer = "Bearer " + session.getString("access_token");
+    TestApp.Response mine = consumerRequest("GET", "/mine", null, "Authorization", bearer);
+    assertEquals(200, mine.status(), mine.raw());
+    assertEquals(session.getJsonObject("user").getString("id"), mine.json().getString("sub"));
+    assertEquals(401, consumerRequest("GET", "/mine", null).status());
+    assertEquals(401, consumerRequest("GET", "/mine", null, "Authorization", bearer + "x").status());
+
+    TestApp.Response out = b().request("POST", BASE + "/logout?scope=local", null, "Authorization", bearer,
+      "X-Forwarded-For", ip);
+    assertEquals(204, out.status(), out.raw());
+
+    assertRefusedWithinASecond(bearer);
+  }
+
+  @Test
+  @Order(7)
+  void theHandlerRefusesTokensOfAUserWhoseSessionsAllEnded() throws InterruptedException {
+    String ip = clientIp();
+    JsonObject session = signUp(c(), ip);
+    String bearer = "Bearer " + session.getString("access_token");
+    assertEquals(200, consumerRequest("GET", "/mine", null, "Authorization", bearer).status());
+    JsonObject other = c().request("POST", BASE + "/token?grant_type=password", new JsonObject()
+      .put("email", session.getJsonObject("user").getString("email")).put("password", PASSWORD),
+      "X-Forwarded-For", ip).json();
+
+    TestApp.Response ended = call("endSessions", new JsonObject().put("user_id", session.getJsonObject("user").getString("id")));
+    assertEquals(2, ended.json().getInteger("ended"), ended.raw());
+
+    assertRefusedWithinASecond(bearer);
+    assertRefusedWithinASecond("Bearer " + other.getString("access_token"));
+  }
+
+  void assertRefusedWithinASecond(String bearer) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+    while (consumerRequest("GET", "/mine", null, "Authorization", bearer).status() != 401) {
+      if (System.nanoTime() > deadline) {
+        fail("the consumer's route still accepts the token 1 s after its session ended");
+      }
+      Thread.sleep(20);
+    }
+  }
+
   static String kid(String jwt) {
     return new JsonObject(new String(Base64.getUrlDecoder().decode(jwt.substring(0, jwt.indexOf('.')))))
       .getString("kid");
@@ -262,12 +427,43 @@ class ClusterTest {
         return new long[] {requests, slowest};
       }));
     }
+    // The consumer's bus calls are spread over every member serving the address, the dying one included.
+    List<String> busFailures = java.util.Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.atomic.AtomicLong busCalls = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicLong busSlowest = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicBoolean busAfterDrop = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicLong busOkAfterDrop = new java.util.concurrent.atomic.AtomicLong();
+    ExecutorService busLoad = Executors.newSingleThreadExecutor();
+    Future<?> busWorker = busLoad.submit(() -> {
+      while (running.get()) {
+        long start = System.nanoTime();
+        TestApp.Response r = call("verify", new JsonObject().put("token", session.getString("access_token")));
+        busSlowest.accumulateAndGet(System.nanoTime() - start, Math::max);
+        busCalls.incrementAndGet();
+        if (r.status() != 200) {
+          if (r.status() != 503 || !"service_unavailable".equals(r.json().getString("error_code"))) {
+            throw new AssertionError("bus call answered " + r.status() + " " + r.raw());
+          }
+          busFailures.add(r.raw());
+        } else if (busAfterDrop.get()) {
+          busOkAfterDrop.incrementAndGet();
+        }
+      }
+      return null;
+    });
     Thread.sleep(500);
     c().process.destroyForcibly();
     assertTrue(c().process.waitFor(10, TimeUnit.SECONDS));
     // Past Hazelcast's failure detection (5 s without heartbeat): the survivors have dropped the member by now.
     Thread.sleep(6_000);
+    busAfterDrop.set(true);
+    Thread.sleep(1_000);
     running.set(false);
+    busWorker.get(30, TimeUnit.SECONDS);
+    busLoad.shutdown();
+    // Calls that went the dead member's way failed fast, within the client's 3 s timeout, never a hang.
+    assertTrue(busSlowest.get() < TimeUnit.MILLISECONDS.toNanos(3_500), "slowest bus call " + busSlowest.get() / 1_000_000 + " ms");
+    assertTrue(busOkAfterDrop.get() > 0, "bus calls after the member was dropped: " + busCalls + ", failures " + busFailures);
     for (Future<long[]> worker : workers) {
       long[] result = worker.get(30, TimeUnit.SECONDS);
       assertTrue(result[0] > 10, "requests answered: " + result[0]);
@@ -275,11 +471,12 @@ class ClusterTest {
     }
     load.shutdown();
 
-    long fullBefore = count(a(), "Members {size:3");
+    // Three instances and the consumer.
+    long fullBefore = count(a(), "Members {size:4");
     ServerProcess back = startInstance(2);
     instances.set(2, back);
     back.awaitReady(Duration.ofSeconds(90));
-    awaitLog(a(), "Members {size:3", fullBefore + 1, Duration.ofSeconds(30));
+    awaitLog(a(), "Members {size:4", fullBefore + 1, Duration.ofSeconds(30));
     assertEquals(200, getUser(back, session, ip).status());
   }
 
