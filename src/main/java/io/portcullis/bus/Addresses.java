@@ -17,6 +17,10 @@ public final class Addresses {
   public static final String JWKS = "auth.keys.jwks";
   /** Published, never sent: one JSON per event. */
   public static final String EVENTS = "auth.events";
+  /** Served by an application when hooks.custom_access_token is on: {@code {user_id, claims, authentication_method}} → {@code {claims}}. */
+  public static final String HOOK_CUSTOM_ACCESS_TOKEN = "auth.hooks.custom_access_token";
+  /** Served by an application when hooks.before_user_created is on: {@code {user}} → {@code {}} or {@code {decision: "reject", message}}. */
+  public static final String HOOK_BEFORE_USER_CREATED = "auth.hooks.before_user_created";
 
   // Internal
   /** {@code {user_id, session_id?}} → the user, after checking the user and (if given) the session are alive. */

@@ -28,7 +28,16 @@ public record Config(
   boolean metricsEnabled,
   int shutdownGraceMs,
   int shutdownUnreadyDelayMs,
-  Cluster cluster) {
+  Cluster cluster,
+  Hooks hooks) {
+
+  /** Extension points served over the bus or by an HTTP endpoint; {@code timeoutMs} fails them closed. */
+  public record Hooks(int timeoutMs, Hook customAccessToken, Hook beforeUserCreated) {
+  }
+
+  /** {@code uri} empty: the hook is served on the bus; else POSTed there, signed with {@code secret}. */
+  public record Hook(boolean enabled, String uri, String secret) {
+  }
 
   /** A clustered event bus (Hazelcast, TCP join on {@code members}: {@code host[:port]}); off by default. */
   public record Cluster(boolean enabled, String name, String host, int port, List<String> members) {

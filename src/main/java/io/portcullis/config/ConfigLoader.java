@@ -256,7 +256,9 @@ public final class ConfigLoader {
       r.bool("metrics.enabled"),
       r.integer("shutdown.grace_ms", 0, 600_000),
       r.integer("shutdown.unready_delay_ms", 0, 600_000),
-      cluster);
+      cluster,
+      new Config.Hooks(r.integer("hooks.timeout_ms", 100, 60_000), r.hook("hooks.custom_access_token"),
+        r.hook("hooks.before_user_created")));
   }
 
   private static String stripSlash(String url) {
@@ -365,6 +367,29 @@ public final class ConfigLoader {
 
     int integer(String path, int min, int max) {
       return (int) longValue(path, min, max);
+    }
+
+    /** A hook's settings: an HTTP endpoint needs its Standard Webhooks secret ({@code v1,whsec_<base64>}). */
+    Config.Hook hook(String path) {
+      String uri = url(path + ".uri", true);
+      String secret = string(path + ".secret").trim();
+      if (!uri.isEmpty()) {
+        String key = secret.startsWith("v1,") ? secret.substring(3) : secret;
+        boolean valid = key.startsWith("whsec_");
+        if (valid) {
+          try {
+            valid = java.util.Base64.getDecoder().decode(key.substring(6)).length >= 16;
+          } catch (IllegalArgumentException e) {
+            valid = false;
+          }
+        }
+        if (!valid) {
+          throw bad(path + ".secret", "a Standard Webhooks secret (v1,whsec_ and at least 16 bytes in base64) "
+            + "when " + path + ".uri is set");
+        }
+        secret = key;
+      }
+      return new Config.Hook(bool(path + ".enabled"), uri, secret);
     }
 
     boolean bool(String path) {

@@ -8,6 +8,7 @@ import io.portcullis.bus.AuthBus;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
+import io.portcullis.hooks.Hooks;
 import io.portcullis.mail.MailTemplates;
 import io.portcullis.metrics.AuthMetrics;
 import io.portcullis.user.UserJson;
@@ -47,6 +48,7 @@ public final class CredentialService {
   private final Events events;
   private final Lockout lockout;
   private final PasswordPolicy policy;
+  private volatile Hooks hooks;
 
   public CredentialService(AppContext app, PasswordHasher hasher, Pool pool, AccountMails mails, AuthBus bus,
                            Events events) {
@@ -85,7 +87,32 @@ public final class CredentialService {
     boolean autoconfirm = app.config().signup().autoconfirm();
     OffsetDateTime now = now();
     UUID id = UUID.randomUUID();
-    String hash = blocking(() -> hasher.hash(password));
+    Hooks hooked = hooks;
+    if (hooked != null && app.config().hooks().beforeUserCreated().enabled()) {
+      // Asked before the hash is paid for; the user as it would be created.
+      JsonObject candidate = new JsonObject().put("id", id.toString()).put("aud", app.config().jwt().aud())
+        .put("role", "authenticated").put("email", email).put("phone", "").put("user_metadata", metadata)
+        .put("app_metadata", new JsonObject().put("provider", "email").put("providers", new io.vertx.core.json.JsonArray().add("email")))
+        .put("is_anonymous", false).put("created_at", now.toString());
+      return hooked.beforeUserCreated(candidate).compose(allowed -> create(id, email, password, metadata, autoconfirm,
+        redirectTo, now, ip, userAgent));
+    }
+    return create(id, email, password, metadata, autoconfirm, redirectTo, now, ip, userAgent);
+  }
+
+  /** Asks the before-user-created hook (when it is on) before every sign-up. */
+  public void useHooks(Hooks hooks) {
+    this.hooks = hooks;
+  }
+
+  private Future<JsonObject> create(UUID id, String email, String password, JsonObject metadata, boolean autoconfirm,
+                                    String redirectTo, OffsetDateTime now, String ip, String userAgent) {
+    String hash;
+    try {
+      hash = blocking(() -> hasher.hash(password));
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
     if (autoconfirm) {
       return users.insert(id, email, hash, now, metadata, now)
         .compose(user -> events.emit(Events.SIGNED_UP, id, null, ip, userAgent))

@@ -6,6 +6,7 @@ import io.portcullis.account.AccountMails;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.events.Events;
+import io.portcullis.hooks.Hooks;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
@@ -30,6 +31,7 @@ public final class CredentialVerticle extends DatabaseVerticle {
     PasswordHasher hasher = new PasswordHasher(app.config().password(), app.random(), app.metrics());
     CredentialService service = new CredentialService(app, hasher, pool, new AccountMails(app, vertx), bus,
       new Events(vertx, pool, app.clock(), app.sessions()));
+    service.useHooks(new Hooks(vertx, app.config().hooks(), app.clock()));
     return Future.all(
       bus.serve(Addresses.USERS_SIGNUP, timed(msg -> service.signup(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg)))),
       bus.serve(Addresses.TOKENS_PASSWORD,

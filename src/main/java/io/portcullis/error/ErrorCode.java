@@ -29,6 +29,8 @@ public enum ErrorCode {
   OVER_REQUEST_RATE_LIMIT(429, "over_request_rate_limit"),
   OVER_EMAIL_SEND_RATE_LIMIT(429, "over_email_send_rate_limit"),
   SERVICE_UNAVAILABLE(503, "service_unavailable"),
+  HOOK_REJECTED(403, "hook_rejected"),
+  HOOK_FAILED(500, "hook_failed"),
   UNEXPECTED_FAILURE(500, "unexpected_failure");
 
   private final int status;

@@ -5,6 +5,7 @@ import io.portcullis.credential.Inputs;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
+import io.portcullis.hooks.Hooks;
 import io.portcullis.metrics.AuthMetrics;
 import io.portcullis.session.RefreshTokens;
 import io.portcullis.session.SessionRepository;
@@ -29,6 +30,7 @@ public final class TokenService {
   private final RefreshTokens refreshTokens;
   private final SessionRepository sessions;
   private final Events events;
+  private volatile Hooks hooks;
 
   public TokenService(AppContext app, Pool pool, TokenSigner signer, Events events) {
     this.app = app;
@@ -37,6 +39,11 @@ public final class TokenService {
     this.refreshTokens = new RefreshTokens(app.keys().refreshSecret());
     this.sessions = new SessionRepository(pool, refreshTokens, app.config().sessions());
     this.events = events;
+  }
+
+  /** Hands every access token's claims to the custom access token hook (when it is on) before signing. */
+  public void useHooks(Hooks hooks) {
+    this.hooks = hooks;
   }
 
   /** Signs with another key from now on (after a rotation took effect). */
@@ -61,7 +68,7 @@ public final class TokenService {
             .map(done -> user);
         });
     }).compose(user -> events.emit(Events.SIGNED_IN, userId, sessionId, ip, userAgent)
-      .map(done -> session(UserJson.fromRow(user), sessionId, amrMethod, now.toInstant(), refreshToken)));
+      .compose(done -> session(UserJson.fromRow(user), sessionId, amrMethod, amrMethod, now.toInstant(), refreshToken)));
   }
 
   public Future<JsonObject> refresh(JsonObject body, String ip, String userAgent) {
@@ -100,13 +107,13 @@ public final class TokenService {
       if (bannedUntil != null && bannedUntil.isAfter(now())) {
         return Future.failedFuture(new AuthException(ErrorCode.USER_BANNED, "User is banned"));
       }
-      JsonObject session = session(UserJson.fromRow(user), outcome.sessionId(), outcome.amrMethod(),
-        outcome.amrAt().toInstant(), refreshTokens.token(outcome.sessionId(), outcome.counter()));
+      Future<JsonObject> session = session(UserJson.fromRow(user), outcome.sessionId(), outcome.amrMethod(),
+        "token_refresh", outcome.amrAt().toInstant(), refreshTokens.token(outcome.sessionId(), outcome.counter()));
       if (outcome.kind() == SessionRepository.Kind.ROTATED) {
-        return events.emit(Events.TOKEN_REFRESHED, outcome.userId(), outcome.sessionId(), ip, userAgent)
-          .map(done -> session);
+        return session.compose(answer -> events.emit(Events.TOKEN_REFRESHED, outcome.userId(), outcome.sessionId(),
+          ip, userAgent).map(done -> answer));
       }
-      return Future.succeededFuture(session);
+      return session;
     });
   }
 
@@ -165,11 +172,22 @@ public final class TokenService {
         .put("iss", app.config().jwt().issuer()));
   }
 
-  private JsonObject session(JsonObject user, UUID sessionId, String amrMethod, Instant amrAt, String refreshToken) {
+  /** {@code authenticationMethod}: as the custom access token hook hears it ({@code token_refresh} on refresh). */
+  private Future<JsonObject> session(JsonObject user, UUID sessionId, String amrMethod, String authenticationMethod,
+                                     Instant amrAt, String refreshToken) {
     Instant now = app.clock().instant();
+    TokenSigner signing = signer;
+    JsonObject claims = signing.claims(user, sessionId.toString(), amrMethod, amrAt, now);
+    Hooks hooked = hooks;
+    return (hooked == null ? Future.succeededFuture(claims)
+      : hooked.customAccessToken(user.getString("id"), claims, authenticationMethod))
+      .map(signed -> session(user, signing.sign(signed), now, refreshToken));
+  }
+
+  private JsonObject session(JsonObject user, String accessToken, Instant now, String refreshToken) {
     long exp = app.config().jwt().exp();
     return new JsonObject()
-      .put("access_token", signer.accessToken(user, sessionId.toString(), amrMethod, amrAt, now))
+      .put("access_token", accessToken)
       .put("token_type", "bearer")
       .put("expires_in", exp)
       .put("expires_at", now.getEpochSecond() + exp)

@@ -28,7 +28,12 @@ public final class TokenSigner {
 
   /** A user's access token (the GoTrue claim set of API.md §2). */
   public String accessToken(JsonObject user, String sessionId, String amrMethod, Instant amrAt, Instant now) {
-    JsonObject claims = new JsonObject()
+    return sign(claims(user, sessionId, amrMethod, amrAt, now));
+  }
+
+  /** The claims of a user's access token, before any hook changes them. */
+  public JsonObject claims(JsonObject user, String sessionId, String amrMethod, Instant amrAt, Instant now) {
+    return new JsonObject()
       .put("iss", jwt.issuer())
       .put("sub", user.getString("id"))
       .put("aud", jwt.aud())
@@ -43,6 +48,9 @@ public final class TokenSigner {
       .put("amr", new JsonArray().add(new JsonObject().put("method", amrMethod).put("timestamp", amrAt.getEpochSecond())))
       .put("session_id", sessionId)
       .put("is_anonymous", user.getBoolean("is_anonymous", false));
+  }
+
+  public String sign(JsonObject claims) {
     return signer.generateToken(claims, options);
   }
 

@@ -8,6 +8,7 @@ import io.portcullis.bus.BusErrors;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
+import io.portcullis.hooks.Hooks;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.portcullis.db.Migrations;
@@ -36,6 +37,7 @@ public final class TokenVerticle extends DatabaseVerticle {
     Events events = new Events(vertx, pool, app.clock(), app.sessions());
     keys = app.keys();
     tokens = new TokenService(app, pool, new TokenSigner(vertx, keys, app.config().jwt()), events);
+    tokens.useHooks(new Hooks(vertx, app.config().hooks(), app.clock()));
     verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt(), app.clock());
     // Rotations (by any instance or the command line) are picked up from the database.
     vertx.setPeriodic(app.config().jwt().keyRefreshSeconds() * 1000L, id -> reload());

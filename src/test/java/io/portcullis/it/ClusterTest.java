@@ -83,6 +83,10 @@ class ClusterTest {
     common.put("PORTCULLIS_RATE_LIMIT_SIGNUP", "36");
     common.put("PORTCULLIS_SHUTDOWN_UNREADY_DELAY_MS", "0");
     common.put("PORTCULLIS_LOG_FORMAT", "TEXT");
+    // Served by the consumer process (ConsumerApp).
+    common.put("PORTCULLIS_HOOKS_CUSTOM_ACCESS_TOKEN_ENABLED", "true");
+    common.put("PORTCULLIS_HOOKS_BEFORE_USER_CREATED_ENABLED", "true");
+    common.put("PORTCULLIS_HOOKS_TIMEOUT_MS", "1000");
     for (int i = 0; i < 3; i++) {
       instances.add(startInstance(i));
     }
@@ -396,6 +400,39 @@ class ClusterTest {
       }
       Thread.sleep(20);
     }
+  }
+
+  @Test
+  @Order(8)
+  void hooksServedByAnotherJvmAddClaimsAndRefuseSignUps() {
+    String ip = clientIp();
+    JsonObject session = signUp(a(), ip);
+    JsonObject claims = claims(session.getString("access_token"));
+    assertEquals("gold", claims.getString("plan"), claims.encode());
+    assertEquals("password", claims.getString("hooked_method"), claims.encode());
+    TestApp.Response refreshed = b().request("POST", BASE + "/token?grant_type=refresh_token",
+      new JsonObject().put("refresh_token", session.getString("refresh_token")), "X-Forwarded-For", ip);
+    assertEquals(200, refreshed.status(), refreshed.raw());
+    assertEquals("token_refresh", claims(refreshed.json().getString("access_token")).getString("hooked_method"));
+    assertEquals(200, getUser(c(), refreshed.json(), ip).status(), "a hooked token is a valid token");
+
+    String blocked = "blocked-" + email();
+    TestApp.Response refused = c().request("POST", BASE + "/signup",
+      new JsonObject().put("email", blocked).put("password", PASSWORD), "X-Forwarded-For", ip);
+    assertEquals("Not on the guest list", assertLegacy(refused, 403, "hook_rejected").getString("msg"));
+    assertConsumerError(call("userByEmail", new JsonObject().put("email", blocked)), 404, "user_not_found");
+
+    // Fail closed: no token without its required claims, none when the hook does not answer.
+    assertLegacy(a().request("POST", BASE + "/signup", new JsonObject().put("email", "strip-" + email())
+      .put("password", PASSWORD), "X-Forwarded-For", ip), 500, "hook_failed");
+    long start = System.nanoTime();
+    assertLegacy(b().request("POST", BASE + "/signup", new JsonObject().put("email", "slow-" + email())
+      .put("password", PASSWORD), "X-Forwarded-For", ip), 500, "hook_failed");
+    assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "the hook's time-out bounds the wait");
+  }
+
+  static JsonObject claims(String jwt) {
+    return new JsonObject(new String(Base64.getUrlDecoder().decode(jwt.split("\\.")[1])));
   }
 
   static String kid(String jwt) {

@@ -2,6 +2,7 @@ package io.portcullis.it;
 
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
+import io.portcullis.bus.Addresses;
 import io.portcullis.client.PortcullisAuthHandler;
 import io.portcullis.client.PortcullisClient;
 import io.portcullis.client.PortcullisException;
@@ -59,6 +60,24 @@ public final class ConsumerApp extends VerticleBase {
   @Override
   public Future<?> start() {
     PortcullisClient portcullis = PortcullisClient.create(vertx, 3_000);
+    // The hooks, for every Portcullis of the cluster: a claim added (or, for strip-*, a required one removed; for
+    // slow-*, no answer at all), and sign-ups of blocked-* refused.
+    vertx.eventBus().<JsonObject>consumer(Addresses.HOOK_CUSTOM_ACCESS_TOKEN, msg -> {
+      JsonObject claims = msg.body().getJsonObject("claims");
+      String email = claims.getString("email", "");
+      if (email.startsWith("slow-")) {
+        return;
+      }
+      if (email.startsWith("strip-")) {
+        claims.remove("role");
+      }
+      claims.put("plan", "gold").put("hooked_method", msg.body().getString("authentication_method"));
+      msg.reply(new JsonObject().put("claims", claims));
+    });
+    vertx.eventBus().<JsonObject>consumer(Addresses.HOOK_BEFORE_USER_CREATED, msg ->
+      msg.reply(msg.body().getJsonObject("user").getString("email", "").startsWith("blocked-")
+        ? new JsonObject().put("decision", "reject").put("message", "Not on the guest list")
+        : new JsonObject()));
     return PortcullisAuthHandler.create(vertx, portcullis).compose(auth -> {
       Router router = Router.router(vertx);
       router.get("/mine").handler(auth).handler(ctx -> ctx.json(new JsonObject()
