@@ -517,7 +517,31 @@ async function signupCompleteFlow() {
   });
 }
 
+/** A claim added by a custom access token hook (served elsewhere) reaches the client: getClaims() shows it. */
+async function hookClaimsFlow() {
+  const supabase = client('portcullis-e2e-hook');
+  const email = `e2e-hook-${randomUUID()}@example.com`;
+  const claim = input('E2E_CLAIM');
+  const expected = input('E2E_CLAIM_VALUE');
+
+  await step('signUp returns a session whose token went through the hook', async () => {
+    const { data, error } = await supabase.auth.signUp({ email, password: 'hooked-Password-1' });
+    noError(error, 'signUp');
+    check(data.session, 'signUp answered no session although autoconfirm is on', data);
+    equal(decodeJwt(data.session.access_token).payload[claim], expected, `access token claim ${claim}`);
+  });
+
+  await step('getClaims verifies the hooked token and shows the added claim', async () => {
+    const { data, error } = await supabase.auth.getClaims();
+    noError(error, 'getClaims');
+    check(data && data.claims, 'getClaims returned no claims', data);
+    equal(data.claims[claim], expected, `getClaims().claims.${claim}`);
+    return { [claim]: data.claims[claim] };
+  });
+}
+
 const flows = {
+  'hook-claims': hookClaimsFlow,
   core: coreFlow,
   admin: adminFlow,
   'recovery-request': recoveryRequestFlow,

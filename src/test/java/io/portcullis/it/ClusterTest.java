@@ -431,6 +431,12 @@ class ClusterTest {
     assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "the hook's time-out bounds the wait");
   }
 
+  @Test
+  @Order(9)
+  void supabaseJsSeesTheClaimTheOtherJvmsHookAddedInGetClaims() throws Exception {
+    SupabaseJsTest.runFlowAt(b().url(""), "hook-claims", Map.of("E2E_CLAIM", "plan", "E2E_CLAIM_VALUE", "gold"));
+  }
+
   static JsonObject claims(String jwt) {
     return new JsonObject(new String(Base64.getUrlDecoder().decode(jwt.split("\\.")[1])));
   }

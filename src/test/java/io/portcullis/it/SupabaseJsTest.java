@@ -162,16 +162,32 @@ class SupabaseJsTest {
       + "): the supabase-js real-client test needs them");
   }
 
+  /**
+   * One flow of e2e.mjs against a Portcullis elsewhere (another process); skipped without node and npm. Installs
+   * the pinned client first when this class has not.
+   */
+  static void runFlowAt(String url, String flow, Map<String, String> inputs) throws Exception {
+    node = onPath("node");
+    npm = onPath("npm");
+    requireTools();
+    installClient();
+    runFlow(url, flow, inputs);
+  }
+
   /** Runs one flow of e2e.mjs against {@code target} and fails unless every step of it held. */
   private static void runFlow(TestApp target, String flow, Map<String, String> inputs) throws Exception {
+    runFlow(target.url(""), flow, inputs);
+  }
+
+  private static void runFlow(String target, String flow, Map<String, String> inputs) throws Exception {
     Files.copy(SOURCES.resolve("e2e.mjs"), INSTALL_DIR.resolve("e2e.mjs"), StandardCopyOption.REPLACE_EXISTING);
     Map<String, String> env = new HashMap<>(inputs);
-    env.put("PORTCULLIS_URL", target.url(""));
+    env.put("PORTCULLIS_URL", target);
     env.put("E2E_FLOW", flow);
     env.put("E2E_TIMEOUT_MS", Long.toString(RUN_TIMEOUT.toMillis() - 10_000));
     Outcome outcome = run(List.of(node.toString(), "e2e.mjs"), INSTALL_DIR, env, RUN_TIMEOUT);
     System.out.println(outcome.output());
-    assertEquals(0, outcome.exitCode(), "node e2e.mjs (flow " + flow + ") failed against " + target.url("") + ":\n"
+    assertEquals(0, outcome.exitCode(), "node e2e.mjs (flow " + flow + ") failed against " + target + ":\n"
       + outcome.output());
     assertTrue(outcome.output().contains("\"ok\": true"), "no success summary:\n" + outcome.output());
     assertTrue(outcome.output().contains("\"flow\": \"" + flow + "\""), "ran another flow:\n" + outcome.output());
