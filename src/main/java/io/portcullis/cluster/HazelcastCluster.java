@@ -11,6 +11,9 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+
 /**
  * The clustered Vert.x: Hazelcast joined over TCP to the configured members only (no multicast, no cloud
  * auto-detection, no phone-home), bound to {@code cluster.host}, with the event bus on the same address. Touched
@@ -24,12 +27,19 @@ final class HazelcastCluster {
   }
 
   static Future<Vertx> vertx(Config.Cluster cluster, VertxOptions options) {
+    // A name (a compose service) is resolved here: Hazelcast and the event bus advertise an address.
+    String host;
+    try {
+      host = InetAddress.getByName(cluster.host()).getHostAddress();
+    } catch (UnknownHostException e) {
+      return Future.failedFuture(new IllegalStateException("cluster.host " + cluster.host() + " does not resolve"));
+    }
     // Vert.x's own structures (__vertx.subs and the others) keep the types its defaults give them.
     com.hazelcast.config.Config hazelcast = ConfigUtil.loadConfig();
     hazelcast.setClusterName(cluster.name());
     hazelcast.setProperty("hazelcast.phone.home.enabled", "false");
     hazelcast.setProperty("hazelcast.logging.type", "slf4j");
-    hazelcast.setProperty("hazelcast.local.localAddress", cluster.host());
+    hazelcast.setProperty("hazelcast.local.localAddress", host);
     // A member that died is dropped after seconds, not Hazelcast's default minute, so requests stop going its way.
     hazelcast.setProperty("hazelcast.heartbeat.interval.seconds", "1");
     hazelcast.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
@@ -45,8 +55,8 @@ final class HazelcastCluster {
     join.getAwsConfig().setEnabled(false);
     join.getKubernetesConfig().setEnabled(false);
     join.getTcpIpConfig().setEnabled(true).setMembers(cluster.members());
-    options.getEventBusOptions().setHost(cluster.host()).setPort(0);
-    LOG.info("Joining cluster '{}' as {} (Hazelcast port {}+, members {})", cluster.name(), cluster.host(),
+    options.getEventBusOptions().setHost(host).setPort(0);
+    LOG.info("Joining cluster '{}' as {} (Hazelcast port {}+, members {})", cluster.name(), host,
       cluster.port(), cluster.members());
     return Vertx.builder()
       .with(options)
