@@ -62,10 +62,14 @@ public final class Server {
     this.httpDeployment = httpDeployment;
   }
 
-  /** Opens the database and migrates it; blocks, so call it from a main thread, never an event loop. */
+  /**
+   * Opens the database, waits for it to accept connections (up to {@code db.connect_timeout_seconds}) and
+   * migrates it; blocks, so call it from a main thread, never an event loop.
+   */
   public static Database prepareDatabase(Config config) {
     Database database = Database.open(config);
     try {
+      database.awaitAccepting(config.db().connectTimeoutSeconds());
       Migrations.run(database);
       return database;
     } catch (RuntimeException e) {

@@ -1,5 +1,6 @@
 package io.portcullis.bus;
 
+import io.portcullis.db.DatabaseUnavailable;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.vertx.core.eventbus.Message;
@@ -10,9 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The two ends of a failure on the bus: a recipient fails a message with the HTTP status and the error JSON of
- * API.md §3; a caller turns that back into an {@link AuthException}, and a timeout or a missing handler into
- * 503 {@code service_unavailable}.
+ * The two ends of a failure on the bus: a recipient fails a message with the HTTP status and the contract's
+ * error JSON; a caller turns that back into an {@link AuthException}. A timeout, a missing handler and a
+ * database that cannot be reached become 503 {@code service_unavailable}.
  */
 public final class BusErrors {
 
@@ -33,6 +34,11 @@ public final class BusErrors {
     }
     if (error instanceof ReplyException reply) {
       return fromReply(reply);
+    }
+    if (DatabaseUnavailable.is(error)) {
+      // Expected while the database is down or restarting: one line, no stack; /ready says 503 meanwhile.
+      LOG.warn("Database unavailable: {}", error.toString());
+      return new AuthException(ErrorCode.SERVICE_UNAVAILABLE, "Service temporarily unavailable", error);
     }
     LOG.error("Unexpected failure", error);
     return new AuthException(ErrorCode.UNEXPECTED_FAILURE, "Unexpected failure", error);

@@ -51,8 +51,11 @@ public record Config(
   public record Cors(List<String> allowedOrigins, boolean allowCredentials) {
   }
 
-  /** {@code url} empty means the embedded PostgreSQL under {@code data_dir}. */
-  public record Db(String url, int poolSize, int embeddedPort) {
+  /**
+   * {@code url} empty means the embedded PostgreSQL under {@code data_dir}. {@code connectTimeoutSeconds}: how
+   * long start-up keeps retrying a database that does not answer yet before it gives up.
+   */
+  public record Db(String url, int poolSize, int embeddedPort, int connectTimeoutSeconds) {
     public boolean embedded() {
       return url == null || url.isEmpty();
     }

@@ -3,6 +3,8 @@ package io.portcullis.config;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Loads the configuration: built-in defaults (a copy of {@code conf/config.json}), then the configuration file,
@@ -26,6 +29,10 @@ public final class ConfigLoader {
 
   public static final String ENV_PREFIX = "PORTCULLIS_";
   public static final String CONFIG_ENV = "PORTCULLIS_CONFIG";
+  /** Variables with the prefix that are read outside the settings: the file's path, and logback.xml's. */
+  static final Set<String> OTHER_VARIABLES = Set.of(CONFIG_ENV, "PORTCULLIS_LOG_LEVEL", "PORTCULLIS_LOG_FORMAT",
+    "PORTCULLIS_ACCESS_LOG_LEVEL");
+  private static final Logger LOG = LoggerFactory.getLogger(ConfigLoader.class);
   private static final String DEFAULTS = "/portcullis/config.json";
   private static final Set<String> ALGORITHMS = Set.of("ES256", "RS256", "HS256");
 
@@ -42,7 +49,55 @@ public final class ConfigLoader {
       throw new ConfigException("Configuration file " + file + " (" + CONFIG_ENV + ") does not exist");
     }
     applyEnv(merged, env, "");
+    unknownVariables(env).forEach(LOG::warn);
     return build(merged);
+  }
+
+  /**
+   * One warning per {@code PORTCULLIS_*} variable that nothing reads, naming the nearest known one: a misspelt
+   * setting would otherwise pass silently (unknown keys in the file are refused, but the environment holds more
+   * than Portcullis's variables, so refusing there would be too strict). Names only, never values.
+   */
+  public static List<String> unknownVariables(Map<String, String> env) {
+    Set<String> known = new TreeSet<>(OTHER_VARIABLES);
+    settingPaths().forEach(path -> known.add(envName(path)));
+    List<String> warnings = new ArrayList<>();
+    for (String name : new TreeSet<>(env.keySet())) {
+      if (!name.startsWith(ENV_PREFIX) || known.contains(name)) {
+        continue;
+      }
+      String nearest = null;
+      int best = Integer.MAX_VALUE;
+      for (String candidate : known) {
+        int distance = editDistance(name, candidate);
+        if (distance < best) {
+          best = distance;
+          nearest = candidate;
+        }
+      }
+      warnings.add("Ignoring unknown environment variable " + name + " (did you mean " + nearest + "?)");
+    }
+    return warnings;
+  }
+
+  /** Levenshtein distance: insertions, deletions and substitutions each cost one. */
+  static int editDistance(String a, String b) {
+    int[] previous = new int[b.length() + 1];
+    int[] current = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      previous[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      current[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+      }
+      int[] swap = previous;
+      previous = current;
+      current = swap;
+    }
+    return previous[b.length()];
   }
 
   /** The environment variable that overrides the setting at this dotted path. */
@@ -155,7 +210,16 @@ public final class ConfigLoader {
 
   private static Config build(JsonObject c) {
     Reader r = new Reader(c);
-    String externalUrl = stripSlash(r.url("external_url", false));
+    String externalUrl = stripSlash(r.url("external_url", true));
+    if (externalUrl.isEmpty()) {
+      // So that a newcomer who sets only the port gets an issuer and discovery URLs that name it.
+      int port = r.integer("http.port", 0, 65535);
+      if (port == 0) {
+        throw new ConfigException("Setting 'external_url' (" + envName("external_url")
+          + ") must be set when http.port is 0 (any free port)");
+      }
+      externalUrl = "http://localhost:" + port;
+    }
     Config.Jwt jwt = new Config.Jwt(
       r.oneOf("jwt.algorithm", ALGORITHMS).toUpperCase(Locale.ROOT),
       r.integer("jwt.exp", 60, 7 * 24 * 3600),
@@ -210,7 +274,8 @@ public final class ConfigLoader {
         r.integer("http.request_timeout_ms", 100, 600_000), r.integer("http.idle_timeout_seconds", 1, 3600),
         r.stringList("http.trusted_proxies"), r.nonEmpty("http.client_ip_header")),
       new Config.Cors(r.stringList("cors.allowed_origins"), r.bool("cors.allow_credentials")),
-      new Config.Db(dbUrl, r.integer("db.pool_size", 1, 512), r.integer("db.embedded_port", 0, 65535)),
+      new Config.Db(dbUrl, r.integer("db.pool_size", 1, 512), r.integer("db.embedded_port", 0, 65535),
+        r.integer("db.connect_timeout_seconds", 0, 86_400)),
       jwt,
       password,
       new Config.Signup(r.bool("signup.disabled"), r.bool("signup.autoconfirm")),

@@ -163,35 +163,35 @@ public final class CredentialService {
     }
     String email = rawEmail.trim().toLowerCase(java.util.Locale.ROOT);
     // No stored email holds a NUL, and PostgreSQL text refuses one (SQLSTATE 22021): such a user is unknown.
-    Future<Row> found = email.indexOf('\0') >= 0 ? Future.succeededFuture(null) : users.findForSignIn(email);
+    Future<Row> found = email.indexOf('\0') >= 0 ? Future.succeededFuture(null) : users.findByEmail(email);
     OffsetDateTime now = now();
-    // Known and unknown emails cost the same: one query, one argon2id verification, one write on failure.
+    // Known and unknown emails cost the same: one query, one lockout reservation (a write that matches nothing for
+    // an unknown email), one argon2id verification.
     return found
-      .compose(user -> {
-        boolean locked = user != null && lockout.locked(user.getOffsetDateTime("locked_until"), now);
-        // A locked account costs the same hash and answers the same, right password or not.
-        String stored = user == null || locked ? null : user.getString("encrypted_password");
-        PasswordHasher.Verification result = blocking(() -> hasher.verify(password, stored));
-        if (!result.matches()) {
-          AuthException invalid = new AuthException(ErrorCode.INVALID_CREDENTIALS, "Invalid login credentials");
-          return locked
-            ? Future.failedFuture(invalid)
-            : lockout.failed(pool, user == null ? null : user.getUUID("id"), now)
-              .compose(done -> Future.failedFuture(invalid));
-        }
-        if (user.getOffsetDateTime("email_confirmed_at") == null) {
-          return Future.failedFuture(new AuthException(ErrorCode.EMAIL_NOT_CONFIRMED, "Email not confirmed"));
-        }
-        OffsetDateTime bannedUntil = user.getOffsetDateTime("banned_until");
-        if (bannedUntil != null && bannedUntil.isAfter(now())) {
-          return Future.failedFuture(new AuthException(ErrorCode.USER_BANNED, "User is banned"));
-        }
-        UUID id = user.getUUID("id");
-        Future<Void> rehashed = result.rehash()
-          ? users.setHash(id, blocking(() -> hasher.hash(password)))
-          : Future.succeededFuture();
-        return rehashed.compose(done -> lockout.clear(pool, id)).compose(done -> issue(id, ip, userAgent));
-      });
+      .compose(user -> lockout.reserve(pool, user == null ? null : user.getUUID("id"), now)
+        .compose(reservation -> {
+          // A locked account costs the same hash and answers the same, right password or not.
+          String stored = user == null || !reservation.admitted() ? null : user.getString("encrypted_password");
+          PasswordHasher.Verification result = blocking(() -> hasher.verify(password, stored));
+          if (!result.matches()) {
+            lockout.failed(reservation);
+            return Future.failedFuture(new AuthException(ErrorCode.INVALID_CREDENTIALS, "Invalid login credentials"));
+          }
+          UUID id = user.getUUID("id");
+          return lockout.clear(pool, id).compose(released -> {
+            if (user.getOffsetDateTime("email_confirmed_at") == null) {
+              return Future.failedFuture(new AuthException(ErrorCode.EMAIL_NOT_CONFIRMED, "Email not confirmed"));
+            }
+            OffsetDateTime bannedUntil = user.getOffsetDateTime("banned_until");
+            if (bannedUntil != null && bannedUntil.isAfter(now())) {
+              return Future.failedFuture(new AuthException(ErrorCode.USER_BANNED, "User is banned"));
+            }
+            Future<Void> rehashed = result.rehash()
+              ? users.setHash(id, blocking(() -> hasher.hash(password)))
+              : Future.succeededFuture();
+            return rehashed.compose(done -> issue(id, ip, userAgent));
+          });
+        }));
   }
 
   /**

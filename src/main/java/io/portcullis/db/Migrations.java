@@ -15,7 +15,6 @@ import java.io.OutputStream;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.util.Map;
-import java.util.Properties;
 
 /** Applies the Liquibase changelog over JDBC. Runs before any verticle deploys, so blocking is fine here. */
 public final class Migrations {
@@ -32,12 +31,7 @@ public final class Migrations {
   public static void run(Database db) {
     System.setProperty("liquibase.analytics.enabled", "false");
     System.setProperty("liquibase.showBanner", "false");
-    Properties props = new Properties();
-    props.setProperty("user", db.user());
-    if (db.password() != null) {
-      props.setProperty("password", db.password());
-    }
-    try (Connection connection = DriverManager.getConnection(db.jdbcUrl(), props)) {
+    try (Connection connection = DriverManager.getConnection(db.jdbcUrl(), db.jdbcProperties())) {
       // Instances starting together on a fresh database would race to create Liquibase's own tables (its lock
       // table only guards the changesets): one migrates at a time; the session's lock ends with the connection.
       try (var lock = connection.createStatement()) {

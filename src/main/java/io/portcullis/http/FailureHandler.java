@@ -3,6 +3,7 @@ package io.portcullis.http;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.portcullis.bus.BusErrors;
+import io.portcullis.db.DatabaseUnavailable;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.vertx.core.Handler;
@@ -73,6 +74,11 @@ public final class FailureHandler implements Handler<RoutingContext> {
     }
     if (error.status() == 401) {
       response.putHeader("WWW-Authenticate", "Bearer");
+    }
+    if (error.code() == ErrorCode.SERVICE_UNAVAILABLE && !response.headers().contains("Retry-After")) {
+      // The database or a worker is back within seconds in the usual outage (a restart, a fail-over); a handler
+      // that knows better (the full hashing queue) has set its own.
+      response.putHeader("Retry-After", Integer.toString(DatabaseUnavailable.RETRY_AFTER_SECONDS));
     }
     if (error.code() == ErrorCode.OVER_EMAIL_SEND_RATE_LIMIT) {
       // The whole interval: retrying after it is sure to pass; the same for every address, so it tells nothing.

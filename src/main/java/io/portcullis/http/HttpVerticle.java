@@ -220,14 +220,18 @@ public final class HttpVerticle extends VerticleBase {
     return server.listen();
   }
 
-  /** CORS as API.md §1 and supabase-js in a browser need it. */
+  /**
+   * CORS for browser clients: supabase-js's headers, and {@code x-requested-with}, which Swagger UI 5 (FastAPI's
+   * /docs "Authorize") sends with its token request.
+   */
   private static CorsHandler cors(Config config) {
     List<String> origins = config.cors().allowedOrigins().isEmpty()
       ? List.of(config.siteUrl())
       : config.cors().allowedOrigins();
     CorsHandler cors = CorsHandler.create()
       .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE))
-      .allowedHeaders(Set.of("authorization", "apikey", "content-type", "x-client-info", "x-supabase-api-version"))
+      .allowedHeaders(Set.of("authorization", "apikey", "content-type", "x-client-info", "x-supabase-api-version",
+        "x-requested-with"))
       .exposedHeaders(Set.of("X-Total-Count", "Link", "X-Supabase-Api-Version"))
       .allowCredentials(config.cors().allowCredentials() && !origins.contains("*"))
       .maxAgeSeconds(600);

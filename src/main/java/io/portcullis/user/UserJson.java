@@ -8,9 +8,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.TreeSet;
 import java.util.UUID;
 
-/** The GoTrue user object (API.md §2) from a {@code users} row. Never carries a hash, token or secret. */
+/** The GoTrue user object from a {@code users} row. Never carries a hash, token or secret. */
 public final class UserJson {
 
   /** The columns every user query selects, in the order {@link #fromRow} reads them by name. */
@@ -19,6 +21,10 @@ public final class UserJson {
     + "u.last_sign_in_at, u.banned_until, u.app_metadata, u.user_metadata, u.is_anonymous, u.created_at, "
     + "u.updated_at, u.email_change_sent_at, u.deleted_at, "
     + "ARRAY(SELECT r.role FROM user_roles r WHERE r.user_id = u.id ORDER BY r.role) AS roles";
+  /** The role column of a user granted nothing. */
+  private static final String DEFAULT_ROLE = "authenticated";
+  /** The role in user_roles that makes a user an admin. */
+  private static final String ADMIN_ROLE = "admin";
 
   private UserJson() {
   }
@@ -39,10 +45,20 @@ public final class UserJson {
     if (storedApp instanceof JsonObject stored) {
       appMetadata.mergeIn(stored);
     }
-    String[] roles = row.getArrayOfStrings("roles");
-    if (roles != null && roles.length > 0) {
-      // Roles live in user_roles (checked there on every admin request); tokens carry a copy for resource servers.
-      appMetadata.put("roles", new JsonArray(java.util.List.of(roles)));
+    String role = row.getString("role");
+    String[] granted = row.getArrayOfStrings("roles");
+    // Roles live in user_roles and in the role column (both checked on every admin request); tokens carry a copy
+    // for resource servers, which must see the same whichever way a role was granted: app_metadata.roles lists
+    // every role the user holds, and the role claim is "admin" for an admin either way.
+    TreeSet<String> roles = new TreeSet<>(granted == null ? List.of() : List.of(granted));
+    if (!DEFAULT_ROLE.equals(role)) {
+      roles.add(role);
+    }
+    if (!roles.isEmpty()) {
+      appMetadata.put("roles", new JsonArray(List.copyOf(roles)));
+    }
+    if (DEFAULT_ROLE.equals(role) && roles.contains(ADMIN_ROLE)) {
+      role = ADMIN_ROLE;
     }
     Object storedUser = row.getValue("user_metadata");
     JsonObject userMetadata = storedUser instanceof JsonObject stored ? stored.copy() : new JsonObject();
@@ -50,7 +66,7 @@ public final class UserJson {
     JsonObject user = new JsonObject()
       .put("id", id.toString())
       .put("aud", row.getString("aud"))
-      .put("role", row.getString("role"))
+      .put("role", role)
       .put("email", email == null ? "" : email)
       .put("phone", row.getString("phone") == null ? "" : row.getString("phone"));
     putTime(user, "email_confirmed_at", confirmed);

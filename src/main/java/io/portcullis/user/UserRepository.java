@@ -30,9 +30,6 @@ public final class UserRepository {
     + "user_metadata = (u.user_metadata || $4::jsonb) - $5::text[], "
     + "updated_at = $6 "
     + "WHERE u.id = $1 AND u.deleted_at IS NULL RETURNING " + UserJson.COLUMNS;
-  /** A user for sign-in, with the end of any lockout in the same round trip (timing: see CredentialService). */
-  private static final String FOR_SIGN_IN = "SELECT " + UserJson.COLUMNS + ", lf.locked_until FROM users u "
-    + "LEFT JOIN login_failures lf ON lf.user_id = u.id WHERE u.email = $1 AND u.deleted_at IS NULL";
   /** A user with the liveness of one of their sessions: the check behind every Bearer route. */
   private static final String WITH_SESSION = "SELECT " + UserJson.COLUMNS + ", "
     + "EXISTS (SELECT 1 FROM sessions s WHERE s.id = $2 AND s.user_id = u.id "
@@ -51,11 +48,6 @@ public final class UserRepository {
 
   public Future<Row> findByEmail(String email) {
     return client.preparedQuery(BY_EMAIL).execute(Tuple.of(email)).map(UserRepository::first);
-  }
-
-  /** The user row plus a {@code locked_until} column (null when not locked); null when the email is unknown. */
-  public Future<Row> findForSignIn(String email) {
-    return client.preparedQuery(FOR_SIGN_IN).execute(Tuple.of(email)).map(UserRepository::first);
   }
 
   /** The user row plus a boolean {@code session_alive} column; null when the user does not exist. */

@@ -506,6 +506,42 @@ class AdminTest {
     assertEquals("admin", updated.json().getJsonObject("user_metadata").getString("by"));
   }
 
+  /** A resource server checks one shape; every kind of admin must show it, however the role was granted. */
+  @Test
+  void everyWayOfGrantingAdminGivesTheSameRoleAndAppMetadataRoles() throws Exception {
+    String byCommand = TestApp.uniqueEmail();
+    CommandLine.Run created = CommandLine.run(app, "create-user", "--email", byCommand, "--password", PASSWORD,
+      "--role", "admin");
+    assertEquals(0, created.exit(), created.err());
+    String byRoleField = TestApp.uniqueEmail();
+    assertEquals(200, create(new JsonObject().put("email", byRoleField).put("password", PASSWORD)
+      .put("email_confirm", true).put("role", "admin")).status());
+    String byAppMetadata = TestApp.uniqueEmail();
+    String id = app.signUp(byAppMetadata, PASSWORD).getJsonObject("user").getString("id");
+    TestApp.Response promoted = update(id, new JsonObject().put("app_metadata",
+      new JsonObject().put("roles", new JsonArray().add("admin").add("editor"))));
+    assertEquals(200, promoted.status(), promoted.raw());
+    assertEquals("admin", promoted.json().getString("role"));
+
+    for (String email : new String[] {byCommand, byRoleField, byAppMetadata}) {
+      JsonObject claims = claims(app.signIn(email, PASSWORD).getString("access_token"));
+      assertEquals("admin", claims.getString("role"), email + " " + claims);
+      assertTrue(claims.getJsonObject("app_metadata").getJsonArray("roles").contains("admin"), email + " " + claims);
+    }
+    assertEquals(new JsonArray().add("admin").add("editor"),
+      claims(app.signIn(byAppMetadata, PASSWORD).getString("access_token")).getJsonObject("app_metadata")
+        .getJsonArray("roles"));
+
+    // A role that is not an admin role is listed, and leaves the role claim alone.
+    String editor = TestApp.uniqueEmail();
+    String editorId = app.signUp(editor, PASSWORD).getJsonObject("user").getString("id");
+    assertEquals(200, update(editorId, new JsonObject().put("app_metadata",
+      new JsonObject().put("roles", new JsonArray().add("editor")))).status());
+    JsonObject editorClaims = claims(app.signIn(editor, PASSWORD).getString("access_token"));
+    assertEquals("authenticated", editorClaims.getString("role"));
+    assertEquals(new JsonArray().add("editor"), editorClaims.getJsonObject("app_metadata").getJsonArray("roles"));
+  }
+
   @Test
   void loggedOutAdminsTokenGets403SessionNotFound() throws Exception {
     String email = TestApp.uniqueEmail();

@@ -1,8 +1,13 @@
 package io.portcullis.it;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.portcullis.config.Config;
 import io.portcullis.config.ConfigException;
 import io.portcullis.config.ConfigLoader;
+import org.slf4j.LoggerFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -11,6 +16,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import java.util.List;
 import java.util.Map;
 
@@ -174,6 +183,73 @@ class ConfigLoaderTest {
     assertEquals("https://issuer.example.com",
       load(Map.of("PORTCULLIS_EXTERNAL_URL", "https://auth.example.com",
         "PORTCULLIS_JWT_ISSUER", "https://issuer.example.com")).jwt().issuer());
+  }
+
+  @Test
+  void externalUrlDefaultsToTheListeningPort() {
+    Config config = load(Map.of("PORTCULLIS_HTTP_PORT", "8080"));
+    assertEquals("http://localhost:8080", config.externalUrl());
+    assertEquals("http://localhost:8080/auth/v1", config.jwt().issuer());
+    assertEquals("http://localhost:9999", load(Map.of()).externalUrl());
+    assertEquals("https://auth.example.com",
+      load(Map.of("PORTCULLIS_HTTP_PORT", "8080", "PORTCULLIS_EXTERNAL_URL", "https://auth.example.com"))
+        .externalUrl());
+    assertInvalid(Map.of("PORTCULLIS_HTTP_PORT", "0"), "external_url", "PORTCULLIS_EXTERNAL_URL");
+  }
+
+  @Test
+  void unknownPortcullisVariablesAreWarnedAboutOnceEachWithTheNearestKnownName() {
+    Logger logger = (Logger) LoggerFactory.getLogger(ConfigLoader.class);
+    ListAppender<ILoggingEvent> captured = new ListAppender<>();
+    captured.start();
+    logger.addAppender(captured);
+    try {
+      Map<String, String> env = new HashMap<>();
+      env.put("PORTCULLIS_JWT_EXPIRY", "secret-looking-value-1");
+      env.put("PORTCULLIS_HTTP_PROT", "secret-looking-value-2");
+      env.put("PORTCULLIS_JWT_EXP", "120");
+      env.put("PORTCULLIS_LOG_LEVEL", "DEBUG");
+      env.put("PORTCULLIS_LOG_FORMAT", "TEXT");
+      env.put("PORTCULLIS_ACCESS_LOG_LEVEL", "WARN");
+      env.put("HOME", "/root");
+      env.put("PORTCULLISX", "not ours");
+      assertEquals(120, load(env).jwt().exp());
+
+      List<String> warnings = captured.list.stream()
+        .filter(e -> e.getLevel() == Level.WARN)
+        .map(ILoggingEvent::getFormattedMessage)
+        .toList();
+      assertEquals(2, warnings.size(), warnings.toString());
+      assertTrue(warnings.get(0).contains("PORTCULLIS_HTTP_PROT") && warnings.get(0).contains("PORTCULLIS_HTTP_PORT"),
+        warnings.get(0));
+      assertTrue(warnings.get(1).contains("PORTCULLIS_JWT_EXPIRY") && warnings.get(1).contains("PORTCULLIS_JWT_EXP?"),
+        warnings.get(1));
+      assertTrue(warnings.stream().noneMatch(w -> w.contains("secret-looking-value")), warnings.toString());
+    } finally {
+      logger.detachAppender(captured);
+    }
+  }
+
+  /** Every PORTCULLIS_ variable the code, scripts and image mention is one the loader knows. */
+  @Test
+  void everyVariableTheProjectReadsIsKnown() throws IOException {
+    Pattern variable = Pattern.compile("PORTCULLIS_[A-Z0-9_]*[A-Z0-9]");
+    Map<String, String> mentioned = new HashMap<>();
+    List<Path> roots = List.of(Path.of("src/main"), Path.of("scripts"), Path.of("Dockerfile"),
+      Path.of("docker-compose.yml"), Path.of("conf"));
+    for (Path root : roots) {
+      try (Stream<Path> files = Files.walk(root)) {
+        for (Path file : files.filter(Files::isRegularFile).toList()) {
+          Matcher m = variable.matcher(Files.readString(file));
+          while (m.find()) {
+            mentioned.put(m.group(), "x");
+          }
+        }
+      }
+    }
+    assertTrue(mentioned.containsKey("PORTCULLIS_LOG_FORMAT"), mentioned.keySet().toString());
+    assertTrue(mentioned.containsKey("PORTCULLIS_HTTP_PORT"), mentioned.keySet().toString());
+    assertEquals(List.of(), ConfigLoader.unknownVariables(mentioned), new TreeSet<>(mentioned.keySet()).toString());
   }
 
   private static Config load(Map<String, String> env) {

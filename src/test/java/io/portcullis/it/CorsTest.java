@@ -41,6 +41,21 @@ class CorsTest {
     }
   }
 
+  /** Swagger UI 5 (FastAPI's /docs) sends these two with its OAuth2 password-flow token request. */
+  @Test
+  void preflightFromTheSiteUrlAllowsWhatSwaggerUiSendsWithItsTokenRequest() {
+    TestApp.Response r = app.request("OPTIONS", BASE + "/token", null, null,
+      "Origin", SITE,
+      "Access-Control-Request-Method", "POST",
+      "Access-Control-Request-Headers", "authorization,content-type,x-requested-with");
+    assertEquals(204, r.status(), r.raw());
+    assertEquals(SITE, r.header("Access-Control-Allow-Origin"));
+    String allowed = r.header("Access-Control-Allow-Headers").toLowerCase();
+    for (String header : new String[] {"authorization", "content-type", "x-requested-with"}) {
+      assertTrue(allowed.contains(header), allowed);
+    }
+  }
+
   @Test
   void simpleRequestFromTheSiteUrlExposesPaginationAndVersionHeaders() {
     TestApp.Response r = app.get(BASE + "/settings", "Origin", SITE);

@@ -44,6 +44,9 @@ public final class TestApp implements AutoCloseable {
     // metadata once per JVM (200-300 ms on a busy machine). Pay it here, on the test thread, rather than on the
     // first event loop that talks to PostgreSQL, where it trips the blocked-thread guard.
     new AdaptiveByteBufAllocator().directBuffer(1024).release();
+    // Speed over durability for the in-process apps (TEST-ONLY, loses acknowledged writes on a crash); the
+    // separate processes of ServerProcess run the production settings.
+    System.setProperty(Database.UNSAFE_TEST_ONLY_NO_FSYNC, "true");
   }
 
   public final Vertx vertx;
@@ -75,6 +78,19 @@ public final class TestApp implements AutoCloseable {
       return start(Files.createTempDirectory("portcullis-test"), overrides);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Like {@link #start()}, with the embedded PostgreSQL's production durability: for tests that stop the database
+   * hard and then expect what was acknowledged (tests run one at a time, so the switch is safe to flip).
+   */
+  public static TestApp startDurable() {
+    System.setProperty(Database.UNSAFE_TEST_ONLY_NO_FSYNC, "false");
+    try {
+      return start();
+    } finally {
+      System.setProperty(Database.UNSAFE_TEST_ONLY_NO_FSYNC, "true");
     }
   }
 
