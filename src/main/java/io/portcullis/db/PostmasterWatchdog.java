@@ -22,8 +22,8 @@ final class PostmasterWatchdog implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PostmasterWatchdog.class);
   /** The directory and pid are passed in the environment, so that no process list shows this as a server. */
   private static final String SCRIPT = "trap '' INT HUP; cat > /dev/null; "
-    + "[ \"$(head -n 1 \"$PORTCULLIS_PG_DIR/postmaster.pid\" 2>/dev/null)\" = \"$PORTCULLIS_PG_PID\" ] "
-    + "&& kill -INT \"$PORTCULLIS_PG_PID\"; exit 0";
+    + "[ \"$(head -n 1 \"$WATCHED_PG_DIR/postmaster.pid\" 2>/dev/null)\" = \"$WATCHED_PG_PID\" ] "
+    + "&& kill -INT \"$WATCHED_PG_PID\"; exit 0";
 
   private final Process process;
 
@@ -39,8 +39,8 @@ final class PostmasterWatchdog implements AutoCloseable {
       ProcessBuilder builder = new ProcessBuilder("/bin/sh", "-c", SCRIPT)
         .redirectOutput(ProcessBuilder.Redirect.DISCARD)
         .redirectError(ProcessBuilder.Redirect.DISCARD);
-      builder.environment().put("PORTCULLIS_PG_DIR", dir.toString());
-      builder.environment().put("PORTCULLIS_PG_PID", Long.toString(pid));
+      builder.environment().put("WATCHED_PG_DIR", dir.toString());
+      builder.environment().put("WATCHED_PG_PID", Long.toString(pid));
       return new PostmasterWatchdog(builder.start());
     } catch (IOException | RuntimeException e) {
       LOG.warn("No watchdog for the embedded PostgreSQL in {}: {}", dir, e.toString());
