@@ -21,8 +21,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Helper of scripts/check-container, run with the application jar on the class path (source-file mode):
- * {@code java -cp target/portcullis.jar scripts/ContainerCheck.java <mode> ...}. It checks configuration with the
+ * Helper of scripts/check-container-emulated (the engine-less container checks), run with the application jar on
+ * the class path (source-file mode): {@code java -cp target/portcullis.jar scripts/ContainerCheck.java <mode> ...}. It checks configuration with the
  * application's own ConfigLoader, so a setting the service would refuse, or a PORTCULLIS_* name it does not know,
  * fails here. YAML is read with the SnakeYAML the jar carries (through Liquibase).
  *

@@ -13,6 +13,7 @@ import io.portcullis.limit.HashGate;
 import io.portcullis.limit.RateLimiter;
 import io.portcullis.mail.MailTemplates;
 import io.portcullis.mail.MailVerticle;
+import io.portcullis.security.AccountSecurityVerticle;
 import io.portcullis.metrics.AuthMetrics;
 import io.portcullis.session.SessionCache;
 import io.portcullis.token.KeySet;
@@ -133,6 +134,7 @@ public final class Server {
         .compose(id -> vertx.deployVerticle(() -> new MailVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new AccountVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new AdminVerticle(app), new DeploymentOptions()))
+        .compose(id -> vertx.deployVerticle(() -> new AccountSecurityVerticle(app), new DeploymentOptions()))
         .compose(id -> vertx.deployVerticle(() -> new CredentialVerticle(app), new DeploymentOptions()
           .setThreadingModel(ThreadingModel.WORKER)
           .setInstances(config.password().hashWorkers())))

@@ -92,8 +92,9 @@ public final class AccountMails {
   public Future<Void> emailChange(SqlClient client, UUID userId, String current, String newEmail, String redirectTo,
                                   OffsetDateTime now) {
     Future<Void> toNew = write(client, userId, OneTimeTokens.EMAIL_CHANGE_NEW, MailTemplates.EMAIL_CHANGE, newEmail,
-      current, newEmail, redirectTo, now);
-    return app.config().mailer().secureEmailChange()
+      current == null ? "" : current, newEmail, redirectTo, now);
+    // An anonymous user has no current address to confirm from.
+    return app.config().mailer().secureEmailChange() && current != null
       ? toNew.compose(done -> write(client, userId, OneTimeTokens.EMAIL_CHANGE_CURRENT, MailTemplates.EMAIL_CHANGE,
           current, current, newEmail, redirectTo, now))
       : toNew;

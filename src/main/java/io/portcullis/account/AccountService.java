@@ -33,7 +33,8 @@ public final class AccountService {
   private static final String CONFIRMATION_SENT = "UPDATE users SET confirmation_sent_at = $2 WHERE id = $1";
   private static final String EMAIL_CHANGE_SENT = "UPDATE users SET email_change_sent_at = $2 WHERE id = $1";
   private static final String APPLY_EMAIL_CHANGE = "UPDATE users SET email = new_email, new_email = NULL, "
-    + "email_change_sent_at = NULL, email_confirmed_at = $2, updated_at = $2 WHERE id = $1 AND new_email IS NOT NULL";
+    + "email_change_sent_at = NULL, email_confirmed_at = $2, is_anonymous = false, updated_at = $2 "
+    + "WHERE id = $1 AND new_email IS NOT NULL";
   private static final String INSERT_OTP_USER = "INSERT INTO users (id, email, user_metadata, created_at, updated_at) "
     + "VALUES ($1, $2, $3, $4, $4) ON CONFLICT DO NOTHING";
 

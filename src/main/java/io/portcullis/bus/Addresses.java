@@ -62,6 +62,16 @@ public final class Addresses {
   /** Admin operations: {@code {op, ...}} with op one of list, create, get, update, delete, audit. */
   public static final String ADMIN = "auth.internal.admin";
 
+  // Account security: session listing (public), the upgrade of a session to aal2, and the internal operations of
+  // the account-security verticle ({@code {op, ...}}: MFA factors, recovery codes, anonymous users,
+  // re-authentication).
+  /** {@code {user_id}} → {@code {sessions:[{id, created_at, refreshed_at, aal, ip, user_agent}]}}, newest first. */
+  public static final String SESSIONS_LIST = "auth.sessions.list";
+  /** {@code {user_id, session_id, method, factor_id?}} → a new aal2 session token pair for that session. */
+  public static final String SESSIONS_UPGRADE = "auth.internal.sessions.upgrade";
+  /** {@code {op, ...}}: the account-security operations behind the HTTP routes. */
+  public static final String SECURITY = "auth.internal.security";
+
   // Delivery headers carrying the caller's network identity into events
   public static final String HEADER_IP = "ip";
   public static final String HEADER_USER_AGENT = "user_agent";

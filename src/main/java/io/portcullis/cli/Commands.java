@@ -24,6 +24,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 
+import java.io.PrintStream;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -34,6 +35,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.BiFunction;
+import java.util.function.IntSupplier;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -85,23 +87,35 @@ public final class Commands {
       System.err.println("Invalid configuration: " + e.getMessage());
       return 2;
     }
+    if (command.equals("serve")) {
+      // The service's log stays on stdout, where a container runtime collects it.
+      return runCatching(command, () -> serve(config));
+    }
+    // A one-shot command's stdout carries only its result, so TOKEN=$(... service-key) captures the token alone:
+    // everything else written to stdout meanwhile (the log: logback's console appender writes to whatever
+    // System.out is at the time) goes to stderr.
+    PrintStream result = System.out;
+    System.setOut(System.err);
     try {
-      switch (command) {
-        case "serve":
-          return serve(config);
-        case "migrate":
+      return runCatching(command, () -> switch (command) {
+        case "migrate" -> {
           Server.prepareDatabase(config).close();
-          System.out.println("Migrations applied.");
-          return 0;
-        case "create-user":
-          return createUser(config, options);
-        case "service-key":
-          return serviceKey(config);
-        case "rotate-keys":
-          return rotateKeys(config);
-        default:
-          return usage("Unknown command: " + command);
-      }
+          result.println("Migrations applied.");
+          yield 0;
+        }
+        case "create-user" -> createUser(config, options, result);
+        case "service-key" -> serviceKey(config, result);
+        case "rotate-keys" -> rotateKeys(config, result);
+        default -> usage("Unknown command: " + command);
+      });
+    } finally {
+      System.setOut(result);
+    }
+  }
+
+  private static int runCatching(String command, IntSupplier task) {
+    try {
+      return task.getAsInt();
     } catch (AuthException e) {
       System.err.println(e.code().code() + ": " + e.getMessage());
       return 1;
@@ -177,7 +191,7 @@ public final class Commands {
     return 0;
   }
 
-  private static int createUser(Config config, Map<String, String> options) {
+  private static int createUser(Config config, Map<String, String> options, PrintStream result) {
     String email = Inputs.email(required(options, "email"));
     String password = required(options, "password");
     String role = options.getOrDefault("role", "authenticated");
@@ -195,11 +209,11 @@ public final class Commands {
           .execute(Tuple.of(id, role))
           .map(done -> new JsonObject().put("id", id.toString()).put("email", email).put("role", role)));
     });
-    System.out.println(user.encodePrettily());
+    result.println(user.encodePrettily());
     return 0;
   }
 
-  private static int serviceKey(Config config) {
+  private static int serviceKey(Config config, PrintStream result) {
     Instant now = Instant.now();
     String key = withDatabase(config, (vertx, database) ->
       Server.loadKeys(vertx, config, database, Clock.systemUTC(), new SecureRandom())
@@ -215,16 +229,16 @@ public final class Commands {
               OffsetDateTime.ofInstant(now.plusSeconds(config.jwt().serviceKeyExp()), ZoneOffset.UTC))
             .map(done -> token);
         }));
-    System.out.println(key);
+    result.println(key);
     return 0;
   }
 
-  private static int rotateKeys(Config config) {
+  private static int rotateKeys(Config config, PrintStream result) {
     JsonObject rotated = withDatabase(config, (vertx, database) -> {
       Pool pool = Pools.shared(vertx, database.connectOptions(), 2);
       return SigningKeys.rotate(vertx, pool, config.jwt(), Clock.systemUTC(), new SecureRandom());
     });
-    System.out.println(rotated.encodePrettily());
+    result.println(rotated.encodePrettily());
     return 0;
   }
 

@@ -17,9 +17,6 @@ import io.vertx.core.json.JsonObject;
  */
 public final class PortcullisClient {
 
-  /** Not yet in every Portcullis: answered by those that list sessions. */
-  public static final String SESSIONS_LIST = "auth.sessions.list";
-
   private final Vertx vertx;
   private final long timeoutMs;
 
@@ -83,9 +80,9 @@ public final class PortcullisClient {
       .map(answer -> answer.getInteger("ended"));
   }
 
-  /** {@code auth.sessions.list}: the user's living sessions. */
+  /** {@code auth.sessions.list}: the user's living sessions, newest first. */
   public Future<JsonArray> sessions(String userId) {
-    return request(SESSIONS_LIST, new JsonObject().put("user_id", userId))
+    return request(Addresses.SESSIONS_LIST, new JsonObject().put("user_id", userId))
       .map(answer -> answer.getJsonArray("sessions"));
   }
 

@@ -28,8 +28,16 @@ public record Config(
   boolean metricsEnabled,
   int shutdownGraceMs,
   int shutdownUnreadyDelayMs,
+  Security security,
   Cluster cluster,
   Hooks hooks) {
+
+  /**
+   * {@code updatePasswordRequireReauthentication}: a password change from a session older than
+   * {@code reauthenticationWindowSeconds} needs the nonce {@code GET /reauthenticate} mailed.
+   */
+  public record Security(boolean updatePasswordRequireReauthentication, int reauthenticationWindowSeconds) {
+  }
 
   /** Extension points served over the bus or by an HTTP endpoint; {@code timeoutMs} fails them closed. */
   public record Hooks(int timeoutMs, Hook customAccessToken, Hook beforeUserCreated) {
@@ -75,7 +83,7 @@ public record Config(
 
   /** Requests per hour per client IP, per route, with bucket sizes. */
   public record RateLimit(int burst, int refreshBurst, int passwordGrant, int refresh, int signup, int recover, int otp,
-                          int resend, int verify, int userUpdate) {
+                          int resend, int verify, int userUpdate, int mfa, int anonymous) {
   }
 
   /** Per-account brute-force protection (Keycloak's model). */
@@ -83,7 +91,8 @@ public record Config(
                         int resetAfterSeconds) {
   }
 
-  public record Signup(boolean disabled, boolean autoconfirm) {
+  /** {@code anonymousEnabled}: sign-up without email or phone makes an anonymous user. */
+  public record Signup(boolean disabled, boolean autoconfirm, boolean anonymousEnabled) {
   }
 
   /** Time-box and inactivity timeout in seconds (0 = off); {@code singlePerUser} ends older sessions at sign-in. */

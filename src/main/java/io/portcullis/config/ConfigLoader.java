@@ -278,7 +278,7 @@ public final class ConfigLoader {
         r.integer("db.connect_timeout_seconds", 0, 86_400)),
       jwt,
       password,
-      new Config.Signup(r.bool("signup.disabled"), r.bool("signup.autoconfirm")),
+      new Config.Signup(r.bool("signup.disabled"), r.bool("signup.autoconfirm"), r.bool("signup.anonymous_enabled")),
       new Config.Sessions(r.integer("sessions.refresh_token_reuse_interval", 0, 3600),
         r.integer("sessions.timebox_seconds", 0, 366 * 86_400),
         r.integer("sessions.inactivity_timeout_seconds", 0, 366 * 86_400),
@@ -295,7 +295,9 @@ public final class ConfigLoader {
         r.integer("rate_limit.otp", 1, 100_000_000),
         r.integer("rate_limit.resend", 1, 100_000_000),
         r.integer("rate_limit.verify", 1, 100_000_000),
-        r.integer("rate_limit.user_update", 1, 100_000_000)),
+        r.integer("rate_limit.user_update", 1, 100_000_000),
+        r.integer("rate_limit.mfa", 1, 100_000_000),
+        r.integer("rate_limit.anonymous", 1, 100_000_000)),
       new Config.Lockout(
         r.bool("lockout.enabled"),
         r.integer("lockout.failures", 1, 1000),
@@ -321,6 +323,8 @@ public final class ConfigLoader {
       r.bool("metrics.enabled"),
       r.integer("shutdown.grace_ms", 0, 600_000),
       r.integer("shutdown.unready_delay_ms", 0, 600_000),
+      new Config.Security(r.bool("security.update_password_require_reauthentication"),
+        r.integer("security.reauthentication_window_seconds", 0, 366 * 86_400)),
       cluster,
       new Config.Hooks(r.integer("hooks.timeout_ms", 100, 60_000), r.hook("hooks.custom_access_token"),
         r.hook("hooks.before_user_created")));

@@ -12,7 +12,7 @@ import io.vertx.ext.web.RoutingContext;
 /** GoTrue's admin routes under {@code /auth/v1/admin}, for admin tokens only; the work is behind the bus. */
 final class AdminRoutes {
 
-  private static final String ACTOR = "portcullis.actor";
+  static final String ACTOR = "portcullis.actor";
   private static final int DEFAULT_PER_PAGE = 50;
   private static final int MAX_PER_PAGE = 1000;
 

@@ -128,7 +128,10 @@ public final class HttpVerticle extends VerticleBase {
       router.get("/metrics").handler(PrometheusScrapingHandler.create(app.metrics().registryName()));
     }
 
-    router.post(BASE + "/signup").handler(body).handler(limits.signup).handler(auth::signup);
+    SecurityRoutes security = new SecurityRoutes(bus, limits);
+    // Without email, phone and password a sign-up is anonymous (own rate-limit bucket, answered by security).
+    router.post(BASE + "/signup").handler(body).handler(security::signupLimit).handler(security::anonymousSignup)
+      .handler(auth::signup);
     // Form requests are marked before the body is read, so that a form body refused while reading it (too
     // large, bad encoding) still gets RFC 6749's error fields. A platform handler, so that it may come before the
     // body handler on a single route: two routes for the path made its metrics label "/token>/token".
@@ -152,7 +155,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get(BASE + "/user").handler(bearer).handler(auth::alive).handler(auth::getUser)
       .failureHandler(bearerFailures);
     router.put(BASE + "/user").handler(body).handler(bearer).handler(limits.userUpdate).handler(auth::alive)
-      .handler(auth::updateUser)
+      .handler(security::beforeUserUpdate).handler(auth::updateUser)
       .failureHandler(bearerFailures);
     router.post(BASE + "/logout").handler(body).handler(bearer).handler(auth::alive).handler(auth::logout)
       .failureHandler(bearerFailures);
@@ -181,6 +184,8 @@ public final class HttpVerticle extends VerticleBase {
       .failureHandler(bearerFailures);
     router.get(BASE + "/admin/audit").handler(bearer).handler(admin::requireAdmin).handler(admin::audit)
       .failureHandler(bearerFailures);
+    // Account security: sessions, TOTP factors and recovery codes, re-authentication.
+    security.register(router, body, bearer, auth::alive, admin::requireAdmin, bearerFailures);
 
     // "Try it": the OpenAPI document of every route above (OpenApiTest holds the two together) and Swagger UI.
     OpenApiRoutes openapi = new OpenApiRoutes(app.config());

@@ -22,6 +22,9 @@ final class Limits {
   final Handler<RoutingContext> resend;
   final Handler<RoutingContext> verify;
   final Handler<RoutingContext> userUpdate;
+  /** MFA challenges, verifications and recovery codes; and anonymous sign-ins, which have their own bucket. */
+  final Handler<RoutingContext> mfa;
+  final Handler<RoutingContext> anonymous;
   private final Handler<RoutingContext> password;
   private final Handler<RoutingContext> refresh;
   private final Map<String, RateLimiter.Limit> byName;
@@ -37,9 +40,11 @@ final class Limits {
     RateLimiter.Limit resendLimit = new RateLimiter.Limit("resend", r.resend(), r.burst());
     RateLimiter.Limit verifyLimit = new RateLimiter.Limit("verify", r.verify(), r.burst());
     RateLimiter.Limit userUpdateLimit = new RateLimiter.Limit("user_update", r.userUpdate(), r.burst());
+    RateLimiter.Limit mfaLimit = new RateLimiter.Limit("mfa", r.mfa(), r.burst());
+    RateLimiter.Limit anonymousLimit = new RateLimiter.Limit("anonymous", r.anonymous(), r.burst());
     this.byName = Map.of("password_grant", passwordLimit, "refresh", refreshLimit, "signup", signupLimit,
       "recover", recoverLimit, "otp", otpLimit, "resend", resendLimit, "verify", verifyLimit,
-      "user_update", userUpdateLimit);
+      "user_update", userUpdateLimit, "mfa", mfaLimit, "anonymous", anonymousLimit);
     this.password = handler(on, limiter, metrics, passwordLimit);
     this.refresh = handler(on, limiter, metrics, refreshLimit);
     this.signup = handler(on, limiter, metrics, signupLimit);
@@ -48,6 +53,8 @@ final class Limits {
     this.resend = handler(on, limiter, metrics, resendLimit);
     this.verify = handler(on, limiter, metrics, verifyLimit);
     this.userUpdate = handler(on, limiter, metrics, userUpdateLimit);
+    this.mfa = handler(on, limiter, metrics, mfaLimit);
+    this.anonymous = handler(on, limiter, metrics, anonymousLimit);
   }
 
   /** The token route's bucket depends on the grant (query, or form field). */

@@ -29,14 +29,14 @@ final class MetaRoutes {
     this.jwks = new JsonObject().put("keys", publishedKeys).encode();
     this.settings = new JsonObject()
       .put("external", new JsonObject()
-        .put("email", true).put("phone", false).put("anonymous_users", false)
+        .put("email", true).put("phone", false).put("anonymous_users", config.signup().anonymousEnabled())
         .put("apple", false).put("azure", false).put("github", false).put("google", false))
       .put("disable_signup", config.signup().disabled())
       .put("mailer_autoconfirm", config.signup().autoconfirm())
       .put("phone_autoconfirm", false)
       .put("sms_provider", "")
       .put("saml_enabled", false)
-      .put("anonymous_users_enabled", false)
+      .put("anonymous_users_enabled", config.signup().anonymousEnabled())
       .put("password_min_length", config.password().minLength())
       .encode();
     String base = config.publicBaseUrl();

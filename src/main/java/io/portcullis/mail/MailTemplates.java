@@ -25,7 +25,8 @@ public final class MailTemplates {
   public static final String RECOVERY = "recovery";
   public static final String MAGIC_LINK = "magic_link";
   public static final String EMAIL_CHANGE = "email_change";
-  private static final List<String> KINDS = List.of(CONFIRMATION, RECOVERY, MAGIC_LINK, EMAIL_CHANGE);
+  public static final String REAUTHENTICATION = "reauthentication";
+  private static final List<String> KINDS = List.of(CONFIRMATION, RECOVERY, MAGIC_LINK, EMAIL_CHANGE, REAUTHENTICATION);
   private static final Pattern PLACEHOLDER = Pattern.compile("\\{\\{\\s*\\.(\\w+)\\s*}}");
 
   /** A mail ready to send. */

@@ -12,6 +12,8 @@ import io.vertx.sqlclient.Tuple;
 
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 
 /** All SQL about sessions and refresh tokens, including the rotation and reuse rules of API.md §4. */
@@ -24,7 +26,7 @@ public final class SessionRepository {
     + "created_at) VALUES ($1, $2, $3, $4, $5)";
   private static final String FIND_TOKEN = "SELECT id, session_id FROM refresh_tokens WHERE token_hash = $1";
   private static final String LOCK_SESSION = "SELECT id, user_id, amr_method, amr_at, refresh_counter, refreshed_at, "
-    + "not_after FROM sessions WHERE id = $1 FOR UPDATE";
+    + "not_after, mfa_method, mfa_at FROM sessions WHERE id = $1 FOR UPDATE";
   private static final String TOKEN_STATE = "SELECT revoked_at FROM refresh_tokens WHERE id = $1";
   private static final String ACTIVE_TOKEN = "SELECT id, counter, parent_id FROM refresh_tokens "
     + "WHERE session_id = $1 AND revoked_at IS NULL ORDER BY id DESC LIMIT 1";
@@ -40,12 +42,29 @@ public final class SessionRepository {
   private static final String DELETE_ONE_OF_USER = "DELETE FROM sessions WHERE id = $1 AND user_id = $2 RETURNING user_id";
   private static final String DELETE_ALL = "DELETE FROM sessions WHERE user_id = $1 RETURNING user_id";
   private static final String DELETE_OTHERS = "DELETE FROM sessions WHERE user_id = $1 AND id <> $2 RETURNING user_id";
+  private static final String AAL_OF = "SELECT aal FROM sessions WHERE id = $1 AND user_id = $2";
+  private static final String CREATED_AT = "SELECT created_at FROM sessions WHERE id = $1 AND user_id = $2";
+  private static final String LOCK_OWN_SESSION = "SELECT id, refresh_counter FROM sessions WHERE id = $1 AND user_id = $2 "
+    + "FOR UPDATE";
+  private static final String UPGRADE = "UPDATE sessions SET aal = 'aal2', mfa_method = $2, mfa_at = $3, factor_id = $4, "
+    + "refresh_counter = $5, refreshed_at = $3, updated_at = $3 WHERE id = $1 "
+    + "RETURNING user_id, amr_method, amr_at";
+  private static final String DROP_TOKENS = "DELETE FROM refresh_tokens WHERE session_id = $1";
+  private static final String END_LOWER_AAL = "DELETE FROM sessions WHERE user_id = $1 AND id <> $2 AND aal = 'aal1'";
+  private static final String DOWNGRADE = "UPDATE sessions SET aal = 'aal1', mfa_method = NULL, mfa_at = NULL, "
+    + "factor_id = NULL WHERE factor_id = $1";
+  private static final String LIST_OF_USER = "SELECT id, aal, created_at, refreshed_at, not_after, ip, user_agent "
+    + "FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id";
 
-  /** What a refresh did. {@code counter} names the refresh token the answer carries. */
+  /**
+   * What a refresh did. {@code counter} names the refresh token the answer carries; {@code mfaMethod} is the second
+   * factor of an aal2 session (null at aal1).
+   */
   public enum Kind { ROTATED, REPLAYED, REUSE_DETECTED, EXPIRED, NOT_FOUND }
 
-  public record Refresh(Kind kind, UUID sessionId, UUID userId, long counter, String amrMethod, OffsetDateTime amrAt) {
-    static final Refresh NOT_FOUND = new Refresh(Kind.NOT_FOUND, null, null, 0, null, null);
+  public record Refresh(Kind kind, UUID sessionId, UUID userId, long counter, String amrMethod, OffsetDateTime amrAt,
+                        String mfaMethod, OffsetDateTime mfaAt) {
+    static final Refresh NOT_FOUND = new Refresh(Kind.NOT_FOUND, null, null, 0, null, null, null, null);
   }
 
   private final Pool pool;
@@ -147,7 +166,8 @@ public final class SessionRepository {
 
   private static Refresh refresh(Kind kind, Row session, long counter) {
     return new Refresh(kind, session.getUUID("id"), session.getUUID("user_id"), counter,
-      session.getString("amr_method"), session.getOffsetDateTime("amr_at"));
+      session.getString("amr_method"), session.getOffsetDateTime("amr_at"), session.getString("mfa_method"),
+      session.getOffsetDateTime("mfa_at"));
   }
 
   /**
@@ -190,6 +210,72 @@ public final class SessionRepository {
 
   public Future<Integer> endOthers(UUID userId, UUID keep) {
     return pool.preparedQuery(DELETE_OTHERS).execute(Tuple.of(userId, keep)).map(RowSet::rowCount);
+  }
+
+  /** A session raised to aal2: which second factor, and the refresh token it now answers with. */
+  public record Upgrade(UUID userId, long counter, String amrMethod, OffsetDateTime amrAt) {
+  }
+
+  /** {@code aal1} or {@code aal2} of the user's session, or null when it is not one of theirs (or ended). */
+  public Future<String> aalOf(UUID sessionId, UUID userId) {
+    return pool.preparedQuery(AAL_OF).execute(Tuple.of(sessionId, userId)).map(rows -> {
+      Row row = first(rows);
+      return row == null ? null : row.getString("aal");
+    });
+  }
+
+  /** When the user's session began (its sign-in), or null when it is not one of theirs. */
+  public Future<OffsetDateTime> createdAt(UUID sessionId, UUID userId) {
+    return pool.preparedQuery(CREATED_AT).execute(Tuple.of(sessionId, userId)).map(rows -> {
+      Row row = first(rows);
+      return row == null ? null : row.getOffsetDateTime("created_at");
+    });
+  }
+
+  /**
+   * Raises the user's session to aal2 in one transaction: records the method, drops every refresh token the
+   * session had (an aal1 token can never mint an aal2 session; presenting one answers refresh_token_not_found),
+   * issues a fresh one two counters on, and ends the user's other sessions still at aal1. Null when the session
+   * is not the user's (or has ended).
+   */
+  public Future<Upgrade> upgrade(UUID sessionId, UUID userId, String method, UUID factorId, OffsetDateTime now) {
+    return pool.withTransaction(conn -> conn.preparedQuery(LOCK_OWN_SESSION).execute(Tuple.of(sessionId, userId))
+      .compose(locked -> {
+        Row session = first(locked);
+        if (session == null) {
+          return Future.succeededFuture(null);
+        }
+        long counter = session.getLong("refresh_counter") + 2;
+        byte[] hash = RefreshTokens.hash(tokens.token(sessionId, counter));
+        return conn.preparedQuery(UPGRADE)
+          .execute(Tuple.from(java.util.Arrays.asList(sessionId, method, now, factorId, counter)))
+          .compose(updated -> conn.preparedQuery(DROP_TOKENS).execute(Tuple.of(sessionId))
+            .compose(done -> conn.preparedQuery(INSERT_TOKEN)
+              .execute(Tuple.of(Buffer.buffer(hash), sessionId, counter, null, now)))
+            .compose(done -> conn.preparedQuery(END_LOWER_AAL).execute(Tuple.of(userId, sessionId)))
+            .map(done -> {
+              Row row = first(updated);
+              return new Upgrade(userId, counter, row.getString("amr_method"), row.getOffsetDateTime("amr_at"));
+            }));
+      }));
+  }
+
+  /** Sessions raised to aal2 by a factor that is gone fall back to aal1 (their next refresh says so). */
+  public Future<Integer> downgrade(SqlClient client, UUID factorId) {
+    return client.preparedQuery(DOWNGRADE).execute(Tuple.of(factorId)).map(RowSet::rowCount);
+  }
+
+  /** The user's sessions that would still refresh now (within their limits), newest first. */
+  public Future<List<Row>> listOf(UUID userId, OffsetDateTime now) {
+    return pool.preparedQuery(LIST_OF_USER).execute(Tuple.of(userId)).map(rows -> {
+      List<Row> alive = new ArrayList<>();
+      rows.forEach(row -> {
+        if (!expired(row, now)) {
+          alive.add(row);
+        }
+      });
+      return alive;
+    });
   }
 
   private static Row first(RowSet<Row> rows) {

@@ -40,11 +40,11 @@ public final class KeyCipher {
     this.random = random;
   }
 
-  static boolean isEncrypted(String stored) {
+  public static boolean isEncrypted(String stored) {
     return stored.startsWith(PREFIX);
   }
 
-  String encrypt(String plaintext, String kid) {
+  public String encrypt(String plaintext, String kid) {
     try {
       byte[] iv = new byte[IV_BYTES];
       random.nextBytes(iv);
@@ -60,7 +60,7 @@ public final class KeyCipher {
   }
 
   /** The plaintext; a wrong key fails with a message that says so and names no secret. */
-  String decrypt(String stored, String kid) {
+  public String decrypt(String stored, String kid) {
     try {
       byte[] all = Base64.getDecoder().decode(stored.substring(PREFIX.length()));
       Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");

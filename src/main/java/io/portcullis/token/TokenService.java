@@ -108,7 +108,9 @@ public final class TokenService {
         return Future.failedFuture(new AuthException(ErrorCode.USER_BANNED, "User is banned"));
       }
       Future<JsonObject> session = session(UserJson.fromRow(user), outcome.sessionId(), outcome.amrMethod(),
-        "token_refresh", outcome.amrAt().toInstant(), refreshTokens.token(outcome.sessionId(), outcome.counter()));
+        "token_refresh", outcome.amrAt().toInstant(), outcome.mfaMethod(),
+        outcome.mfaAt() == null ? null : outcome.mfaAt().toInstant(),
+        refreshTokens.token(outcome.sessionId(), outcome.counter()));
       if (outcome.kind() == SessionRepository.Kind.ROTATED) {
         return session.compose(answer -> events.emit(Events.TOKEN_REFRESHED, outcome.userId(), outcome.sessionId(),
           ip, userAgent).map(done -> answer));
@@ -119,7 +121,7 @@ public final class TokenService {
 
   /**
    * Ends sessions: {@code {session_id}} one, {@code {user_id}} all of a user, {@code {user_id,
-   * except_session_id}} all others. Answers {@code {ended: n}}.
+   * except_session_id}} all others. Answers {@code {ended: n}}. An admin's {@code actor_id} goes into the event.
    */
   public Future<JsonObject> end(JsonObject body, String ip, String userAgent) {
     UUID sessionId = uuid(body, "session_id");
@@ -132,7 +134,7 @@ public final class TokenService {
       // {session_id} alone (the bus API) does not name the user: the event takes the owner of the ended row.
       return sessions.endOne(sessionId, userId).compose(owner -> (owner == null
         ? Future.<Void>succeededFuture()
-        : events.emit(Events.SIGNED_OUT, owner, sessionId, ip, userAgent))
+        : events.emit(Events.SIGNED_OUT, owner, sessionId, ip, userAgent, uuid(body, "actor_id")))
         .map(done -> new JsonObject().put("ended", owner == null ? 0 : 1)));
     } else if (userId != null) {
       ended = sessions.endAll(userId);
@@ -172,12 +174,42 @@ public final class TokenService {
         .put("iss", app.config().jwt().issuer()));
   }
 
-  /** {@code authenticationMethod}: as the custom access token hook hears it ({@code token_refresh} on refresh). */
+  /**
+   * {@code {user_id, session_id, method, factor_id?}} → the session raised to aal2 by a second factor just checked
+   * ({@code method} {@code totp} or {@code recovery_code}): a new token pair; the user's aal1 sessions end.
+   */
+  public Future<JsonObject> upgrade(JsonObject body, String ip, String userAgent) {
+    UUID userId = uuid(body, "user_id");
+    UUID sessionId = uuid(body, "session_id");
+    String method = Inputs.optionalString(body, "method");
+    if (userId == null || sessionId == null || method == null) {
+      return Future.failedFuture(AuthException.validation("user_id, session_id and method are required"));
+    }
+    OffsetDateTime now = now();
+    return sessions.upgrade(sessionId, userId, method, uuid(body, "factor_id"), now).compose(upgraded -> upgraded == null
+      ? Future.failedFuture(new AuthException(ErrorCode.SESSION_NOT_FOUND, "Session from session_id claim in JWT does not exist"))
+      : new UserRepository(pool).findById(userId).compose(user -> user == null
+        ? Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User not found"))
+        // The event also drops cached liveness: the user's aal1 sessions have just ended.
+        : events.emit(Events.TOKEN_REFRESHED, userId, sessionId, ip, userAgent)
+          .compose(done -> session(UserJson.fromRow(user), sessionId, upgraded.amrMethod(), method,
+            upgraded.amrAt().toInstant(), method, now.toInstant(), refreshTokens.token(sessionId, upgraded.counter())))));
+  }
+
   private Future<JsonObject> session(JsonObject user, UUID sessionId, String amrMethod, String authenticationMethod,
                                      Instant amrAt, String refreshToken) {
+    return session(user, sessionId, amrMethod, authenticationMethod, amrAt, null, null, refreshToken);
+  }
+
+  /**
+   * The answer of a grant: the access token's claims go through the custom access token hook when it is on
+   * ({@code authenticationMethod} as the hook hears it: {@code token_refresh} on refresh).
+   */
+  private Future<JsonObject> session(JsonObject user, UUID sessionId, String amrMethod, String authenticationMethod,
+                                     Instant amrAt, String mfaMethod, Instant mfaAt, String refreshToken) {
     Instant now = app.clock().instant();
     TokenSigner signing = signer;
-    JsonObject claims = signing.claims(user, sessionId.toString(), amrMethod, amrAt, now);
+    JsonObject claims = signing.claims(user, sessionId.toString(), amrMethod, amrAt, mfaMethod, mfaAt, now);
     Hooks hooked = hooks;
     return (hooked == null ? Future.succeededFuture(claims)
       : hooked.customAccessToken(user.getString("id"), claims, authenticationMethod))

@@ -28,11 +28,26 @@ public final class TokenSigner {
 
   /** A user's access token (the GoTrue claim set of API.md §2). */
   public String accessToken(JsonObject user, String sessionId, String amrMethod, Instant amrAt, Instant now) {
-    return sign(claims(user, sessionId, amrMethod, amrAt, now));
+    return accessToken(user, sessionId, amrMethod, amrAt, null, null, now);
+  }
+
+  /**
+   * With a second factor ({@code mfaMethod} not null) the token is {@code aal2} and its {@code amr} lists that
+   * factor first (newest first, as GoTrue orders it).
+   */
+  public String accessToken(JsonObject user, String sessionId, String amrMethod, Instant amrAt, String mfaMethod,
+                            Instant mfaAt, Instant now) {
+    return sign(claims(user, sessionId, amrMethod, amrAt, mfaMethod, mfaAt, now));
   }
 
   /** The claims of a user's access token, before any hook changes them. */
-  public JsonObject claims(JsonObject user, String sessionId, String amrMethod, Instant amrAt, Instant now) {
+  public JsonObject claims(JsonObject user, String sessionId, String amrMethod, Instant amrAt, String mfaMethod,
+                           Instant mfaAt, Instant now) {
+    JsonArray amr = new JsonArray();
+    if (mfaMethod != null) {
+      amr.add(new JsonObject().put("method", mfaMethod).put("timestamp", mfaAt.getEpochSecond()));
+    }
+    amr.add(new JsonObject().put("method", amrMethod).put("timestamp", amrAt.getEpochSecond()));
     return new JsonObject()
       .put("iss", jwt.issuer())
       .put("sub", user.getString("id"))
@@ -44,8 +59,8 @@ public final class TokenSigner {
       .put("app_metadata", user.getJsonObject("app_metadata"))
       .put("user_metadata", user.getJsonObject("user_metadata"))
       .put("role", user.getString("role"))
-      .put("aal", "aal1")
-      .put("amr", new JsonArray().add(new JsonObject().put("method", amrMethod).put("timestamp", amrAt.getEpochSecond())))
+      .put("aal", mfaMethod == null ? "aal1" : "aal2")
+      .put("amr", amr)
       .put("session_id", sessionId)
       .put("is_anonymous", user.getBoolean("is_anonymous", false));
   }

@@ -20,7 +20,11 @@ public final class UserJson {
     + "u.email_confirmed_at, u.phone_confirmed_at, u.confirmation_sent_at, u.recovery_sent_at, u.new_email, "
     + "u.last_sign_in_at, u.banned_until, u.app_metadata, u.user_metadata, u.is_anonymous, u.created_at, "
     + "u.updated_at, u.email_change_sent_at, u.deleted_at, "
-    + "ARRAY(SELECT r.role FROM user_roles r WHERE r.user_id = u.id ORDER BY r.role) AS roles";
+    + "ARRAY(SELECT r.role FROM user_roles r WHERE r.user_id = u.id ORDER BY r.role) AS roles, "
+    + "(SELECT json_agg(json_build_object('id', f.id, 'status', f.status, 'friendly_name', f.friendly_name, "
+    + "'factor_type', f.factor_type, 'created_at', f.created_at, 'updated_at', f.updated_at, "
+    + "'last_challenged_at', f.last_challenged_at) ORDER BY f.created_at, f.id) "
+    + "FROM mfa_factors f WHERE f.user_id = u.id) AS factors";
   /** The role column of a user granted nothing. */
   private static final String DEFAULT_ROLE = "authenticated";
   /** The role in user_roles that makes a user an admin. */
@@ -40,7 +44,10 @@ public final class UserJson {
     OffsetDateTime created = row.getOffsetDateTime("created_at");
     OffsetDateTime updated = row.getOffsetDateTime("updated_at");
     OffsetDateTime lastSignIn = row.getOffsetDateTime("last_sign_in_at");
-    JsonObject appMetadata = new JsonObject().put("provider", "email").put("providers", new JsonArray().add("email"));
+    // An anonymous user has no identity yet, so no provider (as GoTrue answers until the email is confirmed).
+    JsonObject appMetadata = row.getBoolean("is_anonymous")
+      ? new JsonObject()
+      : new JsonObject().put("provider", "email").put("providers", new JsonArray().add("email"));
     Object storedApp = row.getValue("app_metadata");
     if (storedApp instanceof JsonObject stored) {
       appMetadata.mergeIn(stored);
@@ -87,7 +94,37 @@ public final class UserJson {
       .put("updated_at", time(updated))
       .put("is_anonymous", row.getBoolean("is_anonymous"));
     putTime(user, "deleted_at", row.getOffsetDateTime("deleted_at"));
+    // GoTrue omits factors when there are none; supabase-js's mfa.listFactors and
+    // getAuthenticatorAssuranceLevel read them from every user object it is given.
+    JsonArray factors = factors(row.getValue("factors"));
+    if (!factors.isEmpty()) {
+      user.put("factors", factors);
+    }
     return user;
+  }
+
+  /** The factor objects of the {@code factors} column, timestamps in the form of every other timestamp here. */
+  private static JsonArray factors(Object column) {
+    JsonArray out = new JsonArray();
+    if (!(column instanceof JsonArray stored)) {
+      return out;
+    }
+    for (Object entry : stored) {
+      JsonObject factor = ((JsonObject) entry).copy();
+      for (String field : new String[] {"created_at", "updated_at", "last_challenged_at"}) {
+        Object value = factor.getValue(field);
+        if (value instanceof String text) {
+          factor.put(field, time(OffsetDateTime.parse(text)));
+        } else {
+          factor.remove(field);
+        }
+      }
+      if (factor.getValue("friendly_name") == null) {
+        factor.remove("friendly_name");
+      }
+      out.add(factor);
+    }
+    return out;
   }
 
   /**

@@ -24,8 +24,12 @@ public final class UserRepository {
     + "user_metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING " + UserJson.COLUMNS;
   private static final String SET_HASH = "UPDATE users SET encrypted_password = $2 WHERE id = $1";
   private static final String SIGNED_IN = "UPDATE users SET last_sign_in_at = $2 WHERE id = $1";
+  /** A new email applied at once (autoconfirm) is confirmed, and makes an anonymous user a permanent one. */
   private static final String UPDATE = "UPDATE users AS u SET "
     + "email = COALESCE($2, u.email), "
+    + "email_confirmed_at = CASE WHEN $2::text IS NULL THEN u.email_confirmed_at "
+    + "ELSE COALESCE(u.email_confirmed_at, $6) END, "
+    + "is_anonymous = u.is_anonymous AND $2::text IS NULL, "
     + "encrypted_password = COALESCE($3, u.encrypted_password), "
     + "user_metadata = (u.user_metadata || $4::jsonb) - $5::text[], "
     + "updated_at = $6 "
@@ -35,6 +39,18 @@ public final class UserRepository {
     + "EXISTS (SELECT 1 FROM sessions s WHERE s.id = $2 AND s.user_id = u.id "
     + "AND (s.not_after IS NULL OR s.not_after > $3)) AS session_alive "
     + "FROM users u WHERE u.id = $1 AND u.deleted_at IS NULL";
+
+  private static final String INSERT_ANONYMOUS = "INSERT INTO users AS u (id, is_anonymous, user_metadata, created_at, "
+    + "updated_at) VALUES ($1, true, $2, $3, $3) RETURNING " + UserJson.COLUMNS;
+
+  /** Anonymous users created before $1 with no session active since (created or refreshed at or after $1). */
+  private static final String STALE_ANONYMOUS = "FROM users u WHERE u.is_anonymous AND u.deleted_at IS NULL "
+    + "AND u.created_at < $1 AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = u.id "
+    + "AND COALESCE(s.refreshed_at, s.created_at) >= $1)";
+  private static final String LIST_STALE_ANONYMOUS = "SELECT " + UserJson.COLUMNS + " " + STALE_ANONYMOUS
+    + " ORDER BY u.created_at, u.id LIMIT $2";
+  private static final String DELETE_STALE_ANONYMOUS = "DELETE " + STALE_ANONYMOUS
+    + " RETURNING u.id";
 
   private final SqlClient client;
 
@@ -63,6 +79,25 @@ public final class UserRepository {
       .recover(e -> Future.failedFuture(isUniqueViolation(e)
         ? new AuthException(ErrorCode.USER_ALREADY_EXISTS, "User already registered")
         : e));
+  }
+
+  /** A user without email, phone or password (anonymous sign-in). */
+  public Future<Row> insertAnonymous(UUID id, JsonObject metadata, OffsetDateTime now) {
+    return client.preparedQuery(INSERT_ANONYMOUS).execute(Tuple.of(id, metadata, now)).map(UserRepository::first);
+  }
+
+  /** Up to {@code limit} anonymous users inactive since {@code cutoff}, oldest first. */
+  public Future<RowSet<Row>> staleAnonymous(OffsetDateTime cutoff, int limit) {
+    return client.preparedQuery(LIST_STALE_ANONYMOUS).execute(Tuple.of(cutoff, limit));
+  }
+
+  /** Deletes the anonymous users inactive since {@code cutoff}; answers their ids. */
+  public Future<java.util.List<UUID>> deleteStaleAnonymous(OffsetDateTime cutoff) {
+    return client.preparedQuery(DELETE_STALE_ANONYMOUS).execute(Tuple.of(cutoff)).map(rows -> {
+      java.util.List<UUID> ids = new java.util.ArrayList<>();
+      rows.forEach(row -> ids.add(row.getUUID("id")));
+      return ids;
+    });
   }
 
   public Future<Void> setHash(UUID id, String hash) {

@@ -339,6 +339,11 @@ class ClusterTest {
     assertEquals(userId, call("userByEmail", new JsonObject().put("email", email)).json().getString("id"));
     assertTrue(call("jwks", new JsonObject()).json().getJsonArray("keys").size() >= 1);
 
+    TestApp.Response listed = call("sessions", new JsonObject().put("user_id", userId));
+    assertEquals(200, listed.status(), listed.raw());
+    assertTrue(listed.json().getJsonArray("sessions").stream()
+      .anyMatch(s -> sessionId.equals(((JsonObject) s).getString("id"))), listed.raw());
+
     TestApp.Response ended = call("endSession", new JsonObject().put("session_id", sessionId));
 
     assertEquals(1, ended.json().getInteger("ended"), ended.raw());

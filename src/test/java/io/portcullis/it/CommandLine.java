@@ -3,6 +3,8 @@ package io.portcullis.it;
 import io.portcullis.cli.Commands;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -32,8 +34,11 @@ final class CommandLine {
   static String serviceKey(TestApp app, Map<String, String> extraEnv) {
     Run run = run(app, extraEnv, "service-key");
     assertEquals(0, run.exit(), run.err());
-    return run.out().lines().map(String::trim).filter(line -> JWT.matcher(line).matches()).findFirst()
-      .orElseGet(() -> fail("no JWT printed in: " + run.out()));
+    // The token alone on stdout (its log goes to stderr), so that TOKEN=$(... service-key) works.
+    if (!run.out().endsWith("\n") || run.out().lines().count() != 1 || !JWT.matcher(run.out().strip()).matches()) {
+      fail("stdout is not exactly one JWT line: " + run.out());
+    }
+    return run.out().strip();
   }
 
   /** Runs a command with the app's data directory and issuer (its external URL), capturing what it prints. */
@@ -57,8 +62,8 @@ final class CommandLine {
   static synchronized Run run(Map<String, String> env, String... args) {
     PrintStream out = System.out;
     PrintStream err = System.err;
-    ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
-    ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+    ThisThread outBytes = new ThisThread(out);
+    ThisThread errBytes = new ThisThread(err);
     int exit;
     try {
       System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
@@ -68,6 +73,48 @@ final class CommandLine {
       System.setOut(out);
       System.setErr(err);
     }
-    return new Run(exit, outBytes.toString(StandardCharsets.UTF_8), errBytes.toString(StandardCharsets.UTF_8));
+    return new Run(exit, outBytes.recorded(), errBytes.recorded());
+  }
+
+  /**
+   * What the calling thread writes, the command's own: a running app's threads log to the same System.out
+   * meanwhile, and their lines go on to {@code others} instead of into the command's output.
+   */
+  static final class ThisThread extends OutputStream {
+
+    private final Thread thread = Thread.currentThread();
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    private final OutputStream others;
+
+    ThisThread(OutputStream others) {
+      this.others = others;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      if (Thread.currentThread() == thread) {
+        bytes.write(b);
+      } else {
+        others.write(b);
+      }
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      if (Thread.currentThread() == thread) {
+        bytes.write(b, off, len);
+      } else {
+        others.write(b, off, len);
+      }
+    }
+
+    @Override
+    public void flush() throws IOException {
+      others.flush();
+    }
+
+    String recorded() {
+      return bytes.toString(StandardCharsets.UTF_8);
+    }
   }
 }

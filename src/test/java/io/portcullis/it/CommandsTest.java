@@ -13,7 +13,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -177,6 +176,8 @@ class CommandsTest {
 
     assertEquals(0, run.exit(), run.err());
     String key = printedJwt(run.out());
+    // What it logged (that it connects to the serve's embedded PostgreSQL) went to stderr instead.
+    assertTrue(run.err().contains("PostgreSQL"), run.err());
     assertEquals("service_role", SignedJWT.parse(key).getJWTClaimsSet().getStringClaim("role"));
     assertSignedByJwks(app, key);
     assertAcceptedOnTheBus(app, key);
@@ -199,12 +200,15 @@ class CommandsTest {
     return env;
   }
 
-  /** Runs a command in this JVM, capturing what it prints (log lines included: they go to stdout too). */
+  /**
+   * Runs a command in this JVM, capturing what it prints on stdout and on stderr (where its log lines go); what the
+   * running app's threads log meanwhile is not the command's.
+   */
   private static synchronized Run run(Map<String, String> env, String... args) {
     PrintStream out = System.out;
     PrintStream err = System.err;
-    ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
-    ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+    CommandLine.ThisThread outBytes = new CommandLine.ThisThread(out);
+    CommandLine.ThisThread errBytes = new CommandLine.ThisThread(err);
     int exit;
     try {
       System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
@@ -214,7 +218,7 @@ class CommandsTest {
       System.setOut(out);
       System.setErr(err);
     }
-    Run run = new Run(exit, outBytes.toString(StandardCharsets.UTF_8), errBytes.toString(StandardCharsets.UTF_8));
+    Run run = new Run(exit, outBytes.recorded(), errBytes.recorded());
     System.out.print(run.out());
     System.err.print(run.err());
     return run;
@@ -230,9 +234,11 @@ class CommandsTest {
     return new JsonObject(String.join("\n", lines.subList(start, start + end + 1)));
   }
 
+  /** service-key's stdout is the token alone, one line, so that TOKEN=$(... service-key) captures just it. */
   private static String printedJwt(String out) {
-    return out.lines().map(String::trim).filter(line -> JWT.matcher(line).matches()).findFirst()
-      .orElseGet(() -> fail("no JWT printed in: " + out));
+    assertTrue(out.endsWith("\n") && out.lines().count() == 1 && JWT.matcher(out.strip()).matches(),
+      "stdout is not exactly one JWT line: " + out);
+    return out.strip();
   }
 
   /** The token's kid is in the serve's JWKS and that key verifies the signature. */

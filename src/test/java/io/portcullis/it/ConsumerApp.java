@@ -101,6 +101,7 @@ public final class ConsumerApp extends VerticleBase {
       case "endSession" -> portcullis.endSession(in.getString("session_id")).map(n -> new JsonObject().put("ended", n));
       case "endSessions" -> portcullis.endSessions(in.getString("user_id")).map(n -> new JsonObject().put("ended", n));
       case "jwks" -> portcullis.jwks().map(o -> o);
+      case "sessions" -> portcullis.sessions(in.getString("user_id")).map(list -> new JsonObject().put("sessions", list));
       default -> Future.failedFuture(new PortcullisException(404, "not_found", "no such method", null));
     };
     long start = System.nanoTime();

@@ -136,7 +136,6 @@ class SignupTest {
   void missingOrMistypedFieldsAreValidationFailures() {
     String email = TestApp.uniqueEmail();
     JsonObject[] bodies = {
-      new JsonObject(),
       new JsonObject().put("password", PASSWORD),
       new JsonObject().put("email", email),
       new JsonObject().put("email", "").put("password", PASSWORD),
@@ -149,6 +148,8 @@ class SignupTest {
     for (JsonObject body : bodies) {
       assertError(400, "validation_failed", h -> app.postJson(SIGNUP, body, h));
     }
+    // No email, phone or password is an anonymous sign-in, off by default (as GoTrue answers it).
+    assertError(422, "anonymous_provider_disabled", h -> app.postJson(SIGNUP, new JsonObject(), h));
     // None of them created the user.
     TestApp.Response r = app.postJson(SIGNUP, credentials(email, PASSWORD));
     assertEquals(200, r.status(), r.raw());

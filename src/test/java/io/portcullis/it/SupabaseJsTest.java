@@ -42,7 +42,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The real-client test: the official {@code @supabase/supabase-js}, pinned by the committed package-lock.json in
  * src/test/js/supabase-e2e, drives a running Portcullis through e2e.mjs (sign-up, sign-in, user updates, a password
  * change, refresh, local ES256 verification via JWKS, the error codes the client maps, sign-out; the admin API with
- * a service key; password recovery and sign-up confirmation with the code from the mail). Mails go to a GreenMail
+ * a service key; password recovery and sign-up confirmation with the code from the mail; TOTP MFA with codes from
+ * otplib, pinned beside it; anonymous sign-in and its conversion; re-authentication with the nonce from the mail). Mails go to a GreenMail
  * SMTP server in this JVM: a mail flow runs node twice, and between the two runs this test reads the code from the
  * mail the service really sent and hands it to the second. Skipped when node or npm is not on PATH; an npm install
  * that fails fails the test, since CI has node and the registry.
@@ -66,9 +67,12 @@ class SupabaseJsTest {
   static Path node;
   static Path npm;
   static GreenMail smtp;
-  /** Autoconfirm on (the default): sign-up answers a session; recovery mails go to {@link #smtp}. */
+  /** Autoconfirm on (the default), anonymous sign-in on: sign-up answers a session; recovery mails go to {@link #smtp}. */
   static TestApp app;
-  /** Autoconfirm off: sign-up answers a user and mails a confirmation to {@link #smtp}. */
+  /**
+   * Autoconfirm off: sign-up answers a user and mails a confirmation to {@link #smtp}; every password change needs
+   * a re-authentication nonce.
+   */
   static TestApp confirmingApp;
 
   @BeforeAll
@@ -90,9 +94,13 @@ class SupabaseJsTest {
       "PORTCULLIS_SMTP_HOST", "127.0.0.1",
       "PORTCULLIS_SMTP_PORT", Integer.toString(smtp.getSmtp().getPort()),
       "PORTCULLIS_SMTP_SECURITY", "none");
-    app = TestApp.start(mail);
+    Map<String, String> main = new HashMap<>(mail);
+    main.put("PORTCULLIS_SIGNUP_ANONYMOUS_ENABLED", "true");
+    app = TestApp.start(main);
     Map<String, String> confirming = new HashMap<>(mail);
     confirming.put("PORTCULLIS_SIGNUP_AUTOCONFIRM", "false");
+    confirming.put("PORTCULLIS_SECURITY_UPDATE_PASSWORD_REQUIRE_REAUTHENTICATION", "true");
+    confirming.put("PORTCULLIS_SECURITY_REAUTHENTICATION_WINDOW_SECONDS", "0");
     confirmingApp = TestApp.start(confirming);
   }
 
@@ -126,6 +134,35 @@ class SupabaseJsTest {
   void officialSupabaseJsAdminApiListsCreatesReadsUpdatesBansAndDeletesUsersWithTheServiceKey() throws Exception {
     requireTools();
     runFlow(app, "admin", Map.of("E2E_SERVICE_KEY", CommandLine.serviceKey(app)));
+  }
+
+  @Test
+  void officialSupabaseJsEnrolsVerifiesAndUnenrolsATotpFactorWithCodesFromOtplib() throws Exception {
+    requireTools();
+    runFlow(app, "mfa", Map.of("E2E_SERVICE_KEY", CommandLine.serviceKey(app)));
+  }
+
+  @Test
+  void officialSupabaseJsSignsInAnonymouslyAndConvertsTheUserWithAnEmail() throws Exception {
+    requireTools();
+    runFlow(app, "anonymous", Map.of());
+  }
+
+  @Test
+  void officialSupabaseJsReauthenticatesWithTheNonceFromTheMailBeforeAPasswordChange() throws Exception {
+    requireTools();
+    String email = "e2e-reauth-" + UUID.randomUUID() + "@example.com";
+    Map<String, String> account = Map.of("E2E_EMAIL", email, "E2E_PASSWORD", "before-Reauth-1");
+    Map<String, String> request = new HashMap<>(account);
+    request.put("E2E_SERVICE_KEY", CommandLine.serviceKey(confirmingApp));
+    runFlow(confirmingApp, "reauth-request", request);
+    // The re-authentication mail carries a code and no link.
+    String code = codeFromMail(email, "");
+
+    Map<String, String> complete = new HashMap<>(account);
+    complete.put("E2E_CODE", code);
+    complete.put("E2E_NEW_PASSWORD", "after-Reauth-2");
+    runFlow(confirmingApp, "reauth-complete", complete);
   }
 
   @Test
