@@ -1,7 +1,7 @@
 package io.portcullis.it;
 
 import io.netty.buffer.AdaptiveByteBufAllocator;
-import io.portcullis.Server;
+import io.portcullis.app.Server;
 import io.portcullis.config.Config;
 import io.portcullis.config.ConfigLoader;
 import io.portcullis.db.Database;
@@ -142,7 +142,7 @@ public final class TestApp implements AutoCloseable {
     }
   }
 
-  private static int freePort() {
+  public static int freePort() {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
     } catch (IOException e) {
@@ -166,6 +166,17 @@ public final class TestApp implements AutoCloseable {
 
   public String url(String path) {
     return "http://127.0.0.1:" + port + path;
+  }
+
+  /** A random alphanumeric secret, as an operator would set one. */
+  public static String randomSecret(int length) {
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    java.security.SecureRandom random = new java.security.SecureRandom();
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < length; i++) {
+      out.append(alphabet.charAt(random.nextInt(alphabet.length())));
+    }
+    return out.toString();
   }
 
   public static String uniqueEmail() {
