@@ -16,7 +16,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -75,7 +74,7 @@ public final class TestApp implements AutoCloseable {
   /** Starts with settings overridden as environment variables would ({@code PORTCULLIS_JWT_EXP} → "60"). */
   public static TestApp start(Map<String, String> overrides) {
     try {
-      return start(Files.createTempDirectory("portcullis-test"), overrides);
+      return start(TempDirs.create("portcullis-test"), overrides);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
