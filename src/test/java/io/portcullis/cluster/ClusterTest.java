@@ -32,6 +32,7 @@ import io.portcullis.it.CommandLine;
 import io.portcullis.it.NodeHarness;
 import io.portcullis.it.Processes;
 import io.portcullis.it.ServerProcess;
+import io.portcullis.it.TempDirs;
 import io.portcullis.it.TestApp;
 
 import static io.portcullis.it.ErrorShapes.assertLegacy;
@@ -65,7 +66,7 @@ class ClusterTest {
 
   @BeforeAll
   void startCluster() throws Exception {
-    postgres = EmbeddedPostgres.builder().setDataDirectory(Files.createTempDirectory("portcullis-cluster-pg"))
+    postgres = EmbeddedPostgres.builder().setDataDirectory(TempDirs.create("portcullis-cluster-pg"))
       .setCleanDataDirectory(true).start();
     String dbUrl = "postgres://postgres@127.0.0.1:" + postgres.getPort() + "/postgres";
     for (int i = 0; i < 3; i++) {
@@ -102,7 +103,7 @@ class ClusterTest {
     }
     consumer = startConsumer();
     Map<String, String> env = new HashMap<>(common);
-    env.put("PORTCULLIS_DATA_DIR", Files.createTempDirectory("portcullis-cluster-cli").toString());
+    env.put("PORTCULLIS_DATA_DIR", TempDirs.create("portcullis-cluster-cli").toString());
     env.remove("PORTCULLIS_CLUSTER_ENABLED");
     CommandLine.Run run = CommandLine.capture(env, "service-key");
     assertEquals(0, run.exit(), run.err());
@@ -114,7 +115,7 @@ class ClusterTest {
   ServerProcess startInstance(int index) throws IOException {
     Map<String, String> env = new HashMap<>(common);
     env.put("PORTCULLIS_CLUSTER_PORT", Integer.toString(clusterPorts.get(index)));
-    return ServerProcess.start(Files.createTempDirectory("portcullis-cluster-" + index), env);
+    return ServerProcess.start(TempDirs.create("portcullis-cluster-" + index), env);
   }
 
   /**
@@ -123,7 +124,7 @@ class ClusterTest {
    */
   Process startConsumer() throws IOException {
     Path classes = Path.of("target/classes");
-    Path clientOnly = Files.createTempDirectory("portcullis-client-classes");
+    Path clientOnly = TempDirs.create("portcullis-client-classes");
     try (var files = Files.walk(classes)) {
       for (Path file : files.filter(Files::isRegularFile).toList()) {
         String relative = classes.relativize(file).toString();
@@ -138,7 +139,8 @@ class ClusterTest {
           .filter(entry -> !Path.of(entry).toAbsolutePath().equals(classes.toAbsolutePath())))
       .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
     consumerPort = freePort();
-    consumerLog = Files.createTempFile("portcullis-consumer", ".log");
+    consumerLog = TempDirs.create("portcullis-consumer").resolve("consumer.log");
+    Files.createFile(consumerLog);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     return new ProcessBuilder(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classPath,
       ConsumerApp.class.getName(), common.get("PORTCULLIS_CLUSTER_NAME"), common.get("PORTCULLIS_CLUSTER_MEMBERS"),
@@ -562,9 +564,5 @@ class ClusterTest {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
     }
-  }
-
-  static Path tempDir(String prefix) throws IOException {
-    return Files.createTempDirectory(prefix);
   }
 }
