@@ -1,11 +1,11 @@
 package io.portcullis.app;
 
+import io.portcullis.it.TempDirs;
 import io.portcullis.it.TestApp;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -21,7 +21,7 @@ class RestartTest {
 
   @Test
   void usersTokensAndSessionsSurviveARestart() throws IOException {
-    Path dataDir = Files.createTempDirectory("portcullis-restart");
+    Path dataDir = TempDirs.create("portcullis-restart");
     String email = TestApp.uniqueEmail();
     String password = "password123";
     JsonObject session;

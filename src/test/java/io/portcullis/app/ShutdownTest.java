@@ -1,5 +1,6 @@
 package io.portcullis.app;
 
+import io.portcullis.it.TempDirs;
 import io.portcullis.it.PrometheusText;
 import io.portcullis.it.ServerProcess;
 import io.portcullis.it.TestApp;
@@ -63,7 +64,7 @@ class ShutdownTest {
 
   @Test
   void aSignUpInFlightWhenTheServerStopsIsAnsweredRefusesNewConnectionsAndIsThereAfterRestart() throws Exception {
-    Path dataDir = Files.createTempDirectory("portcullis-shutdown");
+    Path dataDir = TempDirs.create("portcullis-shutdown");
     String email = TestApp.uniqueEmail();
     String password = "pw-" + UUID.randomUUID();
     TestApp app = TestApp.start(dataDir, SLOW_HASHING);
@@ -144,7 +145,7 @@ class ShutdownTest {
 
   @Test
   void sigtermLetsAnInFlightSignUpFinishStopsTheEmbeddedDatabaseAndARestartSignsTheUsersIn() throws Exception {
-    Path dataDir = Files.createTempDirectory("portcullis-sigterm");
+    Path dataDir = TempDirs.create("portcullis-sigterm");
     int graceMs = 10_000;
     Map<String, String> settings = new HashMap<>(SLOW_HASHING);
     settings.put("PORTCULLIS_SHUTDOWN_GRACE_MS", Integer.toString(graceMs));

@@ -1,5 +1,6 @@
 package io.portcullis.cli;
 
+import io.portcullis.it.TempDirs;
 import com.nimbusds.jose.JWSVerifier;
 import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jose.jwk.JWK;
@@ -17,7 +18,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -70,7 +70,7 @@ class CommandsTest {
 
   @Test
   void invalidConfigurationExitsWithTwoNamingTheSettingAndItsVariable() throws IOException {
-    Map<String, String> env = env(Files.createTempDirectory("portcullis-cli"));
+    Map<String, String> env = env(TempDirs.create("portcullis-cli"));
     env.put("PORTCULLIS_HTTP_PORT", "abc");
 
     Run run = run(env, "migrate");
@@ -82,7 +82,7 @@ class CommandsTest {
 
   @Test
   void createUserRejectsBadInputBeforeTouchingTheDatabase() throws IOException {
-    Map<String, String> env = env(Files.createTempDirectory("portcullis-cli"));
+    Map<String, String> env = env(TempDirs.create("portcullis-cli"));
 
     Run badEmail = run(env, "create-user", "--email", "bad", "--password", PASSWORD);
     Run shortPassword = run(env, "create-user", "--email", TestApp.uniqueEmail(), "--password", "short");
@@ -99,7 +99,7 @@ class CommandsTest {
 
   @Test
   void toolsWorkWithoutAServeAndALaterServeAcceptsWhatTheyMade() throws Exception {
-    Path dataDir = Files.createTempDirectory("portcullis-cli");
+    Path dataDir = TempDirs.create("portcullis-cli");
     Map<String, String> env = env(dataDir);
     String email = TestApp.uniqueEmail();
 

@@ -1,5 +1,6 @@
 package io.portcullis.credential;
 
+import io.portcullis.it.TempDirs;
 import io.portcullis.it.CommandLine;
 import io.portcullis.it.ErrorShapes;
 import io.portcullis.it.TestApp;
@@ -9,7 +10,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -182,7 +182,7 @@ class LockoutTest {
 
   @Test
   void aLockSurvivesARestart() throws IOException {
-    Path dataDir = Files.createTempDirectory("portcullis-lockout");
+    Path dataDir = TempDirs.create("portcullis-lockout");
     String email = TestApp.uniqueEmail();
     try (TestApp first = TestApp.start(dataDir, LOCKOUT)) {
       first.signUp(email, PASSWORD);

@@ -1,5 +1,6 @@
 package io.portcullis.db;
 
+import io.portcullis.it.TempDirs;
 import io.portcullis.it.ServerProcess;
 import io.portcullis.it.TestApp;
 import io.vertx.core.json.JsonObject;
@@ -40,7 +41,7 @@ class CrashRecoveryTest {
 
   @Test
   void aJvmKilledAloneTakesItsPostgresWithItAndAServeOnTheSameDataStarts() throws Exception {
-    Path dataDir = Files.createTempDirectory("portcullis-crash");
+    Path dataDir = TempDirs.create("portcullis-crash");
     String email = TestApp.uniqueEmail();
     try (ServerProcess crashed = ServerProcess.start(dataDir, CHEAP)) {
       crashed.awaitReady(Duration.ofSeconds(120));
@@ -56,7 +57,7 @@ class CrashRecoveryTest {
 
   @Test
   void aServeStopsAnOrphanedPostgresOfItsDataDirectoryAndStarts() throws Exception {
-    Path dataDir = Files.createTempDirectory("portcullis-orphan");
+    Path dataDir = TempDirs.create("portcullis-orphan");
     String email = TestApp.uniqueEmail();
     try (ServerProcess crashed = ServerProcess.start(dataDir, CHEAP)) {
       crashed.awaitReady(Duration.ofSeconds(120));
@@ -100,7 +101,7 @@ class CrashRecoveryTest {
 
   @Test
   void signUpsAnsweredBeforeTheJvmAndItsPostgresWereKilledTogetherAreThereAfterARestart() throws Exception {
-    Path dataDir = Files.createTempDirectory("portcullis-kill-all");
+    Path dataDir = TempDirs.create("portcullis-kill-all");
     ConcurrentLinkedQueue<String> acknowledged = new ConcurrentLinkedQueue<>();
     try (ServerProcess crashed = ServerProcess.start(dataDir, CHEAP)) {
       crashed.awaitReady(Duration.ofSeconds(120));

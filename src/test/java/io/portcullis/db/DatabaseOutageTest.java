@@ -1,5 +1,6 @@
 package io.portcullis.db;
 
+import io.portcullis.it.TempDirs;
 import io.portcullis.bus.Addresses;
 import io.portcullis.it.ErrorShapes;
 import io.portcullis.it.ServerProcess;
@@ -85,7 +86,7 @@ class DatabaseOutageTest {
         "PORTCULLIS_DB_URL", "postgres://postgres@127.0.0.1:" + pg.port + "/postgres",
         "PORTCULLIS_DB_CONNECT_TIMEOUT_SECONDS", "120",
         "PORTCULLIS_PASSWORD_ARGON2_MEMORY_KIB", "64", "PORTCULLIS_PASSWORD_ARGON2_ITERATIONS", "1");
-      try (ServerProcess server = ServerProcess.start(Files.createTempDirectory("portcullis-wait"), settings)) {
+      try (ServerProcess server = ServerProcess.start(TempDirs.create("portcullis-wait"), settings)) {
         awaitOutput(server, "not accepting connections (attempt 2");
         assertTrue(server.process.isAlive(), server.output());
         pg.start();
@@ -108,7 +109,7 @@ class DatabaseOutageTest {
     Map<String, String> settings = Map.of(
       "PORTCULLIS_DB_URL", "postgres://postgres@127.0.0.1:" + closedPort + "/postgres",
       "PORTCULLIS_DB_CONNECT_TIMEOUT_SECONDS", "3");
-    try (ServerProcess server = ServerProcess.start(Files.createTempDirectory("portcullis-no-db"), settings)) {
+    try (ServerProcess server = ServerProcess.start(TempDirs.create("portcullis-no-db"), settings)) {
       assertTrue(server.process.waitFor(60, TimeUnit.SECONDS), "serve gives up: " + server.output());
       assertEquals(1, server.process.exitValue(), server.output());
       String output = server.output();

@@ -60,7 +60,7 @@ public final class ServerProcess implements AutoCloseable {
       try (ServerSocket socket = new ServerSocket(0)) {
         port = socket.getLocalPort();
       }
-      Path logs = Files.createTempDirectory("portcullis-process-logs");
+      Path logs = TempDirs.create("portcullis-process-logs");
       Path stdout = logs.resolve("stdout.log");
       Path stderr = logs.resolve("stderr.log");
       String classPath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))

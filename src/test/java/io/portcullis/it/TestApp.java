@@ -77,7 +77,8 @@ public final class TestApp implements AutoCloseable {
   /** Starts with settings overridden as environment variables would ({@code PORTCULLIS_JWT_EXP} → "60"). */
   public static TestApp start(Map<String, String> overrides) {
     try {
-      TestApp app = start(Files.createTempDirectory("portcullis-test"), overrides);
+      TestApp app = start(TempDirs.create("portcullis-test"), overrides);
+      // Removed when the app closes, rather than only when the JVM exits: a suite run starts hundreds.
       app.ownsDataDir = true;
       return app;
     } catch (IOException e) {

@@ -1,5 +1,6 @@
 package io.portcullis.token;
 
+import io.portcullis.it.TempDirs;
 import io.portcullis.config.ConfigException;
 import io.portcullis.config.ConfigLoader;
 import io.portcullis.it.CommandLine;
@@ -9,7 +10,6 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,7 +49,7 @@ class KeyEncryptionTest {
 
   @Test
   void keysAreStoredEncryptedAndAStartWithoutTheKeyOrWithAWrongOneIsRefused() throws Exception {
-    Path dataDir = Files.createTempDirectory("portcullis-enc");
+    Path dataDir = TempDirs.create("portcullis-enc");
     String key = TestApp.randomSecret(40);
     JsonObject session;
     String kid;
@@ -86,7 +86,7 @@ class KeyEncryptionTest {
 
   @Test
   void keysStoredInClearAreEncryptedOnceAKeyIsConfiguredAndOldTokensStillVerify() throws Exception {
-    Path dataDir = Files.createTempDirectory("portcullis-enc");
+    Path dataDir = TempDirs.create("portcullis-enc");
     JsonObject session;
     String kid;
     try (TestApp app = TestApp.start(dataDir, env())) {
@@ -159,7 +159,7 @@ class KeyEncryptionTest {
   void anEncryptionKeyUnder32CharactersIsRefusedByTheConfiguration() throws IOException {
     Map<String, String> env = new HashMap<>();
     env.put("PORTCULLIS_CONFIG", "target/classes/portcullis/config.json");
-    env.put("PORTCULLIS_DATA_DIR", Files.createTempDirectory("portcullis-enc").toString());
+    env.put("PORTCULLIS_DATA_DIR", TempDirs.create("portcullis-enc").toString());
     env.put(ENV, TestApp.randomSecret(31));
 
     ConfigException refused = assertThrows(ConfigException.class, () -> ConfigLoader.load(env));

@@ -1,5 +1,6 @@
 package io.portcullis.token;
 
+import io.portcullis.it.TempDirs;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -502,7 +503,7 @@ public class TokenSecurityTest {
 
   @Test
   void tokensIssuedBeforeARestartStillVerifyAfterIt() throws Exception {
-    Path dataDir = Files.createTempDirectory("portcullis-restart");
+    Path dataDir = TempDirs.create("portcullis-restart");
     // TestApp derives the issuer from a new free port on every start; a real restart keeps its URL.
     Map<String, String> sameIssuer = Map.of("PORTCULLIS_JWT_ISSUER", "http://portcullis.test/auth/v1");
     JsonObject before;
