@@ -518,6 +518,29 @@ async function signupCompleteFlow() {
   });
 }
 
+/** A claim added by a custom access token hook (served elsewhere) reaches the client: getClaims() shows it. */
+async function hookClaimsFlow() {
+  const supabase = client('portcullis-e2e-hook');
+  const email = `e2e-hook-${randomUUID()}@example.com`;
+  const claim = input('E2E_CLAIM');
+  const expected = input('E2E_CLAIM_VALUE');
+
+  await step('signUp returns a session whose token went through the hook', async () => {
+    const { data, error } = await supabase.auth.signUp({ email, password: 'hooked-Password-1' });
+    noError(error, 'signUp');
+    check(data.session, 'signUp answered no session although autoconfirm is on', data);
+    equal(decodeJwt(data.session.access_token).payload[claim], expected, `access token claim ${claim}`);
+  });
+
+  await step('getClaims verifies the hooked token and shows the added claim', async () => {
+    const { data, error } = await supabase.auth.getClaims();
+    noError(error, 'getClaims');
+    check(data && data.claims, 'getClaims returned no claims', data);
+    equal(data.claims[claim], expected, `getClaims().claims.${claim}`);
+    return { [claim]: data.claims[claim] };
+  });
+}
+
 // TOTP MFA end to end: enrol, challenge, verify (codes from otplib, computed from the returned secret), the
 // assurance levels, a replayed code, the aal2 rule on password changes, the admin factor API, unenrolment.
 async function mfaFlow() {
@@ -881,6 +904,7 @@ const flows = {
   'pkce-mail-request': pkceMailRequestFlow,
   'pkce-mail-complete': pkceMailCompleteFlow,
   'admin-links': adminLinksFlow,
+  'hook-claims': hookClaimsFlow,
   core: coreFlow,
   admin: adminFlow,
   'recovery-request': recoveryRequestFlow,

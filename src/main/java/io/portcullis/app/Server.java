@@ -3,6 +3,7 @@ package io.portcullis.app;
 import io.portcullis.account.AccountMails;
 import io.portcullis.account.AccountVerticle;
 import io.portcullis.admin.AdminVerticle;
+import io.portcullis.cluster.SharedRateBuckets;
 import io.portcullis.config.Config;
 import io.portcullis.credential.CredentialVerticle;
 import io.portcullis.db.Database;
@@ -127,10 +128,17 @@ public final class Server {
     int httpInstances = config.http().instances() > 0 ? config.http().instances() : eventLoops;
     MailTemplates templates = MailTemplates.load(Path.of(config.mailer().templatesDir()));
     RateLimiter limiter = new RateLimiter(clock);
+    if (config.cluster().enabled()) {
+      // Several instances: one budget per client across all of them.
+      limiter.share(new SharedRateBuckets(Pools.shared(vertx, database.connectOptions(), config.db().poolSize()), clock)
+        .evictPeriodically(vertx));
+    }
     Readiness readiness = new Readiness();
     HashGate hashing = new HashGate(config.password().hashWorkers(), config.password().hashQueue());
     PgConnectOptions db = database.connectOptions();
-    SessionCache sessions = new SessionCache(config.sessions().cacheTtlMs(), clock);
+    // Several instances: every Bearer request reads session liveness from the database they share, so that an end on
+    // one instance is refused by all at once (a per-process cache would answer stale until its TTL).
+    SessionCache sessions = new SessionCache(config.cluster().enabled() ? 0 : config.sessions().cacheTtlMs(), clock);
     Consumer<String> userChanged = sessions::invalidateUser;
     AccountMails.Factory mails = new AccountMails.Factory(config, templates, random);
     OpenApiRoutes openapi = OpenApiRoutes.load(config);

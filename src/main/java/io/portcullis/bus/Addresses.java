@@ -13,8 +13,14 @@ public final class Addresses {
   public static final String TOKENS_VERIFY = "auth.tokens.verify";
   public static final String USERS_GET = "auth.users.get";
   public static final String SESSIONS_END = "auth.sessions.end";
+  /** {@code {}} → the JWKS document (public keys only), for resource servers that verify tokens themselves. */
+  public static final String JWKS = "auth.keys.jwks";
   /** Published, never sent: one JSON per event. */
   public static final String EVENTS = "auth.events";
+  /** Served by an application when hooks.custom_access_token is on: {@code {user_id, claims, authentication_method}} → {@code {claims}}. */
+  public static final String HOOK_CUSTOM_ACCESS_TOKEN = "auth.hooks.custom_access_token";
+  /** Served by an application when hooks.before_user_created is on: {@code {user}} → {@code {}} or {@code {decision: "reject", message}}. */
+  public static final String HOOK_BEFORE_USER_CREATED = "auth.hooks.before_user_created";
 
   // Internal
   /** {@code {user_id, session_id?}} → the user, after checking the user and (if given) the session are alive. */
@@ -29,6 +35,11 @@ public final class Addresses {
   public static final String KEYS_ROTATE = "auth.internal.keys.rotate";
   /** Published, local only: {@code {verification: [JWK], published: [JWK]}} after the key set changed. */
   public static final String KEYS_CHANGED = "auth.internal.keys.changed";
+  /**
+   * Published cluster-wide after a rotation: {@code {kid, activate_at}}. Every process re-reads its keys now, and
+   * again when the new key starts signing.
+   */
+  public static final String KEYS_ROTATED = "auth.internal.cluster.keys.rotated";
   /** {@code {}} → {@code {database: "up"}} or a failure. */
   public static final String READY = "auth.internal.ready";
 
@@ -81,6 +92,14 @@ public final class Addresses {
   public static final String HEADER_IP = "ip";
   public static final String HEADER_USER_AGENT = "user_agent";
 
+  private static final String INTERNAL = "auth.internal.";
+  private static final String CLUSTER = "auth.internal.cluster.";
+
   private Addresses() {
+  }
+
+  /** Internal addresses are served in-process only, except the few that must reach every member. */
+  public static boolean isInternal(String address) {
+    return address.startsWith(INTERNAL) && !address.startsWith(CLUSTER);
   }
 }

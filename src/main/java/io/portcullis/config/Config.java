@@ -29,6 +29,8 @@ public record Config(
   int shutdownGraceMs,
   int shutdownUnreadyDelayMs,
   Security security,
+  Cluster cluster,
+  Hooks hooks,
   Federation federation,
   boolean cookiesEnabled) {
 
@@ -37,6 +39,18 @@ public record Config(
    * {@code reauthenticationWindowSeconds} needs the nonce {@code GET /reauthenticate} mailed.
    */
   public record Security(boolean updatePasswordRequireReauthentication, int reauthenticationWindowSeconds) {
+  }
+
+  /** Extension points served over the bus or by an HTTP endpoint; {@code timeoutMs} fails them closed. */
+  public record Hooks(int timeoutMs, Hook customAccessToken, Hook beforeUserCreated) {
+  }
+
+  /** {@code uri} empty: the hook is served on the bus; else POSTed there, signed with {@code secret}. */
+  public record Hook(boolean enabled, String uri, String secret) {
+  }
+
+  /** A clustered event bus (Hazelcast, TCP join on {@code members}: {@code host[:port]}); off by default. */
+  public record Cluster(boolean enabled, String name, String host, int port, List<String> members) {
   }
 
   public record Http(String host, int port, int instances, int bodyLimitBytes, int requestTimeoutMs,

@@ -215,6 +215,13 @@ public final class ConfigLoader {
     Config.Password password = password(r);
     String dbUrl = dbUrl(r);
     List<String> adminRoles = r.stringList("admin_roles");
+    Config.Cluster cluster = new Config.Cluster(r.bool("cluster.enabled"), r.nonEmpty("cluster.name"),
+      r.nonEmpty("cluster.host"), r.integer("cluster.port", 1, 65535), r.stringList("cluster.members"));
+    if (cluster.enabled() && dbUrl.isEmpty()) {
+      // Each instance would start its own embedded PostgreSQL: the instances would not share users or sessions.
+      throw new ConfigException("Setting 'cluster.enabled' (" + envName("cluster.enabled") + ") needs an external "
+        + "PostgreSQL shared by every instance: set 'db.url' (" + envName("db.url") + ")");
+    }
     return new Config(
       Path.of(r.nonEmpty("data_dir")),
       stripSlash(r.url("site_url", false)),
@@ -276,6 +283,9 @@ public final class ConfigLoader {
       r.integer("shutdown.unready_delay_ms", 0, 600_000),
       new Config.Security(r.bool("security.update_password_require_reauthentication"),
         r.integer("security.reauthentication_window_seconds", 0, 366 * 86_400)),
+      cluster,
+      new Config.Hooks(r.integer("hooks.timeout_ms", 100, 60_000), r.hook("hooks.custom_access_token"),
+        r.hook("hooks.before_user_created")),
       federation(r, externalUrl),
       r.bool("cookies.enabled"));
   }
@@ -487,6 +497,29 @@ public final class ConfigLoader {
 
     int integer(String path, int min, int max) {
       return (int) longValue(path, min, max);
+    }
+
+    /** A hook's settings: an HTTP endpoint needs its Standard Webhooks secret ({@code v1,whsec_<base64>}). */
+    Config.Hook hook(String path) {
+      String uri = url(path + ".uri", true);
+      String secret = string(path + ".secret").trim();
+      if (!uri.isEmpty()) {
+        String key = secret.startsWith("v1,") ? secret.substring(3) : secret;
+        boolean valid = key.startsWith("whsec_");
+        if (valid) {
+          try {
+            valid = java.util.Base64.getDecoder().decode(key.substring(6)).length >= 16;
+          } catch (IllegalArgumentException e) {
+            valid = false;
+          }
+        }
+        if (!valid) {
+          throw bad(path + ".secret", "a Standard Webhooks secret (v1,whsec_ and at least 16 bytes in base64) "
+            + "when " + path + ".uri is set");
+        }
+        secret = key;
+      }
+      return new Config.Hook(bool(path + ".enabled"), uri, secret);
     }
 
     boolean bool(String path) {

@@ -12,6 +12,7 @@ import io.portcullis.error.Futures;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
 import io.portcullis.flow.Pkce;
+import io.portcullis.hooks.Hooks;
 import io.portcullis.metrics.AuthMetrics;
 import io.portcullis.user.UserJson;
 import io.portcullis.user.UserRepository;
@@ -46,6 +47,7 @@ public final class CredentialService {
   private final Events events;
   private final Lockout lockout;
   private final PasswordPolicy policy;
+  private volatile Hooks hooks;
 
   public CredentialService(Config config, Clock clock, AuthMetrics metrics, PasswordHasher hasher, Pool pool,
                            AccountMails mails, AuthBus bus, Events events) {
@@ -90,6 +92,30 @@ public final class CredentialService {
       boolean autoconfirm = config.signup().autoconfirm();
       OffsetDateTime now = Rows.now(clock);
       UUID id = UUID.randomUUID();
+      Hooks hooked = hooks;
+      if (hooked != null && config.hooks().beforeUserCreated().enabled()) {
+        // Asked before the hash is paid for; the user as it would be created.
+        JsonObject candidate = new JsonObject().put("id", id.toString()).put("aud", config.jwt().aud())
+          .put("role", "authenticated").put("email", email).put("phone", "").put("user_metadata", metadata)
+          .put("app_metadata", new JsonObject().put("provider", "email")
+            .put("providers", new io.vertx.core.json.JsonArray().add("email")))
+          .put("is_anonymous", false).put("created_at", now.toString());
+        return hooked.beforeUserCreated(candidate).compose(allowed -> create(id, email, password, metadata,
+          autoconfirm, redirectTo, pkce, now, ip, userAgent));
+      }
+      return create(id, email, password, metadata, autoconfirm, redirectTo, pkce, now, ip, userAgent);
+    });
+  }
+
+  /** Asks the before-user-created hook (when it is on) before every sign-up. */
+  public void useHooks(Hooks hooks) {
+    this.hooks = hooks;
+  }
+
+  private Future<JsonObject> create(UUID id, String email, String password, JsonObject metadata, boolean autoconfirm,
+                                    String redirectTo, Pkce.Challenge pkce, OffsetDateTime now, String ip,
+                                    String userAgent) {
+    return Futures.attempt(() -> {
       String hash = blocking(() -> hasher.hash(password));
       if (autoconfirm) {
         return users.insert(id, email, hash, now, metadata, now)

@@ -55,6 +55,8 @@ public enum ErrorCode {
   MANUAL_LINKING_DISABLED(404, "manual_linking_disabled"),
   CSRF_FAILED(403, "csrf_failed"),
   SERVICE_UNAVAILABLE(503, "service_unavailable"),
+  HOOK_REJECTED(403, "hook_rejected"),
+  HOOK_FAILED(500, "hook_failed"),
   UNEXPECTED_FAILURE(500, "unexpected_failure");
 
   private final int status;
