@@ -215,13 +215,7 @@ public final class ConfigLoader {
     Config.Password password = password(r);
     String dbUrl = dbUrl(r);
     List<String> adminRoles = r.stringList("admin_roles");
-    Config.Cluster cluster = new Config.Cluster(r.bool("cluster.enabled"), r.nonEmpty("cluster.name"),
-      r.nonEmpty("cluster.host"), r.integer("cluster.port", 1, 65535), r.stringList("cluster.members"));
-    if (cluster.enabled() && dbUrl.isEmpty()) {
-      // Each instance would start its own embedded PostgreSQL: the instances would not share users or sessions.
-      throw new ConfigException("Setting 'cluster.enabled' (" + envName("cluster.enabled") + ") needs an external "
-        + "PostgreSQL shared by every instance: set 'db.url' (" + envName("db.url") + ")");
-    }
+    Config.Cluster cluster = cluster(r, dbUrl);
     return new Config(
       Path.of(r.nonEmpty("data_dir")),
       stripSlash(r.url("site_url", false)),
@@ -243,41 +237,10 @@ public final class ConfigLoader {
         r.bool("sessions.single_per_user"),
         r.integer("sessions.cache_ttl_ms", 0, 600_000)),
       r.onOff("rate_limits"),
-      new Config.RateLimit(
-        r.integer("rate_limit.burst", 1, 1_000_000),
-        r.integer("rate_limit.refresh_burst", 1, 1_000_000),
-        r.integer("rate_limit.password_grant", 1, 100_000_000),
-        r.integer("rate_limit.refresh", 1, 100_000_000),
-        r.integer("rate_limit.signup", 1, 100_000_000),
-        r.integer("rate_limit.recover", 1, 100_000_000),
-        r.integer("rate_limit.otp", 1, 100_000_000),
-        r.integer("rate_limit.resend", 1, 100_000_000),
-        r.integer("rate_limit.verify", 1, 100_000_000),
-        r.integer("rate_limit.user_update", 1, 100_000_000),
-        r.integer("rate_limit.mfa", 1, 100_000_000),
-        r.integer("rate_limit.anonymous", 1, 100_000_000)),
-      new Config.Lockout(
-        r.bool("lockout.enabled"),
-        r.integer("lockout.failures", 1, 1000),
-        r.integer("lockout.wait_increment_seconds", 1, 86_400),
-        r.integer("lockout.max_wait_seconds", 1, 30 * 86_400),
-        r.integer("lockout.reset_after_seconds", 1, 365 * 86_400)),
-      new Config.Mailer(
-        r.integer("mailer.otp_exp", 60, 7 * 24 * 3600),
-        r.integer("mailer.confirmation_exp", 60, 30 * 24 * 3600),
-        r.integer("mailer.send_interval_seconds", 0, 24 * 3600),
-        r.bool("mailer.secure_email_change"),
-        r.nonEmpty("mailer.templates_dir"),
-        r.stringList("mailer.redirect_allow_list")),
-      new Config.Smtp(
-        r.string("smtp.host").trim(),
-        r.integer("smtp.port", 1, 65535),
-        r.string("smtp.user"),
-        r.string("smtp.password"),
-        r.oneOf("smtp.security", Set.of("NONE", "STARTTLS", "TLS")).toLowerCase(Locale.ROOT),
-        r.mailbox("smtp.from"),
-        r.string("smtp.sender_name"),
-        r.integer("smtp.max_attempts", 1, 100)),
+      rateLimit(r),
+      lockout(r),
+      mailer(r),
+      smtp(r),
       r.bool("metrics.enabled"),
       r.integer("shutdown.grace_ms", 0, 600_000),
       r.integer("shutdown.unready_delay_ms", 0, 600_000),
@@ -325,7 +288,64 @@ public final class ConfigLoader {
         redirectUri.isEmpty() ? externalUrl + "/auth/v1/callback" : redirectUri, List.copyOf(scopes)));
     }
     return new Config.Federation(Map.copyOf(providers), r.bool("security.manual_linking_enabled"));
+  }
 
+  /** Refused without an external database: each instance would start its own embedded PostgreSQL. */
+  private static Config.Cluster cluster(Reader r, String dbUrl) {
+    Config.Cluster cluster = new Config.Cluster(r.bool("cluster.enabled"), r.nonEmpty("cluster.name"),
+      r.nonEmpty("cluster.host"), r.integer("cluster.port", 1, 65535), r.stringList("cluster.members"));
+    if (cluster.enabled() && dbUrl.isEmpty()) {
+      throw new ConfigException("Setting 'cluster.enabled' (" + envName("cluster.enabled") + ") needs an external "
+        + "PostgreSQL shared by every instance: set 'db.url' (" + envName("db.url") + ")");
+    }
+    return cluster;
+  }
+
+  private static Config.RateLimit rateLimit(Reader r) {
+    return new Config.RateLimit(
+      r.integer("rate_limit.burst", 1, 1_000_000),
+      r.integer("rate_limit.refresh_burst", 1, 1_000_000),
+      r.integer("rate_limit.password_grant", 1, 100_000_000),
+      r.integer("rate_limit.refresh", 1, 100_000_000),
+      r.integer("rate_limit.signup", 1, 100_000_000),
+      r.integer("rate_limit.recover", 1, 100_000_000),
+      r.integer("rate_limit.otp", 1, 100_000_000),
+      r.integer("rate_limit.resend", 1, 100_000_000),
+      r.integer("rate_limit.verify", 1, 100_000_000),
+      r.integer("rate_limit.user_update", 1, 100_000_000),
+      r.integer("rate_limit.mfa", 1, 100_000_000),
+      r.integer("rate_limit.anonymous", 1, 100_000_000));
+  }
+
+  private static Config.Lockout lockout(Reader r) {
+    return new Config.Lockout(
+      r.bool("lockout.enabled"),
+      r.integer("lockout.failures", 1, 1000),
+      r.integer("lockout.wait_increment_seconds", 1, 86_400),
+      r.integer("lockout.max_wait_seconds", 1, 30 * 86_400),
+      r.integer("lockout.reset_after_seconds", 1, 365 * 86_400));
+  }
+
+  private static Config.Mailer mailer(Reader r) {
+    return new Config.Mailer(
+      r.integer("mailer.otp_exp", 60, 7 * 24 * 3600),
+      r.integer("mailer.confirmation_exp", 60, 30 * 24 * 3600),
+      r.integer("mailer.send_interval_seconds", 0, 24 * 3600),
+      r.bool("mailer.secure_email_change"),
+      r.nonEmpty("mailer.templates_dir"),
+      r.stringList("mailer.redirect_allow_list"));
+  }
+
+  private static Config.Smtp smtp(Reader r) {
+    return new Config.Smtp(
+      r.string("smtp.host").trim(),
+      r.integer("smtp.port", 1, 65535),
+      r.string("smtp.user"),
+      r.string("smtp.password"),
+      r.oneOf("smtp.security", Set.of("NONE", "STARTTLS", "TLS")).toLowerCase(Locale.ROOT),
+      r.mailbox("smtp.from"),
+      r.string("smtp.sender_name"),
+      r.integer("smtp.max_attempts", 1, 100));
   }
 
   /** The configured external URL, else {@code http://localhost:<http.port>}. */

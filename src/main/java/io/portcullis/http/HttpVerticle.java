@@ -168,6 +168,19 @@ public final class HttpVerticle extends VerticleBase {
     open(router, GET, "/callback", h.limits.verify, h.external::callback);
     open(router, POST, "/callback", h.body, h.limits.verify, h.external::callback);
 
+    userAndAdminRoutes(router, h);
+
+    // "Try it": the OpenAPI document of every route above (OpenApiTest holds the two together) and Swagger UI.
+    router.get("/openapi.json").handler(openapi::document);
+    router.get("/docs").handler(openapi::docs);
+    router.get("/docs/*").handler(openapi.assets());
+
+    // Last, so that the Bearer routes' own failure handler comes first for them.
+    router.route().failureHandler(h.failures);
+  }
+
+  /** Bearer routes of the signed-in user, then the admin routes. */
+  private void userAndAdminRoutes(Router router, Handlers h) {
     bearer(router, h, GET, "/user", NO_BODY, h.auth::alive, h.auth::getUser);
     bearer(router, h, PUT, "/user", BODY, h.limits.userUpdate, h.auth::alive, h.security::beforeUserUpdate,
       h.auth::updateUser);
@@ -191,14 +204,6 @@ public final class HttpVerticle extends VerticleBase {
     admin(router, h, POST, "/invite", BODY, h.admin::invite);
     // Account security: sessions, TOTP factors and recovery codes, re-authentication.
     h.security.register(router, h.body, h.bearer, h.auth::alive, h.admin::requireAdmin, h.bearerFailures);
-
-    // "Try it": the OpenAPI document of every route above (OpenApiTest holds the two together) and Swagger UI.
-    router.get("/openapi.json").handler(openapi::document);
-    router.get("/docs").handler(openapi::docs);
-    router.get("/docs/*").handler(openapi.assets());
-
-    // Last, so that the Bearer routes' own failure handler comes first for them.
-    router.route().failureHandler(h.failures);
   }
 
   /** What the route table refers to, made once per instance. */

@@ -48,26 +48,9 @@ public final class UserJson {
     OffsetDateTime created = row.getOffsetDateTime("created_at");
     OffsetDateTime updated = row.getOffsetDateTime("updated_at");
     OffsetDateTime lastSignIn = row.getOffsetDateTime("last_sign_in_at");
-    // An anonymous user has no identity yet, so no provider (as GoTrue answers until the email is confirmed).
-    JsonObject appMetadata = row.getBoolean("is_anonymous")
-      ? new JsonObject()
-      : new JsonObject().put("provider", "email").put("providers", new JsonArray().add("email"));
-    Object storedApp = row.getValue("app_metadata");
-    if (storedApp instanceof JsonObject stored) {
-      appMetadata.mergeIn(stored);
-    }
+    TreeSet<String> roles = roles(row);
+    JsonObject appMetadata = appMetadata(row, roles);
     String role = row.getString("role");
-    String[] granted = row.getArrayOfStrings("roles");
-    // Roles live in user_roles and in the role column (both checked on every admin request); tokens carry a copy
-    // for resource servers, which must see the same whichever way a role was granted: app_metadata.roles lists
-    // every role the user holds, and the role claim is "admin" for an admin either way.
-    TreeSet<String> roles = new TreeSet<>(granted == null ? List.of() : List.of(granted));
-    if (!DEFAULT_ROLE.equals(role)) {
-      roles.add(role);
-    }
-    if (!roles.isEmpty()) {
-      appMetadata.put("roles", new JsonArray(List.copyOf(roles)));
-    }
     if (DEFAULT_ROLE.equals(role) && roles.contains(ADMIN_ROLE)) {
       role = ADMIN_ROLE;
     }
@@ -108,6 +91,35 @@ public final class UserJson {
       user.put("factors", factors);
     }
     return user;
+  }
+
+  /**
+   * Roles live in user_roles and in the role column (both checked on every admin request); tokens carry a copy for
+   * resource servers, which must see the same whichever way a role was granted: app_metadata.roles lists every
+   * role the user holds, and the role claim is "admin" for an admin either way.
+   */
+  private static TreeSet<String> roles(Row row) {
+    String[] granted = row.getArrayOfStrings("roles");
+    TreeSet<String> roles = new TreeSet<>(granted == null ? List.of() : List.of(granted));
+    String role = row.getString("role");
+    if (!DEFAULT_ROLE.equals(role)) {
+      roles.add(role);
+    }
+    return roles;
+  }
+
+  private static JsonObject appMetadata(Row row, TreeSet<String> roles) {
+    // An anonymous user has no identity yet, so no provider (as GoTrue answers until the email is confirmed).
+    JsonObject appMetadata = row.getBoolean("is_anonymous")
+      ? new JsonObject()
+      : new JsonObject().put("provider", "email").put("providers", new JsonArray().add("email"));
+    if (row.getValue("app_metadata") instanceof JsonObject stored) {
+      appMetadata.mergeIn(stored);
+    }
+    if (!roles.isEmpty()) {
+      appMetadata.put("roles", new JsonArray(List.copyOf(roles)));
+    }
+    return appMetadata;
   }
 
   /** The factor objects of the {@code factors} column, timestamps in the form of every other timestamp here. */
