@@ -42,15 +42,17 @@ public final class AccountService {
 
   private final Config config;
   private final Clock clock;
-  private final SecureRandom random = new SecureRandom();
+  private final SecureRandom random;
   private final Pool pool;
   private final AccountMails mails;
   private final AuthBus bus;
   private final Events events;
 
-  public AccountService(Config config, Clock clock, Pool pool, AccountMails mails, AuthBus bus, Events events) {
+  public AccountService(Config config, Clock clock, SecureRandom random, Pool pool, AccountMails mails, AuthBus bus,
+                        Events events) {
     this.config = config;
     this.clock = clock;
+    this.random = random;
     this.pool = pool;
     this.mails = mails;
     this.bus = bus;

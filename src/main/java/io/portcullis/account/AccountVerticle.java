@@ -15,17 +15,18 @@ import java.util.function.Consumer;
 /** The account flows by mail (recover, otp, resend, verify) on the bus; no password hashing happens here. */
 public final class AccountVerticle extends DatabaseVerticle {
 
-
   private final Config config;
   private final Clock clock;
+  private final SecureRandom random;
   private final AccountMails.Factory mails;
   private final Consumer<String> userChanged;
 
-  public AccountVerticle(PgConnectOptions database, Config config, Clock clock, AccountMails.Factory mails,
-                         Consumer<String> userChanged) {
+  public AccountVerticle(PgConnectOptions database, Config config, Clock clock, SecureRandom random,
+                         AccountMails.Factory mails, Consumer<String> userChanged) {
     super(database, config.db().poolSize());
     this.config = config;
     this.clock = clock;
+    this.random = random;
     this.mails = mails;
     this.userChanged = userChanged;
   }
@@ -35,9 +36,8 @@ public final class AccountVerticle extends DatabaseVerticle {
     AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
     AccountMails accountMails = mails.on(vertx);
     Events events = new Events(vertx, pool, clock, userChanged);
-    AccountService service = new AccountService(config, clock, pool, accountMails, bus, events);
-    AdminLinks links = new AdminLinks(config, pool, accountMails, bus, events, clock,
-      new SecureRandom());
+    AccountService service = new AccountService(config, clock, random, pool, accountMails, bus, events);
+    AdminLinks links = new AdminLinks(config, pool, accountMails, bus, events, clock, random);
     return Future.all(
       bus.serve(Addresses.ACCOUNT_RECOVER, msg -> service.recover(msg.body())),
       bus.serve(Addresses.ACCOUNT_OTP, msg -> service.otp(msg.body())),

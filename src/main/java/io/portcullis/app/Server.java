@@ -152,7 +152,7 @@ public final class Server {
         .compose(id -> deploy(vertx, () -> new TokenVerticle(db, config, ring, clock, metrics, userChanged),
           eventLoops))
         .compose(id -> deploy(vertx, () -> new MailVerticle(db, config, clock), 1))
-        .compose(id -> deploy(vertx, () -> new AccountVerticle(db, config, clock, mails, userChanged), 1))
+        .compose(id -> deploy(vertx, () -> new AccountVerticle(db, config, clock, random, mails, userChanged), 1))
         .compose(id -> deploy(vertx, () -> new AdminVerticle(db, config, clock, userChanged), 1))
         .compose(id -> deploy(vertx, () -> new AccountSecurityVerticle(db, config, ring, clock, random, mails,
           userChanged), 1))

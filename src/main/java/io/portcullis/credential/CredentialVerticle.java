@@ -25,7 +25,6 @@ import java.util.function.Function;
  */
 public final class CredentialVerticle extends DatabaseVerticle {
 
-
   private final Config config;
   private final Clock clock;
   private final SecureRandom random;
