@@ -290,13 +290,21 @@ public final class ConfigLoader {
     return new Config.Federation(Map.copyOf(providers), r.bool("security.manual_linking_enabled"));
   }
 
-  /** Refused without an external database: each instance would start its own embedded PostgreSQL. */
+  /**
+   * Refused without an external database (each instance would start its own embedded PostgreSQL) and without an
+   * explicit external URL (each instance would take its own port as the tokens' issuer and refuse the others').
+   */
   private static Config.Cluster cluster(Reader r, String dbUrl) {
     Config.Cluster cluster = new Config.Cluster(r.bool("cluster.enabled"), r.nonEmpty("cluster.name"),
       r.nonEmpty("cluster.host"), r.integer("cluster.port", 1, 65535), r.stringList("cluster.members"));
     if (cluster.enabled() && dbUrl.isEmpty()) {
       throw new ConfigException("Setting 'cluster.enabled' (" + envName("cluster.enabled") + ") needs an external "
         + "PostgreSQL shared by every instance: set 'db.url' (" + envName("db.url") + ")");
+    }
+    if (cluster.enabled() && r.url("external_url", true).isEmpty()) {
+      throw new ConfigException("Setting 'cluster.enabled' (" + envName("cluster.enabled") + ") needs the URL "
+        + "every instance is reached by, so that they all issue and accept the same tokens: set 'external_url' ("
+        + envName("external_url") + ")");
     }
     return cluster;
   }

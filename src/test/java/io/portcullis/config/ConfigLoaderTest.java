@@ -288,7 +288,21 @@ class ConfigLoaderTest {
     assertTrue(e.getMessage().contains("PORTCULLIS_CLUSTER_ENABLED"), e.getMessage());
     assertTrue(e.getMessage().contains("PORTCULLIS_DB_URL"), e.getMessage());
     assertEquals(true, ConfigLoader.load(Map.of("PORTCULLIS_CLUSTER_ENABLED", "true",
-      "PORTCULLIS_DB_URL", "postgres://u:p@127.0.0.1:5432/db", "PORTCULLIS_CLUSTER_MEMBERS", "10.0.0.1:5701, 10.0.0.2"))
+      "PORTCULLIS_DB_URL", "postgres://u:p@127.0.0.1:5432/db", "PORTCULLIS_CLUSTER_MEMBERS", "10.0.0.1:5701, 10.0.0.2",
+      "PORTCULLIS_EXTERNAL_URL", "https://auth.example.com"))
       .cluster().members().equals(java.util.List.of("10.0.0.1:5701", "10.0.0.2")));
+  }
+
+  @Test
+  void clusterWithoutAnExternalUrlIsRefusedByName() {
+    Map<String, String> cluster = Map.of("PORTCULLIS_CLUSTER_ENABLED", "true",
+      "PORTCULLIS_DB_URL", "postgres://u:p@127.0.0.1:5432/db");
+
+    assertInvalid(cluster, "external_url", "PORTCULLIS_EXTERNAL_URL");
+    ConfigException e = assertThrows(ConfigException.class, () -> load(cluster));
+    assertTrue(e.getMessage().contains("PORTCULLIS_CLUSTER_ENABLED"), e.getMessage());
+    Map<String, String> named = new HashMap<>(cluster);
+    named.put("PORTCULLIS_EXTERNAL_URL", "https://auth.example.com");
+    assertEquals("https://auth.example.com/auth/v1", load(named).jwt().issuer());
   }
 }
