@@ -29,8 +29,8 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * The extension points of token issuance and sign-up, as GoTrue has them: {@code custom_access_token} replaces an
- * access token's claims, {@code before_user_created} may refuse a sign-up. Each is served by any verticle on the
+ * The extension points of token issuance and user creation, as GoTrue has them: {@code custom_access_token} replaces
+ * an access token's claims, {@code before_user_created} may refuse any new user. Each is served by any verticle on the
  * (clustered) bus at its fixed address, or by an HTTP endpoint signed as Standard Webhooks. Fail closed: a hook that
  * does not answer within {@code hooks.timeout_ms}, fails, or answers nonsense fails the operation (500
  * {@code hook_failed}); no unhooked token is ever issued while the hook is on.
