@@ -12,6 +12,7 @@ import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
 import io.portcullis.flow.FlowStates;
 import io.portcullis.flow.Pkce;
+import io.portcullis.hooks.Hooks;
 import io.portcullis.mail.MailTemplates;
 import io.portcullis.user.UserRepository;
 import io.vertx.core.Future;
@@ -47,9 +48,10 @@ public final class AccountService {
   private final AccountMails mails;
   private final AuthBus bus;
   private final Events events;
+  private final Hooks hooks;
 
   public AccountService(Config config, Clock clock, SecureRandom random, Pool pool, AccountMails mails, AuthBus bus,
-                        Events events) {
+                        Events events, Hooks hooks) {
     this.config = config;
     this.clock = clock;
     this.random = random;
@@ -57,6 +59,7 @@ public final class AccountService {
     this.mails = mails;
     this.bus = bus;
     this.events = events;
+    this.hooks = hooks;
   }
 
   /** {@code {email, redirect_to?}} → {@code {}} whether or not the address has an account. */
@@ -92,8 +95,17 @@ public final class AccountService {
       }
       boolean createUser = create == null || (Boolean) create;
       JsonObject data = Inputs.optionalObject(body, "data");
+      JsonObject metadata = data == null ? new JsonObject() : data;
       OffsetDateTime now = Rows.now(clock);
-      return pool.withTransaction(conn -> mails.claimSendSlot(conn, email, now)
+      boolean creates = createUser && !config.signup().disabled();
+      UUID id = UUID.randomUUID();
+      JsonObject candidate = Hooks.newUser(id, config.jwt().aud(), null, email, "email", metadata, null, now);
+      // A new address is put to the hook before the transaction, so that no pooled connection waits on it.
+      Future<Boolean> asked = !creates || !config.hooks().beforeUserCreated().enabled()
+        ? Future.succeededFuture(false)
+        : new UserRepository(pool).findByEmail(email).compose(user -> user != null ? Future.succeededFuture(false)
+          : hooks.beforeUserCreated(candidate).map(true));
+      return asked.compose(hooked -> pool.withTransaction(conn -> mails.claimSendSlot(conn, email, now)
         .compose(slot -> new UserRepository(conn).findByEmail(email))
         .compose(user -> {
           if (user != null) {
@@ -101,16 +113,17 @@ public final class AccountService {
             return mails.write(conn, user.getUUID("id"), confirmed ? OneTimeTokens.MAGICLINK : OneTimeTokens.SIGNUP,
               confirmed ? MailTemplates.MAGIC_LINK : MailTemplates.CONFIRMATION, email, email, null, redirectTo, pkce, now);
           }
-          if (!createUser || config.signup().disabled()) {
+          if (!creates) {
             return Future.succeededFuture();
           }
-          UUID id = UUID.randomUUID();
-          return new UserRepository(conn).insertPasswordless(id, email, data == null ? new JsonObject() : data, now)
+          // Asked here only when the address was taken before the transaction and freed since (a rare race).
+          return (hooked ? Future.<Void>succeededFuture() : hooks.beforeUserCreated(candidate))
+            .compose(allowed -> new UserRepository(conn).insertPasswordless(id, email, metadata, now))
             .compose(inserted -> !inserted
               ? Future.succeededFuture()
               : mails.confirmation(conn, id, email, redirectTo, pkce, now)
                 .compose(done -> events.emit(Events.SIGNED_UP, id, null, null, null)));
-        }))
+        })))
         .map(done -> sent());
     });
   }

@@ -1,5 +1,6 @@
 package io.portcullis.account;
 
+import io.portcullis.hooks.Hooks;
 import io.portcullis.db.DatabaseVerticle;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
@@ -36,8 +37,9 @@ public final class AccountVerticle extends DatabaseVerticle {
     AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
     AccountMails accountMails = mails.on(vertx);
     Events events = new Events(vertx, pool, clock, userChanged);
-    AccountService service = new AccountService(config, clock, random, pool, accountMails, bus, events);
-    AdminLinks links = new AdminLinks(config, pool, accountMails, bus, events, clock, random);
+    Hooks hooks = new Hooks(vertx, config.hooks(), clock);
+    AccountService service = new AccountService(config, clock, random, pool, accountMails, bus, events, hooks);
+    AdminLinks links = new AdminLinks(config, pool, accountMails, bus, events, clock, random, hooks);
     return Future.all(
       bus.serve(Addresses.ACCOUNT_RECOVER, msg -> service.recover(msg.body())),
       bus.serve(Addresses.ACCOUNT_OTP, msg -> service.otp(msg.body())),

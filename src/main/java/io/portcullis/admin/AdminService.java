@@ -10,6 +10,7 @@ import io.portcullis.error.AuthException;
 import io.portcullis.error.Futures;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
+import io.portcullis.hooks.Hooks;
 import io.portcullis.session.SessionRepository;
 import io.portcullis.user.UserJson;
 import io.portcullis.user.UserRepository;
@@ -41,13 +42,15 @@ public final class AdminService {
   private final Pool pool;
   private final AuthBus bus;
   private final Events events;
+  private final Hooks hooks;
 
-  public AdminService(Config config, Clock clock, Pool pool, AuthBus bus, Events events) {
+  public AdminService(Config config, Clock clock, Pool pool, AuthBus bus, Events events, Hooks hooks) {
     this.config = config;
     this.clock = clock;
     this.pool = pool;
     this.bus = bus;
     this.events = events;
+    this.hooks = hooks;
   }
 
   /** {@code {page, per_page}} → {@code {users, aud, total}}. */
@@ -99,7 +102,14 @@ public final class AdminService {
       OffsetDateTime now = Rows.now(clock);
       OffsetDateTime bannedUntil = banUntil(Inputs.optionalString(body, "ban_duration"), now);
       UUID id = UUID.randomUUID();
-      return hash(password).compose(hash -> pool.withTransaction(conn -> {
+      // The hook is asked before the hash is paid for, as for a sign-up.
+      JsonObject candidate = Hooks.newUser(id, config.jwt().aud(), role, email, "email", userMetadata,
+        storedAppMetadata(appMetadata), now);
+      if (roles != null) {
+        candidate.getJsonObject("app_metadata").put("roles", new JsonArray(roles));
+      }
+      return hooks.beforeUserCreated(candidate).compose(allowed -> hash(password))
+        .compose(hash -> pool.withTransaction(conn -> {
           UserRepository users = new UserRepository(conn);
           return users.insert(id, email, hash, confirm ? now : null, role == null ? "authenticated" : role,
               userMetadata, merged(storedAppMetadata(appMetadata)), bannedUntil, now)

@@ -1,5 +1,6 @@
 package io.portcullis.admin;
 
+import io.portcullis.hooks.Hooks;
 import io.portcullis.db.DatabaseVerticle;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
@@ -37,7 +38,8 @@ public final class AdminVerticle extends DatabaseVerticle {
   @Override
   protected Future<?> serve() {
     AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
-    AdminService admin = new AdminService(config, clock, pool, bus, new Events(vertx, pool, clock, userChanged));
+    AdminService admin = new AdminService(config, clock, pool, bus, new Events(vertx, pool, clock, userChanged),
+      new Hooks(vertx, config.hooks(), clock));
     return bus.serve(Addresses.ADMIN, msg -> handle(admin, msg.body()));
   }
 

@@ -35,11 +35,6 @@ public final class Addresses {
   public static final String KEYS_ROTATE = "auth.internal.keys.rotate";
   /** Published, local only: {@code {verification: [JWK], published: [JWK]}} after the key set changed. */
   public static final String KEYS_CHANGED = "auth.internal.keys.changed";
-  /**
-   * Published cluster-wide after a rotation: {@code {kid, activate_at}}. Every process re-reads its keys now, and
-   * again when the new key starts signing.
-   */
-  public static final String KEYS_ROTATED = "auth.internal.cluster.keys.rotated";
   /** {@code {}} → {@code {database: "up"}} or a failure. */
   public static final String READY = "auth.internal.ready";
 

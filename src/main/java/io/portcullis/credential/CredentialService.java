@@ -47,10 +47,10 @@ public final class CredentialService {
   private final Events events;
   private final Lockout lockout;
   private final PasswordPolicy policy;
-  private volatile Hooks hooks;
+  private final Hooks hooks;
 
   public CredentialService(Config config, Clock clock, AuthMetrics metrics, PasswordHasher hasher, Pool pool,
-                           AccountMails mails, AuthBus bus, Events events) {
+                           AccountMails mails, AuthBus bus, Events events, Hooks hooks) {
     this.config = config;
     this.clock = clock;
     this.metrics = metrics;
@@ -60,6 +60,7 @@ public final class CredentialService {
     this.mails = mails;
     this.bus = bus;
     this.events = events;
+    this.hooks = hooks;
     this.lockout = new Lockout(config.lockout(), metrics);
     this.policy = new PasswordPolicy(config.password());
   }
@@ -92,24 +93,10 @@ public final class CredentialService {
       boolean autoconfirm = config.signup().autoconfirm();
       OffsetDateTime now = Rows.now(clock);
       UUID id = UUID.randomUUID();
-      Hooks hooked = hooks;
-      if (hooked != null && config.hooks().beforeUserCreated().enabled()) {
-        // Asked before the hash is paid for; the user as it would be created.
-        JsonObject candidate = new JsonObject().put("id", id.toString()).put("aud", config.jwt().aud())
-          .put("role", "authenticated").put("email", email).put("phone", "").put("user_metadata", metadata)
-          .put("app_metadata", new JsonObject().put("provider", "email")
-            .put("providers", new io.vertx.core.json.JsonArray().add("email")))
-          .put("is_anonymous", false).put("created_at", now.toString());
-        return hooked.beforeUserCreated(candidate).compose(allowed -> create(id, email, password, metadata,
-          autoconfirm, redirectTo, pkce, now, ip, userAgent));
-      }
-      return create(id, email, password, metadata, autoconfirm, redirectTo, pkce, now, ip, userAgent);
+      // Asked before the hash is paid for; the user as it would be created.
+      return hooks.beforeUserCreated(Hooks.newUser(id, config.jwt().aud(), null, email, "email", metadata, null, now))
+        .compose(allowed -> create(id, email, password, metadata, autoconfirm, redirectTo, pkce, now, ip, userAgent));
     });
-  }
-
-  /** Asks the before-user-created hook (when it is on) before every sign-up. */
-  public void useHooks(Hooks hooks) {
-    this.hooks = hooks;
   }
 
   private Future<JsonObject> create(UUID id, String email, String password, JsonObject metadata, boolean autoconfirm,

@@ -48,8 +48,7 @@ public final class CredentialVerticle extends DatabaseVerticle {
     AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
     PasswordHasher hasher = new PasswordHasher(config.password(), random, metrics);
     CredentialService service = new CredentialService(config, clock, metrics, hasher, pool, mails.on(vertx), bus,
-      new Events(vertx, pool, clock, userChanged));
-    service.useHooks(new Hooks(vertx, config.hooks(), clock));
+      new Events(vertx, pool, clock, userChanged), new Hooks(vertx, config.hooks(), clock));
     return Future.all(
       bus.serve(Addresses.USERS_SIGNUP, timed(msg -> service.signup(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg)))),
       bus.serve(Addresses.TOKENS_PASSWORD,

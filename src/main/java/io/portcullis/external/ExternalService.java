@@ -11,6 +11,7 @@ import io.portcullis.error.ErrorCode;
 import io.portcullis.flow.FlowStates;
 import io.portcullis.flow.FlowStates.FlowState;
 import io.portcullis.flow.Pkce;
+import io.portcullis.hooks.Hooks;
 import io.portcullis.user.UserJson;
 import io.portcullis.user.UserRepository;
 import io.vertx.core.Future;
@@ -56,15 +57,17 @@ public final class ExternalService {
   private final Map<String, ExternalProvider> providers;
   private final Clock clock;
   private final SecureRandom random;
+  private final Hooks hooks;
 
   public ExternalService(Config config, Pool pool, AuthBus bus, Map<String, ExternalProvider> providers, Clock clock,
-                         SecureRandom random) {
+                         SecureRandom random, Hooks hooks) {
     this.config = config;
     this.pool = pool;
     this.bus = bus;
     this.providers = providers;
     this.clock = clock;
     this.random = random;
+    this.hooks = hooks;
   }
 
   /**
@@ -222,8 +225,13 @@ public final class ExternalService {
         UUID userId = UUID.randomUUID();
         JsonObject appMetadata = new JsonObject().put("provider", identity.provider())
           .put("providers", new JsonArray().add(identity.provider()));
-        return users.insertExternal(userId, email, identity.emailVerified() ? now : null, appMetadata,
-            identity.data().copy(), now)
+        JsonObject userMetadata = identity.data().copy();
+        // Asked inside the transaction, the only place where the identity is known to be new; the provider's
+        // round trip before it already costs more than the hook's.
+        return hooks.beforeUserCreated(Hooks.newUser(userId, config.jwt().aud(), null, email, identity.provider(),
+            userMetadata, null, now))
+          .compose(allowed -> users.insertExternal(userId, email, identity.emailVerified() ? now : null, appMetadata,
+            userMetadata, now))
           .compose(row -> identities.insert(userId, identity, now))
           .map(userId);
       });

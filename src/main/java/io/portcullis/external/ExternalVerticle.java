@@ -1,5 +1,6 @@
 package io.portcullis.external;
 
+import io.portcullis.hooks.Hooks;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.config.Config;
@@ -51,7 +52,7 @@ public final class ExternalVerticle extends DatabaseVerticle {
     AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
     Events events = new Events(vertx, pool, clock, userChanged);
     ExternalService service = new ExternalService(config, pool, bus, Map.copyOf(providers), clock,
-      random);
+      random, new Hooks(vertx, config.hooks(), clock));
     return Future.all(
       bus.serve(Addresses.EXTERNAL_AUTHORIZE, msg -> service.authorize(msg.body())),
       bus.serve(Addresses.EXTERNAL_CALLBACK, msg -> service.callback(msg.body(), AuthBus.ip(msg),

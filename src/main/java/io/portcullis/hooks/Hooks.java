@@ -23,13 +23,14 @@ import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Clock;
+import java.time.OffsetDateTime;
 import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 
 /**
- * The extension points of token issuance and sign-up, as GoTrue has them: {@code custom_access_token} replaces an
- * access token's claims, {@code before_user_created} may refuse a sign-up. Each is served by any verticle on the
+ * The extension points of token issuance and user creation, as GoTrue has them: {@code custom_access_token} replaces
+ * an access token's claims, {@code before_user_created} may refuse any new user. Each is served by any verticle on the
  * (clustered) bus at its fixed address, or by an HTTP endpoint signed as Standard Webhooks. Fail closed: a hook that
  * does not answer within {@code hooks.timeout_ms}, fails, or answers nonsense fails the operation (500
  * {@code hook_failed}); no unhooked token is ever issued while the hook is on.
@@ -84,7 +85,29 @@ public final class Hooks {
     });
   }
 
-  /** Completes when the sign-up of {@code user} may go on; 403 {@code hook_rejected} when the hook refuses it. */
+  /**
+   * The user as it is about to be created, as the before-user-created hook sees it (GoTrue's user JSON): asked by
+   * every way a user comes to be (sign-up, anonymous sign-in, one-time code, admin create, invite and link, external
+   * provider). {@code provider} null makes an anonymous user (no provider yet, as the user JSON shows one); an
+   * {@code appMetadata} given is merged over the provider fields.
+   */
+  public static JsonObject newUser(UUID id, String aud, String role, String email, String provider,
+                                   JsonObject userMetadata, JsonObject appMetadata, OffsetDateTime now) {
+    JsonObject app = provider == null ? new JsonObject()
+      : new JsonObject().put("provider", provider).put("providers", new JsonArray().add(provider));
+    if (appMetadata != null) {
+      app.mergeIn(appMetadata);
+    }
+    return new JsonObject().put("id", id.toString()).put("aud", aud)
+      .put("role", role == null ? "authenticated" : role)
+      .put("email", email == null ? "" : email).put("phone", "")
+      .put("app_metadata", app)
+      .put("user_metadata", userMetadata == null ? new JsonObject() : userMetadata)
+      .put("is_anonymous", provider == null)
+      .put("created_at", now.toString());
+  }
+
+  /** Completes when the creation of {@code user} may go on; 403 {@code hook_rejected} when the hook refuses it. */
   public Future<Void> beforeUserCreated(JsonObject user) {
     Config.Hook hook = config.beforeUserCreated();
     if (!hook.enabled()) {

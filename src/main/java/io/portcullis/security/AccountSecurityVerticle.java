@@ -1,5 +1,6 @@
 package io.portcullis.security;
 
+import io.portcullis.hooks.Hooks;
 import io.portcullis.account.AccountMails;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
@@ -62,7 +63,7 @@ public final class AccountSecurityVerticle extends DatabaseVerticle {
     mfa = new MfaService(pool, clock, random,
       KeyCipher.of(config.jwt().keysEncryptionKey(), random), config.siteUrl(), bus, events, sessions);
     recoveryCodes = new RecoveryCodes(pool, clock, random, mfa, bus, events);
-    anonymous = new AnonymousUsers(pool, clock, config.signup(), bus, events);
+    anonymous = new AnonymousUsers(pool, clock, config, bus, events, new Hooks(vertx, config.hooks(), clock));
     reauthentication = new Reauthentication(pool, clock, config.security(), mails.on(vertx),
       sessions, events);
     return Future.all(

@@ -6,6 +6,7 @@ import io.portcullis.config.Config;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
+import io.portcullis.hooks.Hooks;
 import io.portcullis.mfa.Fields;
 import io.portcullis.user.UserJson;
 import io.portcullis.user.UserRepository;
@@ -29,15 +30,19 @@ public final class AnonymousUsers {
   private final Pool pool;
   private final Clock clock;
   private final Config.Signup signup;
+  private final String aud;
   private final AuthBus bus;
   private final Events events;
+  private final Hooks hooks;
 
-  public AnonymousUsers(Pool pool, Clock clock, Config.Signup signup, AuthBus bus, Events events) {
+  public AnonymousUsers(Pool pool, Clock clock, Config config, AuthBus bus, Events events, Hooks hooks) {
     this.pool = pool;
     this.clock = clock;
-    this.signup = signup;
+    this.signup = config.signup();
+    this.aud = config.jwt().aud();
     this.bus = bus;
     this.events = events;
+    this.hooks = hooks;
   }
 
   /** {@code {data?}} → a session of a new anonymous user. */
@@ -54,7 +59,10 @@ public final class AnonymousUsers {
       return Future.failedFuture(AuthException.validation("Field 'data' must be an object"));
     }
     UUID id = UUID.randomUUID();
-    return new UserRepository(pool).insertAnonymous(id, data == null ? new JsonObject() : (JsonObject) data, now())
+    JsonObject metadata = data == null ? new JsonObject() : (JsonObject) data;
+    OffsetDateTime now = now();
+    return hooks.beforeUserCreated(Hooks.newUser(id, aud, null, null, null, metadata, null, now))
+      .compose(allowed -> new UserRepository(pool).insertAnonymous(id, metadata, now))
       .compose(user -> events.emit(Events.SIGNED_UP, id, null, ip, userAgent))
       .compose(done -> bus.request(Addresses.SESSIONS_ISSUE,
         new JsonObject().put("user_id", id.toString()).put("amr_method", "anonymous"), ip, userAgent));

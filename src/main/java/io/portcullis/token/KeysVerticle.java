@@ -9,6 +9,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.pubsub.PgSubscriber;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,22 +20,28 @@ import java.time.OffsetDateTime;
 import java.util.List;
 
 /**
- * The one owner of the process's signing keys (deploy a single instance): re-reads them from the database every
- * {@code jwt.key_refresh_seconds} (rotations by any process or the command line), rotates them on request, and
- * announces a change once on {@code auth.internal.keys.changed}, locally, so that each signer and verifier of the
- * process rebuilds itself from the {@link KeyRing}.
+ * The one owner of the process's signing keys (deploy a single instance): re-reads them when a rotation by any
+ * process (another instance, the command line) is announced on PostgreSQL's {@code LISTEN} channel
+ * {@link SigningKeys#CHANNEL}, and again every {@code jwt.key_refresh_seconds} in case a notice was lost; rotates
+ * them on request; and announces a change once on {@code auth.internal.keys.changed}, locally, so that each signer
+ * and verifier of the process rebuilds itself from the {@link KeyRing}.
  */
 public final class KeysVerticle extends DatabaseVerticle {
 
   private static final Logger LOG = LoggerFactory.getLogger(KeysVerticle.class);
+  /** The longest wait between attempts to listen again after the connection was lost. */
+  private static final long MAX_RECONNECT_DELAY_MS = 5_000;
 
+  private final PgConnectOptions database;
   private final Config config;
   private final KeyRing ring;
   private final Clock clock;
   private final SecureRandom random;
+  private PgSubscriber subscriber;
 
   public KeysVerticle(PgConnectOptions database, Config config, KeyRing ring, Clock clock, SecureRandom random) {
     super(database, config.db().poolSize());
+    this.database = database;
     this.config = config;
     this.ring = ring;
     this.clock = clock;
@@ -45,25 +52,37 @@ public final class KeysVerticle extends DatabaseVerticle {
   protected Future<?> serve() {
     AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
     vertx.setPeriodic(config.jwt().keyRefreshSeconds() * 1000L, id -> reload());
+    // A connection of its own (LISTEN holds it); retried for ever when lost, one second apart at first.
+    subscriber = PgSubscriber.subscriber(vertx, database)
+      .reconnectPolicy(retries -> Math.min(retries * 1_000L, MAX_RECONNECT_DELAY_MS));
+    subscriber.channel(SigningKeys.CHANNEL)
+      // On every (re)connection: a rotation may have been announced while nobody listened.
+      .subscribeHandler(listening -> reload())
+      .handler(this::rotatedElsewhere);
     return Future.all(List.of(
+      subscriber.connect(),
       bus.serve(Addresses.KEYS_JWKS, msg -> Future.succeededFuture(
         new JsonObject().put("keys", ring.current().publishedJwks()))),
       // The same document for other applications (resource servers verifying tokens themselves).
       bus.serve(Addresses.JWKS, msg -> Future.succeededFuture(
         new JsonObject().put("keys", ring.current().publishedJwks()))),
+      // The rotation's notice reaches every process (this one too) through the database once it commits.
       bus.serve(Addresses.KEYS_ROTATE, msg -> SigningKeys.rotate(vertx, pool, config.jwt(), clock, random)
-        .compose(rotated -> reload().map(rotated))
-        // Every process of a cluster re-reads its keys now, not at its next refresh.
-        .onSuccess(rotated -> vertx.eventBus().publish(Addresses.KEYS_ROTATED, rotated))),
-      vertx.eventBus().<JsonObject>consumer(Addresses.KEYS_ROTATED, msg -> rotatedElsewhere(msg.body())).completion()));
+        .compose(rotated -> reload().map(rotated)))));
+  }
+
+  @Override
+  public Future<?> stop() {
+    Future<Void> unsubscribed = subscriber == null ? Future.succeededFuture() : subscriber.close();
+    return unsubscribed.transform(done -> super.stop());
   }
 
   /** Re-reads the keys now (the new key is published) and again when the new key starts signing. */
-  private void rotatedElsewhere(JsonObject rotated) {
+  private void rotatedElsewhere(String notice) {
     reload();
     try {
       long untilActive = Duration.between(clock.instant(),
-        OffsetDateTime.parse(rotated.getString("activate_at")).toInstant()).toMillis();
+        OffsetDateTime.parse(new JsonObject(notice).getString("activate_at")).toInstant()).toMillis();
       if (untilActive > 0) {
         vertx.setTimer(untilActive + 1, id -> reload());
       }

@@ -33,9 +33,14 @@ import java.util.List;
  * process to start generates one, under an advisory lock so that two starting together agree on it. Key states
  * follow from time, so every instance agrees without talking to the others: the newest key whose
  * {@code activate_at} has passed signs; a newer one (from {@code rotate-keys}) is published in JWKS before it
- * signs; an older one keeps verifying until the longest-lived token it signed has expired.
+ * signs; an older one keeps verifying until the longest-lived token it signed has expired. A rotation, by any
+ * process (an instance's admin route or the command line), is announced on the PostgreSQL channel {@link #CHANNEL},
+ * which every instance listens on.
  */
 public final class SigningKeys {
+
+  /** Notified with {@code {kid, activate_at}} when a rotation commits (PostgreSQL delivers it only then). */
+  public static final String CHANNEL = "portcullis_keys";
 
   private static final long LOCK_ID = 0x706f7274L; // "port"
   private static final String REFRESH_SECRET = "refresh_token_hmac";
@@ -47,6 +52,7 @@ public final class SigningKeys {
   private static final String SEAL_KEY = "UPDATE signing_keys SET private_jwk = $2 WHERE kid = $1";
   private static final String RECORD_EXP = "UPDATE signing_keys SET max_exp = GREATEST(COALESCE(max_exp, $2), $2) "
     + "WHERE kid = $1";
+  private static final String NOTIFY = "SELECT pg_notify('" + CHANNEL + "', $1)";
   private static final String SELECT_SECRET = "SELECT value FROM server_secrets WHERE name = $1";
   private static final String INSERT_SECRET = "INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3)";
 
@@ -90,7 +96,9 @@ public final class SigningKeys {
         }
         OffsetDateTime activateAt = now.plusSeconds(jwt.rotationDelaySeconds());
         return insert(vertx, conn, jwt.algorithm(), cipher, random, now, activateAt)
-          .map(jwk -> answer(jwk.getString("kid"), activateAt));
+          .map(jwk -> answer(jwk.getString("kid"), activateAt))
+          // In the transaction: the listeners hear of the key once it is committed, never before.
+          .compose(rotated -> conn.preparedQuery(NOTIFY).execute(Tuple.of(rotated.encode())).map(rotated));
       }));
   }
 

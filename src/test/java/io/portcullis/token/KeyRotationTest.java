@@ -203,6 +203,52 @@ class KeyRotationTest {
     }
   }
 
+  @Test
+  void aRotationByTheCommandReachesARunningServerWithinASecond() {
+    // The periodic re-read is far off (30 s): only the database's notice can bring the key this fast.
+    try (TestApp app = TestApp.start(Map.of("PORTCULLIS_JWT_KEY_REFRESH_SECONDS", "30"))) {
+      String oldKid = onlyKid(app);
+
+      CommandLine.Run run = CommandLine.run(app, "rotate-keys");
+
+      assertEquals(0, run.exit(), run.err());
+      Matcher printed = KID.matcher(run.out());
+      assertTrue(printed.find(), "no kid printed in: " + run.out());
+      String newKid = printed.group(1);
+      Await.until(Duration.ofSeconds(1), "the running server publishes the command's key",
+        () -> kids(app).equals(Set.of(oldKid, newKid)));
+    }
+  }
+
+  @Test
+  void aServerListensAgainAfterLosingItsConnectionAndCatchesUpOnWhatItMissed() {
+    try (TestApp app = TestApp.start(Map.of("PORTCULLIS_JWT_KEY_REFRESH_SECONDS", "30"))) {
+      String oldKid = onlyKid(app);
+      String listener = "FROM pg_stat_activity WHERE query ILIKE 'LISTEN %" + SigningKeys.CHANNEL + "%'";
+      String listening = "SELECT count(*) " + listener;
+      Await.until(Duration.ofSeconds(5), "the server listens", () -> DbRows.number(app, listening) == 1);
+      // The listening connection is cut, and a key added while nobody listens.
+      DbRows.number(app, "SELECT count(*) " + listener + " AND pg_terminate_backend(pid)");
+      // Signing at once (no delay), so that the next rotation adds a key rather than answer this pending one.
+      Map<String, String> now = Map.of("PORTCULLIS_JWT_ROTATION_DELAY_SECONDS", "0");
+      CommandLine.Run run = CommandLine.run(app, now, "rotate-keys");
+      assertEquals(0, run.exit(), run.err());
+      Matcher printed = KID.matcher(run.out());
+      assertTrue(printed.find(), "no kid printed in: " + run.out());
+      String newKid = printed.group(1);
+
+      Await.until(Duration.ofSeconds(5), "the server reads the key added while it was not listening",
+        () -> kids(app).equals(Set.of(oldKid, newKid)));
+      Await.until(Duration.ofSeconds(5), "the server listens again", () -> DbRows.number(app, listening) == 1);
+      CommandLine.Run another = CommandLine.run(app, now, "rotate-keys");
+      assertEquals(0, another.exit(), another.err());
+      Matcher third = KID.matcher(another.out());
+      assertTrue(third.find(), "no kid printed in: " + another.out());
+      Await.until(Duration.ofSeconds(1), "the server hears of the next rotation at once",
+        () -> kids(app).contains(third.group(1)));
+    }
+  }
+
   // ---- helpers ----
 
   private static String kid(String jwt) {
