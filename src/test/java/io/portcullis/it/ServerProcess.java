@@ -58,7 +58,7 @@ public final class ServerProcess implements AutoCloseable {
     return start(dataDir, settings, List.of());
   }
 
-  /** As {@link #start(Path, Map)}, with more JVM options (logging class loading, say). */
+  /** Starts {@code serve} as above, with {@code jvmOptions} before the test's own ones. */
   public static ServerProcess start(Path dataDir, Map<String, String> settings, List<String> jvmOptions) {
     try {
       int port;
@@ -72,9 +72,10 @@ public final class ServerProcess implements AutoCloseable {
         .filter(entry -> !entry.endsWith("test-classes") && !entry.endsWith("test-classes" + File.separator))
         .collect(Collectors.joining(File.pathSeparator));
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      List<String> command = new java.util.ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+      List<String> command = new java.util.ArrayList<>(List.of(java));
       command.addAll(jvmOptions);
-      command.addAll(List.of("-cp", classPath, "io.portcullis.Portcullis", "serve"));
+      command.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classPath, "io.portcullis.Portcullis",
+        "serve"));
       ProcessBuilder builder = new ProcessBuilder(command)
         .redirectOutput(stdout.toFile())
         .redirectError(stderr.toFile());
