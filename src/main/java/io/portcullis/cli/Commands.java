@@ -158,11 +158,14 @@ public final class Commands {
   }
 
   private static int serve(Config config) {
-    // The database is opened (the embedded server started) and checked on a thread of its own while this one makes
-    // Vert.x and reads what the verticles need from the jar: a start is mostly loading classes, and these two parts
-    // share few, so on two cores the start takes about the longer of them rather than their sum.
+    // The database is opened (the embedded server started) and checked, and what the verticles need is read from
+    // the jar (the OpenAPI document alone is 300 KB of JSON), each on a thread of its own while this one makes Vert.x:
+    // a start is mostly loading classes and running cold code, and these parts share little, so on two cores the
+    // start takes about the longest of them rather than their sum.
     FutureTask<Database> preparing = new FutureTask<>(() -> Server.prepareDatabase(config));
     new Thread(preparing, "portcullis-database-start").start();
+    FutureTask<Server.Resources> reading = new FutureTask<>(() -> Server.Resources.load(config));
+    new Thread(reading, "portcullis-resources").start();
     VertxOptions options = Server.vertxOptions(config);
     Vertx vertx;
     Server.Resources resources;
@@ -174,7 +177,7 @@ public final class Commands {
     }
     Database database;
     try {
-      resources = Server.Resources.load(config);
+      resources = join(reading);
       database = join(preparing);
     } catch (RuntimeException e) {
       closeOnceOpened(preparing);
@@ -283,10 +286,10 @@ public final class Commands {
     }
   }
 
-  /** The database {@code preparing} opened and migrated, or its failure. */
-  private static Database join(FutureTask<Database> preparing) {
+  /** What {@code task} made, or its failure. */
+  private static <T> T join(FutureTask<T> task) {
     try {
-      return preparing.get();
+      return task.get();
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException runtime) {
         throw runtime;
