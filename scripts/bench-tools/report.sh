@@ -273,15 +273,14 @@ with them for CPU, so the guarded route's rate drops ($(num "$(res flood-guarded
 the event loops priority over hashing beyond the bounded hashing queue; fewer hashing workers than cores (or a lower
 thread priority for them) would keep a core for the event loops.
 
-**Start-up.** See the phases above: the external-database start is JVM start and configuration, then Liquibase
-checking over JDBC that every changeset is applied (it parses the changelog and checks the lock and checksum tables
-on every start), creating Vert.x, loading the signing keys, and deploying the verticles; the embedded restart adds
-starting PostgreSQL. JFR's samples of B's start (table above) name the components. A start is mostly
+**Start-up.** See the phases above: the external-database start is JVM start and configuration, then (at once,
+on three threads) the database reached and its schema checked (one query on \`databasechangelog\`; Liquibase loads
+and runs only when the schema is not exactly the bundled changelog's), the verticles' resources read, and Vert.x
+created; then the signing keys loaded and the verticles deployed; the embedded restart adds starting PostgreSQL. JFR's samples of B's start (table above) name the components. A start is mostly
 single-threaded class loading and first-time (interpreted) code, so it scales with the CPU it gets: on a shared
 machine it is several times slower than on a quiet one. The JVM's counters put class loading at $(class_loading b-start)
 of B's start; an AppCDS archive (classes pre-parsed and mapped from one file)$( [ -z "$CDS_MS" ] || echo " brought B's start to $(secs "$CDS_MS")") —
-adding \`-XX:SharedArchiveFile\` (archive built at image build time) is a deployment change. Skipping Liquibase when \`databasechangelog\` already holds
-the newest changeset (the query \`/ready\` runs) would remove most of the middle phase.
+adding \`-XX:SharedArchiveFile\` is a deployment change (README, "Speed"; \`scripts/bench-startup\` measures it).
 
 **Memory.** The JVM runs with its default sizing (no \`-Xmx\`: G1 starts with a heap of 1/64 of the RAM and may
 grow it to 1/4), so resident memory follows what the heap touched: at idle A ($(mib "$A_IDLE_KIB") MiB) is larger than B

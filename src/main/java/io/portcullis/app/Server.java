@@ -6,6 +6,7 @@ import io.portcullis.admin.AdminVerticle;
 import io.portcullis.cluster.SharedRateBuckets;
 import io.portcullis.config.Config;
 import io.portcullis.credential.CredentialVerticle;
+import io.portcullis.credential.PasswordPolicy;
 import io.portcullis.db.Database;
 import io.portcullis.db.Migrations;
 import io.portcullis.db.Pools;
@@ -49,12 +50,13 @@ import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
  * One running Portcullis: database opened and migrated (blocking, before anything deploys), signing keys loaded,
- * then the verticles deployed in dependency order. Start-up fails as a whole if any step fails.
+ * then the service verticles deployed side by side and the HTTP ones last. Start-up fails as a whole if any step fails.
  */
 public final class Server {
 
@@ -119,14 +121,35 @@ public final class Server {
     return options;
   }
 
+  /**
+   * What the verticles read from files and the jar (mail templates, the OpenAPI document, the common-password
+   * list): blocking, so read before deployment; independent of the database, so the start reads them while the
+   * database is being opened.
+   */
+  public record Resources(MailTemplates templates, OpenApiRoutes openapi) {
+
+    public static Resources load(Config config) {
+      // Loads the common-password list once for the process (when the policy uses it), here rather than on the
+      // hashing workers as they deploy.
+      new PasswordPolicy(config.password());
+      return new Resources(MailTemplates.load(Path.of(config.mailer().templatesDir())), OpenApiRoutes.load(config));
+    }
+  }
+
   /** Deploys onto {@code vertx}, made with {@code options}; on failure the caller closes it (and the database). */
   public static Future<Server> start(Config config, Database database, Vertx vertx, VertxOptions options, Clock clock) {
+    return start(config, database, vertx, options, clock, Resources.load(config));
+  }
+
+  /** As above, with the resources already read. */
+  public static Future<Server> start(Config config, Database database, Vertx vertx, VertxOptions options, Clock clock,
+                                     Resources resources) {
     SecureRandom random = new SecureRandom();
     int eventLoops = options.getEventLoopPoolSize();
     AuthMetrics metrics = AuthMetrics.of(options.getMetricsOptions() instanceof MicrometerMetricsOptions m
       ? m.getRegistryName() : null);
     int httpInstances = config.http().instances() > 0 ? config.http().instances() : eventLoops;
-    MailTemplates templates = MailTemplates.load(Path.of(config.mailer().templatesDir()));
+    MailTemplates templates = resources.templates();
     RateLimiter limiter = new RateLimiter(clock);
     if (config.cluster().enabled()) {
       // Several instances: one budget per client across all of them.
@@ -141,29 +164,30 @@ public final class Server {
     SessionCache sessions = new SessionCache(config.cluster().enabled() ? 0 : config.sessions().cacheTtlMs(), clock);
     Consumer<String> userChanged = sessions::invalidateUser;
     AccountMails.Factory mails = new AccountMails.Factory(config, templates, random);
-    OpenApiRoutes openapi = OpenApiRoutes.load(config);
+    OpenApiRoutes openapi = resources.openapi();
     return loadKeys(vertx, config, database, clock, random).compose(keys -> {
       KeyRing ring = new KeyRing(keys);
       Supplier<HttpVerticle> http = () -> new HttpVerticle(config, ring, sessions, metrics, clock, limiter, hashing,
         readiness, openapi);
-      return deploy(vertx, () -> new KeysVerticle(db, config, ring, clock, random), 1)
-        .compose(id -> deploy(vertx, () -> new UserVerticle(db, config, clock), 1))
-        // Signing (ES256, ~0.65 ms) is the cost of every sign-in and refresh: one instance per event loop.
-        .compose(id -> deploy(vertx, () -> new TokenVerticle(db, config, ring, clock, metrics, userChanged),
-          eventLoops))
-        .compose(id -> deploy(vertx, () -> new MailVerticle(db, config, clock), 1))
-        .compose(id -> deploy(vertx, () -> new AccountVerticle(db, config, clock, random, mails, userChanged), 1))
-        .compose(id -> deploy(vertx, () -> new AdminVerticle(db, config, clock, userChanged), 1))
-        .compose(id -> deploy(vertx, () -> new AccountSecurityVerticle(db, config, ring, clock, random, mails,
-          userChanged), 1))
-        .compose(id -> deploy(vertx, () -> new FlowVerticle(db, config, clock, random), 1))
-        .compose(id -> deploy(vertx, () -> new ExternalVerticle(db, config, clock, random, userChanged), 1))
-        .compose(id -> vertx.deployVerticle(() -> new CredentialVerticle(db, config, clock, random, metrics, mails,
-          userChanged), new DeploymentOptions()
-          .setThreadingModel(ThreadingModel.WORKER)
-          .setInstances(config.password().hashWorkers())))
-        .compose(id -> deploy(vertx, () -> new HttpHousekeeping(config, sessions, limiter), 1))
-        .compose(id -> deploy(vertx, http, httpInstances))
+      // The services only register bus consumers as they start (none calls another), so they deploy side by side,
+      // on different event loops and so on every core; HTTP comes last, when every address it calls is served.
+      return Future.all(List.of(
+          deploy(vertx, () -> new KeysVerticle(db, config, ring, clock, random), 1),
+          deploy(vertx, () -> new UserVerticle(db, config, clock), 1),
+          // Signing (ES256, ~0.65 ms) is the cost of every sign-in and refresh: one instance per event loop.
+          deploy(vertx, () -> new TokenVerticle(db, config, ring, clock, metrics, userChanged), eventLoops),
+          deploy(vertx, () -> new MailVerticle(db, config, clock), 1),
+          deploy(vertx, () -> new AccountVerticle(db, config, clock, random, mails, userChanged), 1),
+          deploy(vertx, () -> new AdminVerticle(db, config, clock, userChanged), 1),
+          deploy(vertx, () -> new AccountSecurityVerticle(db, config, ring, clock, random, mails, userChanged), 1),
+          deploy(vertx, () -> new FlowVerticle(db, config, clock, random), 1),
+          deploy(vertx, () -> new ExternalVerticle(db, config, clock, random, userChanged), 1),
+          vertx.deployVerticle(() -> new CredentialVerticle(db, config, clock, random, metrics, mails, userChanged),
+            new DeploymentOptions()
+              .setThreadingModel(ThreadingModel.WORKER)
+              .setInstances(config.password().hashWorkers())),
+          deploy(vertx, () -> new HttpHousekeeping(config, sessions, limiter), 1)))
+        .compose(deployed -> deploy(vertx, http, httpInstances))
         .map(httpDeployment -> {
           LOG.info("Portcullis listening on {}:{} ({} HTTP instances, {} hash workers, {} signing)",
             config.http().host(), config.http().port(), httpInstances, config.password().hashWorkers(),

@@ -38,6 +38,8 @@ import java.util.UUID;
 import java.util.function.BiFunction;
 import java.util.function.IntSupplier;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -156,18 +158,35 @@ public final class Commands {
   }
 
   private static int serve(Config config) {
-    Database database = Server.prepareDatabase(config);
+    // The database is opened (the embedded server started) and checked, and what the verticles need is read from
+    // the jar (the OpenAPI document alone is 300 KB of JSON), each on a thread of its own while this one makes Vert.x:
+    // a start is mostly loading classes and running cold code, and these parts share little, so on two cores the
+    // start takes about the longest of them rather than their sum.
+    FutureTask<Database> preparing = new FutureTask<>(() -> Server.prepareDatabase(config));
+    new Thread(preparing, "portcullis-database-start").start();
+    FutureTask<Server.Resources> reading = new FutureTask<>(() -> Server.Resources.load(config));
+    new Thread(reading, "portcullis-resources").start();
     VertxOptions options = Server.vertxOptions(config);
     Vertx vertx;
+    Server.Resources resources;
     try {
       vertx = await(Clustering.vertx(config, options));
     } catch (RuntimeException e) {
-      database.close();
+      closeOnceOpened(preparing);
+      throw e;
+    }
+    Database database;
+    try {
+      resources = join(reading);
+      database = join(preparing);
+    } catch (RuntimeException e) {
+      closeOnceOpened(preparing);
+      await(vertx.close());
       throw e;
     }
     Server server;
     try {
-      server = await(Server.start(config, database, vertx, options, Clock.systemUTC()));
+      server = await(Server.start(config, database, vertx, options, Clock.systemUTC(), resources));
     } catch (RuntimeException e) {
       await(vertx.close());
       database.close();
@@ -267,10 +286,37 @@ public final class Commands {
     }
   }
 
+  /** What {@code task} made, or its failure. */
+  private static <T> T join(FutureTask<T> task) {
+    try {
+      return task.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      if (e.getCause() instanceof Error error) {
+        throw error;
+      }
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** After another part of the start failed: the database, once open, is closed (an embedded server stopped). */
+  private static void closeOnceOpened(FutureTask<Database> preparing) {
+    try {
+      join(preparing).close();
+    } catch (RuntimeException | Error e) {
+      // Opening it failed too: nothing to close; the failure being thrown says what went wrong first.
+    }
+  }
+
   private static <T> T await(Future<T> future) {
     try {
       return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof RuntimeException runtime) {
         throw runtime;
