@@ -8,11 +8,13 @@ import io.portcullis.config.Config;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.limit.HashGate;
+import io.portcullis.session.LiveUser;
 import io.portcullis.session.SessionCache;
 import io.portcullis.token.Introspection;
 import io.portcullis.token.TokenVerifier;
 import io.portcullis.user.UserVerticle;
 import io.vertx.core.Future;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
@@ -28,6 +30,8 @@ final class AuthRoutes {
 
   static final String USER = "portcullis.user";
   static final String CLAIMS = "portcullis.claims";
+  /** The same user as {@link #USER}, with its JSON encoding kept with the session cache's entry. */
+  static final String LIVE_USER = "portcullis.live-user";
 
   private final AuthBus bus;
   private final Config config;
@@ -230,7 +234,8 @@ final class AuthRoutes {
     ctx.put(CLAIMS, claims);
     liveUser(claims)
       .onSuccess(user -> {
-        ctx.put(USER, user);
+        ctx.put(USER, user.json());
+        ctx.put(LIVE_USER, user);
         ctx.next();
       })
       .onFailure(ctx::fail);
@@ -240,13 +245,13 @@ final class AuthRoutes {
    * The user of verified claims when user and session live (the session cache, else the users' verticle, whose
    * answer is cached); a token without a user only when it is a service key. Fails as the Bearer routes refuse.
    */
-  private Future<JsonObject> liveUser(JsonObject claims) {
+  private Future<LiveUser> liveUser(JsonObject claims) {
     String userId = claims.getString("sub");
     String sessionId = claims.getString("session_id");
     if (userId == null) {
-      return UserVerticle.serviceKey(config, claims.getString("role"), sessionId);
+      return UserVerticle.serviceKey(config, claims.getString("role"), sessionId).map(LiveUser::new);
     }
-    JsonObject cached = sessions.get(sessionId, userId);
+    LiveUser cached = sessions.get(sessionId, userId);
     if (cached != null) {
       return Future.succeededFuture(cached);
     }
@@ -256,11 +261,13 @@ final class AuthRoutes {
       .put("session_id", sessionId)
       .put("role", claims.getString("role"));
     return bus.request(Addresses.SESSIONS_CHECK, check)
-      .onSuccess(user -> sessions.put(sessionId, userId, user, generation));
+      .map(user -> sessions.put(sessionId, userId, user, generation));
   }
 
+  /** The user's JSON as encoded once for the cached session. */
   void getUser(RoutingContext ctx) {
-    ctx.json(ctx.<JsonObject>get(USER));
+    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+      .end(ctx.<LiveUser>get(LIVE_USER).encoded());
   }
 
   void updateUser(RoutingContext ctx) {

@@ -19,7 +19,7 @@ public final class SessionCache {
 
   private static final int MAX_ENTRIES = 200_000;
 
-  private record Entry(String userId, JsonObject user, long expiresAtMillis, long generation) {
+  private record Entry(String userId, LiveUser user, long expiresAtMillis, long generation) {
   }
 
   private final long ttlMillis;
@@ -39,7 +39,7 @@ public final class SessionCache {
   }
 
   /** The cached user of a live session of {@code userId}, or null. */
-  public JsonObject get(String sessionId, String userId) {
+  public LiveUser get(String sessionId, String userId) {
     if (!enabled() || sessionId == null) {
       return null;
     }
@@ -57,14 +57,17 @@ public final class SessionCache {
     return generation == null ? 0 : generation.get();
   }
 
-  public void put(String sessionId, String userId, JsonObject user, long generationAtLookup) {
+  /** Keeps the user of a session found live by a lookup that began at {@code generationAtLookup}; answers it. */
+  public LiveUser put(String sessionId, String userId, JsonObject user, long generationAtLookup) {
+    LiveUser live = new LiveUser(user);
     if (!enabled() || sessionId == null || generation(userId) != generationAtLookup) {
-      return;
+      return live;
     }
     if (bySession.size() >= MAX_ENTRIES) {
       bySession.clear();
     }
-    bySession.put(sessionId, new Entry(userId, user, clock.millis() + ttlMillis, generationAtLookup));
+    bySession.put(sessionId, new Entry(userId, live, clock.millis() + ttlMillis, generationAtLookup));
+    return live;
   }
 
   /** Forgets everything cached about the user's sessions. */
