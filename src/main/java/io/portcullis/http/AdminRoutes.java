@@ -37,9 +37,11 @@ final class AdminRoutes {
       .put("user_id", subject)
       .put("session_id", claims.getString("session_id"))
       .put("role", claims.getString("role"));
-    (subject == null
-      ? UserVerticle.serviceKey(config, check.getString("role"), check.getString("session_id")).map(key -> new JsonObject())
-      : bus.request(Addresses.ADMIN_CHECK, check))
+    Future<JsonObject> allowed = subject == null
+      ? UserVerticle.serviceKey(config, claims.getString("role"), claims.getString("session_id"))
+        .map(key -> new JsonObject())
+      : bus.request(Addresses.ADMIN_CHECK, check);
+    allowed
       .onSuccess(admin -> {
         ctx.put(ACTOR, admin.getString("actor_id"));
         ctx.next();

@@ -8,8 +8,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The liveness of sessions as Bearer routes last saw it (the user, for a session that exists), kept for at most
- * {@code sessions.cache_ttl_ms} so that a guarded route does not cost a database query each time. Shared by the
+ * The liveness of sessions as Bearer routes and introspection last saw it (the user, for a session that exists), kept
+ * for at most {@code sessions.cache_ttl_ms} so that neither costs a database query each time. Shared by the
  * verticles of one process. Every event about a user ({@code auth.events}: sign-out, update, ban, deletion, reuse
  * detection...) drops that user's entries before the request that caused it is answered, so a sign-out takes effect
  * at once in this process; other processes hear the published event, and the TTL bounds anything else (a row
