@@ -23,6 +23,12 @@ cpu_per_req() {
   awk -F= -v hz="$CLK_TCK" -v who="$2" '{v[$1] = $2} END {ok = v["requests"] - v["non2xx"]; t = v[who "_ticks"] + v["pg_ticks"]; printf "%.2f", (ok > 0) ? 1000 * t / hz / ok : 0}' "$WORK/$1.result"
 }
 
+# The JVM's and PostgreSQL's parts of the CPU per successful request: "JVM 1,200 + PostgreSQL 450".
+cpu_split() {
+  awk -F= -v hz="$CLK_TCK" -v who="$2" '{v[$1] = $2} END {ok = v["requests"] - v["non2xx"]; if (ok <= 0) {print "—"; exit}
+    printf "JVM %.0f + PostgreSQL %.0f", 1e6 * v[who "_ticks"] / hz / ok, 1e6 * v["pg_ticks"] / hz / ok}' "$WORK/$1.result"
+}
+
 hot_areas() {
   [ -f "$WORK/$1.hot" ] || { echo "(not profiled)"; return; }
   awk -F'\t' '$1 == "area" {printf "%s%s %s", sep, $3, $2; sep = ", "} END {print ""}' "$WORK/$1.hot" | head -c 600
@@ -56,7 +62,7 @@ cpu_bound() {
 load_line() {
   local label=$1 title=$2 who=${3:-a}
   [ -f "$WORK/$label.result" ] || return 0
-  echo "| $title | $(num "$(res "$label" rps)") | $(num "$(val "$label" non2xx)") | $(res "$label" "$who") % | $(res "$label" pg) % | $(res "$label" wrk) % | $(awk -v c="$(cpu_per_req "$label" "$who")" 'BEGIN {printf "%.0f", c * 1000}') µs | $(num "$(cpu_bound "$label" "$who")") |"
+  echo "| $title | $(num "$(res "$label" rps)") | $(num "$(val "$label" non2xx)") | $(res "$label" "$who") % | $(res "$label" pg) % | $(res "$label" wrk) % | $(awk -v c="$(cpu_per_req "$label" "$who")" 'BEGIN {printf "%.0f", c * 1000}') µs ($(cpu_split "$label" "$who")) | $(num "$(cpu_bound "$label" "$who")") |"
 }
 
 # perf_value NAME COUNTER: a JVM performance counter of a start (jcmd PerfCounter.print), or empty.
@@ -156,12 +162,12 @@ Java heap 5 s after start (\`jcmd GC.heap_info\`, committed and used): A \`${A_H
 ## Where the two cores go
 
 CPU of each process during the measured load, in % of one core (the machine has $(nproc): $(( $(nproc) * 100 )) % is all of it),
-the servers' CPU (JVM + PostgreSQL) per successful request, and the rate that CPU cost allows on the cores wrk leaves
+the servers' CPU per successful request (JVM + PostgreSQL, each part in parentheses), and the rate that CPU cost allows on the cores wrk leaves
 free ("CPU-bound rate"). A measured rate near its CPU-bound rate means the cores are the limit; one far below it
 means requests wait on something else (a single-threaded stage, the database, locks), or that other work on the
 machine took the CPU.
 
-| Load | ok req/s | non-2xx | Portcullis JVM | PostgreSQL | wrk | server CPU per request | CPU-bound rate |
+| Load | ok req/s | non-2xx | Portcullis JVM | PostgreSQL | wrk | server CPU per request (JVM + PostgreSQL) | CPU-bound rate |
 |---|---|---|---|---|---|---|---|
 $(load_line guarded "Guarded GET /auth/v1/user")
 $(load_line ceiling "Ceiling GET /auth/v1/settings")
@@ -225,42 +231,43 @@ gives each one's share and the rate the servers' CPU cost allows.
 
 **Guarded route (\`GET /auth/v1/user\`).** A request runs the router's middleware (request id and access log,
 security headers, CORS, client IP, timeout, Micrometer's HTTP metrics by route), then \`JWTAuthHandler\`: a token that
-this event loop has verified before costs a map lookup and a copy of the verified user (\`TokenVerifier\` remembers
-the last 1,024 per event loop); only its first use on each event loop costs an ES256 check ($es_us µs). Then the
-session-liveness cache (\`sessions.cache_ttl_ms\`, 5 s) says whether user and session live (one event-bus round trip
-and one \`SELECT\` per session every 5 s), and the user is encoded as JSON. Server CPU per request: $(us guarded) µs against
-$(us ceiling) µs for the ceiling (which shares the middleware); JFR: JSON $(share guarded "JSON (Jackson, Vert.x JSON)") % (the user's JSON, the copy of the
-verified user), HTTP and sockets $(share guarded "HTTP and sockets (Netty, Vert.x HTTP)") %, metrics $(share guarded "metrics (Micrometer)") %, EC arithmetic $(share guarded "ECDSA / EC arithmetic (JDK)") %.
+this event loop has verified before costs a map lookup and a new user over the remembered read-only claims
+(\`TokenVerifier\` remembers the last 1,024 per event loop); only its first use on each event loop costs an ES256 check
+($es_us µs). Then the session-liveness cache (\`sessions.cache_ttl_ms\`, 5 s) says whether user and session live (one
+event-bus round trip and one \`SELECT\` per session every 5 s), and the answer is the user's JSON as encoded once for
+that cache entry. Server CPU per request: $(us guarded) µs against $(us ceiling) µs for the ceiling (which shares the
+middleware); JFR: JSON $(share guarded "JSON (Jackson, Vert.x JSON)") %, HTTP and sockets $(share guarded "HTTP and sockets (Netty, Vert.x HTTP)") %, metrics $(share guarded "metrics (Micrometer)") %, EC arithmetic $(share guarded "ECDSA / EC arithmetic (JDK)") %.
 The CPU it costs allows $(num "$(cpu_bound guarded a)")/s on the cores wrk ($(res guarded wrk) % of a core) leaves: $(bound_text guarded a).
 Reaching 35,000/s on this machine needs the server to spend at most $(awk -v w="$(res guarded wrk)" -v n="$(nproc)" 'BEGIN {printf "%.0f", (n * 100 - w) * 10000 / 35000}') µs of CPU per request beside this
-load generator; encoding the user's JSON once per cached session instead of once per request, and Micrometer's
-per-request meter lookups, are the largest parts left.
+load generator; what is left is mostly the HTTP stack and middleware that the ceiling pays too, and Micrometer's
+per-request meter lookups and histograms.
 The p99 follows from the rate: $CONNS connections queue on a saturated server, so p99 ≈ the queue's length ÷ the rate.
 
-**Refresh grant.** A real rotation is one transaction of six statements (find token, lock session, re-read token,
-revoke, insert successor, update session) and its commit (an fsync), a user lookup, an audit-log insert (another
-commit), an HMAC-derived successor token, and a newly signed ES256 access token ($sign_us µs of CPU to sign). All of it
-runs in \`TokenVerticle\`, which is deployed as **one instance: one event loop signs every token the service issues**, so
-refreshes and sign-ins together get at most one core's worth of signatures, 1 s ÷ $sign_us µs ≈ **$(num "$sign_bound")/s** by the
-calibration (a signature costs more inside the busy server; JVM and PostgreSQL together spent $(us refresh a) µs of CPU per
-refresh). JFR: EC arithmetic $(share refresh "ECDSA / EC arithmetic (JDK)") % of the JVM's samples, busiest thread $(hot_thread refresh); the JVM used
-$(res refresh a) % of a core, PostgreSQL $(res refresh pg) %. Deploying \`TokenVerticle\` on every event loop (its key reload and
-rotation handling then have to reach every instance) or signing on a worker pool would use both cores, at most doubling
-the rate; ES256 signatures at this price keep 2,700/s out of reach on these two cores either way. A cheaper signature
-would not (HS256: $hs_us µs; RS256 signs slower, $rs_sign_us µs).
+**Refresh grant.** A refresh token names its session and counter (under an HMAC), so the successor's stored hash is
+known before the database is asked, and a real rotation is one statement, one round trip and one commit (an fsync):
+lock the session row, revoke the presented token if it is still the active one and the session within its limits,
+insert the successor, advance the session, write the audit row and read the user. Only a token that statement does
+not rotate (a replay, reuse, expiry, an unknown token) goes through the locked transaction that decides it. Then a
+newly signed ES256 access token ($sign_us µs of CPU to sign), in \`TokenVerticle\`, deployed on every event loop
+(the HTTP instances' bus requests are spread over them round-robin), so both cores sign: at most
+2 × 1 s ÷ $sign_us µs ≈ **$(num "$(( 2 * sign_bound ))")/s** by the calibration, less what the HTTP stack, PostgreSQL and wrk
+take of the same cores. Server CPU per refresh: $(us refresh a) µs ($(cpu_split refresh a)). JFR: EC arithmetic
+$(share refresh "ECDSA / EC arithmetic (JDK)") % of the JVM's samples, busiest thread $(hot_thread refresh); the JVM used $(res refresh a) % of a core,
+PostgreSQL $(res refresh pg) %. ES256 signatures at this price keep 2,700/s out of reach on these two cores; a cheaper
+signature would not (HS256: $hs_us µs; RS256 signs slower, $rs_sign_us µs).
 
-**Introspection.** The verified-token memory spares both signature checks (the admin key's in \`JWTAuthHandler\`, the
-introspected token's in \`TokenVerticle\`), so what is left is two event-bus round trips through single-instance
-verticles (\`TokenVerticle\`, then \`UserVerticle\` for the session check, which on this path does not use the
-session-liveness cache) and one \`SELECT\` per request. The JVM used $(res introspect a) % of a core and PostgreSQL
-$(res introspect pg) %, less than the cores allow (CPU-bound rate $(num "$(cpu_bound introspect a)")/s): the single-threaded stages and the query
-per request bound it (busiest thread $(hot_thread introspect)). Answering the session check from the
-session-liveness cache, as Bearer routes do, and more instances of the two verticles are the ways there.
+**Introspection.** An access token is checked where Bearer routes check theirs, on the HTTP event loop: the admin key
+and the introspected token are each a lookup in the verified-token memory, the service key's admin check needs no
+lookup, and the session's liveness comes from the same session-liveness cache as on Bearer routes (one event-bus
+round trip and one \`SELECT\` per session every 5 s; none otherwise). Server CPU per request: $(us introspect a) µs
+($(cpu_split introspect a)); the JVM used $(res introspect a) % of a core and PostgreSQL $(res introspect pg) %
+(CPU-bound rate $(num "$(cpu_bound introspect a)")/s: $(bound_text introspect a)); busiest thread $(hot_thread introspect). A refresh
+token is still looked up in the database (one event-bus round trip and one \`SELECT\`).
 
 **Password grant with a near-free hash.** Each sign-in: the near-free argon2id check and the lockout state on a
 credential worker, a transaction (mark signed in, read user, insert session and first refresh token), an audit-log
-insert, and one ES256 signature — in \`TokenVerticle\`, on one event loop, the same $(num "$sign_bound")/s bound as refresh.
-Server CPU per sign-in: $(us signin-cheap b) µs (PostgreSQL $(res signin-cheap pg) % of a core); JFR: EC arithmetic
+insert, and one ES256 signature — in \`TokenVerticle\`, on every event loop, within the same signing bound as refresh.
+Server CPU per sign-in: $(us signin-cheap b) µs ($(cpu_split signin-cheap b)); JFR: EC arithmetic
 $(share signin-cheap "ECDSA / EC arithmetic (JDK)") %, busiest thread $(hot_thread signin-cheap).
 
 **Password grant with the default argon2id.** Bound by the hash, by design: two credential workers, one hash

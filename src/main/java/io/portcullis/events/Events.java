@@ -57,6 +57,25 @@ public final class Events {
     // Before anything else, and so before the caller answers: cached session liveness of this user is stale now.
     userChanged.accept(userId == null ? null : userId.toString());
     OffsetDateTime at = Rows.now(clock);
+    JsonObject event = event(type, userId, sessionId, ip, userAgent, actorId, at);
+    return pool.preparedQuery(INSERT).execute(Tuple.of(type, userId, sessionId, ip, userAgent, at, actorId))
+      .onFailure(e -> LOG.error("Audit row for {} not written: {}", type, e.toString()))
+      .<Void>mapEmpty()
+      .otherwiseEmpty()
+      .onComplete(ignored -> vertx.eventBus().publish(Addresses.EVENTS, event));
+  }
+
+  /**
+   * An event whose audit row the caller's own statement wrote at {@code at} (a refresh rotates and records in one
+   * statement): drops the user's cached session liveness and publishes, as {@link #emit} does after its row.
+   */
+  public void recorded(String type, UUID userId, UUID sessionId, String ip, String userAgent, OffsetDateTime at) {
+    userChanged.accept(userId == null ? null : userId.toString());
+    vertx.eventBus().publish(Addresses.EVENTS, event(type, userId, sessionId, ip, userAgent, null, at));
+  }
+
+  private static JsonObject event(String type, UUID userId, UUID sessionId, String ip, String userAgent, UUID actorId,
+                                  OffsetDateTime at) {
     JsonObject event = new JsonObject()
       .put("type", type)
       .put("user_id", userId == null ? null : userId.toString())
@@ -73,10 +92,6 @@ public final class Events {
     if (actorId != null) {
       event.put("actor_id", actorId.toString());
     }
-    return pool.preparedQuery(INSERT).execute(Tuple.of(type, userId, sessionId, ip, userAgent, at, actorId))
-      .onFailure(e -> LOG.error("Audit row for {} not written: {}", type, e.toString()))
-      .<Void>mapEmpty()
-      .otherwiseEmpty()
-      .onComplete(ignored -> vertx.eventBus().publish(Addresses.EVENTS, event));
+    return event;
   }
 }

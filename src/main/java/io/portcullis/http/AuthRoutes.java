@@ -8,9 +8,13 @@ import io.portcullis.config.Config;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.limit.HashGate;
+import io.portcullis.session.LiveUser;
 import io.portcullis.session.SessionCache;
+import io.portcullis.token.Introspection;
 import io.portcullis.token.TokenVerifier;
+import io.portcullis.user.UserVerticle;
 import io.vertx.core.Future;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
@@ -26,15 +30,20 @@ final class AuthRoutes {
 
   static final String USER = "portcullis.user";
   static final String CLAIMS = "portcullis.claims";
+  /** The same user as {@link #USER}, with its JSON encoding kept with the session cache's entry. */
+  static final String LIVE_USER = "portcullis.live-user";
 
   private final AuthBus bus;
   private final Config config;
   private final HashGate hashing;
   private final SessionCache sessions;
   private final SessionCookies cookies;
+  private final TokenVerifier verifier;
 
-  AuthRoutes(AuthBus bus, Config config, HashGate hashing, SessionCache sessions, SessionCookies cookies) {
+  AuthRoutes(AuthBus bus, Config config, HashGate hashing, SessionCache sessions, SessionCookies cookies,
+             TokenVerifier verifier) {
     this.cookies = cookies;
+    this.verifier = verifier;
     this.bus = bus;
     this.config = config;
     this.hashing = hashing;
@@ -182,10 +191,27 @@ final class AuthRoutes {
         verified.getString("user_id"))));
   }
 
-  /** RFC 7662 (admin Bearer): form or JSON {@code token=...}. */
+  /**
+   * RFC 7662 (admin Bearer): form or JSON {@code token=...}. An access token is checked here as on Bearer routes:
+   * this instance's verifier, then the liveness of its user and session from the same cache (a bus request and a
+   * query only when the cache does not know the session). A refresh token is looked up behind the bus.
+   */
   void introspect(RoutingContext ctx) {
     JsonObject body = Requests.isForm(ctx) ? Requests.form(ctx) : Requests.json(ctx, false);
-    reply(ctx, send(ctx, Addresses.TOKENS_INTROSPECT, new JsonObject().put("token", body.getValue("token"))), true);
+    String token = body.getValue("token") instanceof String s ? s : null;
+    if (token == null || token.isEmpty()) {
+      throw AuthException.validation("token is required");
+    }
+    if (!Introspection.looksLikeJwt(token)) {
+      reply(ctx, send(ctx, Addresses.TOKENS_INTROSPECT, new JsonObject().put("token", token)), true);
+      return;
+    }
+    reply(ctx, verifier.verify(token)
+      .compose(claims -> liveUser(claims).map(user -> Introspection.active(claims)))
+      .recover(e -> {
+        AuthException error = BusErrors.toAuthException(e);
+        return error.status() >= 500 ? Future.failedFuture(error) : Future.succeededFuture(Introspection.inactive());
+      }), true);
   }
 
   /** RFC 7009: form or JSON {@code token=<refresh token>} → 200 whether or not the token was known. */
@@ -205,31 +231,43 @@ final class AuthRoutes {
     if (claims.getString("sub") == null) {
       throw new AuthException(ErrorCode.USER_NOT_FOUND, "This endpoint requires a user's token");
     }
+    ctx.put(CLAIMS, claims);
+    liveUser(claims)
+      .onSuccess(user -> {
+        ctx.put(USER, user.json());
+        ctx.put(LIVE_USER, user);
+        ctx.next();
+      })
+      .onFailure(ctx::fail);
+  }
+
+  /**
+   * The user of verified claims when user and session live (the session cache, else the users' verticle, whose
+   * answer is cached); a token without a user only when it is a service key. Fails as the Bearer routes refuse.
+   */
+  private Future<LiveUser> liveUser(JsonObject claims) {
     String userId = claims.getString("sub");
     String sessionId = claims.getString("session_id");
-    ctx.put(CLAIMS, claims);
-    JsonObject cached = sessions.get(sessionId, userId);
+    if (userId == null) {
+      return UserVerticle.serviceKey(config, claims.getString("role"), sessionId).map(LiveUser::new);
+    }
+    LiveUser cached = sessions.get(sessionId, userId);
     if (cached != null) {
-      ctx.put(USER, cached);
-      ctx.next();
-      return;
+      return Future.succeededFuture(cached);
     }
     long generation = sessions.generation(userId);
     JsonObject check = new JsonObject()
       .put("user_id", userId)
       .put("session_id", sessionId)
       .put("role", claims.getString("role"));
-    bus.request(Addresses.SESSIONS_CHECK, check)
-      .onSuccess(user -> {
-        sessions.put(sessionId, userId, user, generation);
-        ctx.put(USER, user);
-        ctx.next();
-      })
-      .onFailure(ctx::fail);
+    return bus.request(Addresses.SESSIONS_CHECK, check)
+      .map(user -> sessions.put(sessionId, userId, user, generation));
   }
 
+  /** The user's JSON as encoded once for the cached session. */
   void getUser(RoutingContext ctx) {
-    ctx.json(ctx.<JsonObject>get(USER));
+    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+      .end(ctx.<LiveUser>get(LIVE_USER).encoded());
   }
 
   void updateUser(RoutingContext ctx) {

@@ -224,9 +224,9 @@ public final class HttpVerticle extends VerticleBase {
     final ExternalRoutes external;
 
     Handlers(AuthBus bus, TokenVerifier verifier, MetaRoutes meta) {
-      this.auth = new AuthRoutes(bus, config, hashing, sessions, cookies);
+      this.auth = new AuthRoutes(bus, config, hashing, sessions, cookies, verifier);
       this.external = new ExternalRoutes(bus, config.federation().manualLinkingEnabled());
-      this.admin = new AdminRoutes(bus);
+      this.admin = new AdminRoutes(bus, config);
       this.security = new SecurityRoutes(bus, limits);
       this.meta = meta;
       // Cookie mode: the CSRF check of cookie-authenticated requests comes before the token check.

@@ -8,8 +8,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The liveness of sessions as Bearer routes last saw it (the user, for a session that exists), kept for at most
- * {@code sessions.cache_ttl_ms} so that a guarded route does not cost a database query each time. Shared by the
+ * The liveness of sessions as Bearer routes and introspection last saw it (the user, for a session that exists), kept
+ * for at most {@code sessions.cache_ttl_ms} so that neither costs a database query each time. Shared by the
  * verticles of one process. Every event about a user ({@code auth.events}: sign-out, update, ban, deletion, reuse
  * detection...) drops that user's entries before the request that caused it is answered, so a sign-out takes effect
  * at once in this process; other processes hear the published event, and the TTL bounds anything else (a row
@@ -19,7 +19,7 @@ public final class SessionCache {
 
   private static final int MAX_ENTRIES = 200_000;
 
-  private record Entry(String userId, JsonObject user, long expiresAtMillis, long generation) {
+  private record Entry(String userId, LiveUser user, long expiresAtMillis, long generation) {
   }
 
   private final long ttlMillis;
@@ -39,7 +39,7 @@ public final class SessionCache {
   }
 
   /** The cached user of a live session of {@code userId}, or null. */
-  public JsonObject get(String sessionId, String userId) {
+  public LiveUser get(String sessionId, String userId) {
     if (!enabled() || sessionId == null) {
       return null;
     }
@@ -57,14 +57,17 @@ public final class SessionCache {
     return generation == null ? 0 : generation.get();
   }
 
-  public void put(String sessionId, String userId, JsonObject user, long generationAtLookup) {
+  /** Keeps the user of a session found live by a lookup that began at {@code generationAtLookup}; answers it. */
+  public LiveUser put(String sessionId, String userId, JsonObject user, long generationAtLookup) {
+    LiveUser live = new LiveUser(user);
     if (!enabled() || sessionId == null || generation(userId) != generationAtLookup) {
-      return;
+      return live;
     }
     if (bySession.size() >= MAX_ENTRIES) {
       bySession.clear();
     }
-    bySession.put(sessionId, new Entry(userId, user, clock.millis() + ttlMillis, generationAtLookup));
+    bySession.put(sessionId, new Entry(userId, live, clock.millis() + ttlMillis, generationAtLookup));
+    return live;
   }
 
   /** Forgets everything cached about the user's sessions. */

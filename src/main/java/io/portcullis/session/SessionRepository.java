@@ -2,6 +2,7 @@ package io.portcullis.session;
 
 import io.portcullis.config.Config;
 import io.portcullis.db.Rows;
+import io.portcullis.user.UserJson;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Pool;
@@ -34,6 +35,32 @@ public final class SessionRepository {
   private static final String REVOKE = "UPDATE refresh_tokens SET revoked_at = $2 WHERE id = $1";
   private static final String ROTATED = "UPDATE sessions SET refresh_counter = $2, refreshed_at = $3, updated_at = $3 "
     + "WHERE id = $1";
+  /**
+   * The whole rotation of a token that names its session and counter, in one statement (one round trip, atomic):
+   * lock the session row (first, as every other writer of sessions and their tokens does), revoke the presented token
+   * only if it is still the active one and the session within its limits (an UPDATE re-checks a row a concurrent
+   * refresh changed while it waited, so only one of them rotates), insert the successor, advance the session, write
+   * the audit row when the user may be answered, and return the session with its user. No row: nothing changed, and
+   * the transaction below decides (a replay, reuse, expiry, or an unknown token).
+   */
+  private static final String ROTATE_AT_ONCE = "WITH locked AS MATERIALIZED ("
+    + "SELECT id, not_after, refreshed_at FROM sessions WHERE id = $3 FOR UPDATE), "
+    + "revoked AS (UPDATE refresh_tokens t SET revoked_at = $2 FROM locked s "
+    + "WHERE t.token_hash = $1 AND t.session_id = s.id AND t.counter = $4 AND t.revoked_at IS NULL "
+    + "AND (s.not_after IS NULL OR s.not_after > $2) "
+    + "AND ($6::timestamptz IS NULL OR s.refreshed_at IS NULL OR s.refreshed_at > $6) RETURNING t.id), "
+    + "rotated AS (UPDATE sessions s SET refresh_counter = $4 + 1, refreshed_at = $2, updated_at = $2 "
+    + "FROM revoked WHERE s.id = $3 "
+    + "RETURNING s.id, s.user_id, s.amr_method, s.amr_at, s.refresh_counter, s.mfa_method, s.mfa_at), "
+    + "successor AS (INSERT INTO refresh_tokens (token_hash, session_id, counter, parent_id, created_at) "
+    + "SELECT $5, $3, $4 + 1, revoked.id, $2 FROM revoked), "
+    // The audit row of the event the answer announces (Events.recorded): only for a user who may be answered.
+    + "audit AS (INSERT INTO audit_log (type, user_id, session_id, ip, user_agent, created_at) "
+    + "SELECT $7, r.user_id, r.id, $8, $9, $2 FROM rotated r JOIN users u ON u.id = r.user_id "
+    + "WHERE u.deleted_at IS NULL AND (u.banned_until IS NULL OR u.banned_until <= $2)) "
+    + "SELECT r.id AS rotated_session_id, r.user_id AS rotated_user_id, r.amr_method, r.amr_at, r.refresh_counter, "
+    + "r.mfa_method, r.mfa_at, " + UserJson.COLUMNS + " "
+    + "FROM rotated r LEFT JOIN users u ON u.id = r.user_id AND u.deleted_at IS NULL";
   /** A refresh token that would refresh now: not revoked, its session alive (session limits checked in Java). */
   private static final String ACTIVE_REFRESH = "SELECT t.session_id, s.user_id, t.created_at, s.not_after, "
     + "s.refreshed_at FROM refresh_tokens t "
@@ -68,6 +95,10 @@ public final class SessionRepository {
     static final Refresh NOT_FOUND = new Refresh(Kind.NOT_FOUND, null, null, 0, null, null, null, null);
   }
 
+  /** A rotation done by one statement, with the session's user ({@code user} null when the user is gone). */
+  public record Rotated(Refresh refresh, Row user) {
+  }
+
   private final Pool pool;
   private final RefreshTokens tokens;
 
@@ -83,7 +114,7 @@ public final class SessionRepository {
   /** A new session with its first refresh token (counter 1), in the caller's transaction. */
   public Future<Void> create(SqlConnection conn, UUID sessionId, UUID userId, String amrMethod, OffsetDateTime now,
                              String ip, String userAgent) {
-    byte[] firstTokenHash = RefreshTokens.hash(tokens.token(sessionId, 1));
+    byte[] firstTokenHash = tokens.storedHash(sessionId, 1);
     OffsetDateTime notAfter = limits.timeboxSeconds() > 0 ? now.plusSeconds(limits.timeboxSeconds()) : null;
     return conn.preparedQuery(INSERT_SESSION)
       .execute(Tuple.from(java.util.Arrays.asList(sessionId, userId, amrMethod, now, ip, userAgent, notAfter)))
@@ -129,6 +160,32 @@ public final class SessionRepository {
       }));
   }
 
+  /**
+   * Rotates a token that names its session and counter in one statement, recording {@code eventType} in the audit
+   * log when the user may be answered; null when that did not rotate it (see {@link #refresh} for the rest).
+   */
+  public Future<Rotated> rotateAtOnce(RefreshTokens.Presented presented, OffsetDateTime now, String eventType,
+                                      String ip, String userAgent) {
+    UUID sessionId = presented.sessionId();
+    long next = presented.counter() + 1;
+    byte[] successor = tokens.storedHash(sessionId, next);
+    OffsetDateTime refreshedAfter = limits.inactivityTimeoutSeconds() > 0
+      ? now.minusSeconds(limits.inactivityTimeoutSeconds()) : null;
+    return pool.preparedQuery(ROTATE_AT_ONCE).execute(Tuple.from(java.util.Arrays.asList(
+        Buffer.buffer(presented.hash()), now, sessionId, presented.counter(), Buffer.buffer(successor), refreshedAfter,
+        eventType, ip, userAgent)))
+      .map(rows -> {
+        Row row = Rows.first(rows);
+        if (row == null) {
+          return null;
+        }
+        Refresh refresh = new Refresh(Kind.ROTATED, row.getUUID("rotated_session_id"), row.getUUID("rotated_user_id"),
+          row.getLong("refresh_counter"), row.getString("amr_method"), row.getOffsetDateTime("amr_at"),
+          row.getString("mfa_method"), row.getOffsetDateTime("mfa_at"));
+        return new Rotated(refresh, row.getUUID("id") == null ? null : row);
+      });
+  }
+
   /** Past its time-box, or unrefreshed for longer than the inactivity timeout. */
   private boolean expired(Row session, OffsetDateTime now) {
     OffsetDateTime notAfter = session.getOffsetDateTime("not_after");
@@ -145,7 +202,7 @@ public final class SessionRepository {
     long counter = session.getLong("refresh_counter") + 1;
     return conn.preparedQuery(REVOKE).execute(Tuple.of(tokenId, now))
       .compose(done -> conn.preparedQuery(INSERT_TOKEN)
-        .execute(Tuple.of(Buffer.buffer(RefreshTokens.hash(tokens.token(sessionId, counter))), sessionId, counter, tokenId, now)))
+        .execute(Tuple.of(Buffer.buffer(tokens.storedHash(sessionId, counter)), sessionId, counter, tokenId, now)))
       .compose(done -> conn.preparedQuery(ROTATED).execute(Tuple.of(sessionId, counter, now)))
       .map(done -> refresh(Kind.ROTATED, session, counter));
   }
@@ -252,7 +309,7 @@ public final class SessionRepository {
           return Future.succeededFuture(null);
         }
         long counter = session.getLong("refresh_counter") + 2;
-        byte[] hash = RefreshTokens.hash(tokens.token(sessionId, counter));
+        byte[] hash = tokens.storedHash(sessionId, counter);
         return conn.preparedQuery(UPGRADE)
           .execute(Tuple.from(java.util.Arrays.asList(sessionId, method, now, factorId, counter)))
           .compose(updated -> conn.preparedQuery(DROP_TOKENS).execute(Tuple.of(sessionId))

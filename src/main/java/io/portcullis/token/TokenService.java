@@ -90,22 +90,54 @@ public final class TokenService {
       if (token == null || token.isBlank()) {
         return Future.failedFuture(AuthException.validation("refresh_token is required"));
       }
-      Duration interval = Duration.ofSeconds(config.sessions().refreshTokenReuseInterval());
-      return sessions.refresh(RefreshTokens.hash(token), Rows.now(clock), interval)
-        .compose(outcome -> switch (outcome.kind()) {
-          case NOT_FOUND -> Future.failedFuture(
-            new AuthException(ErrorCode.REFRESH_TOKEN_NOT_FOUND, "Invalid Refresh Token: Refresh Token Not Found"));
-          case REUSE_DETECTED -> {
-            metrics.reuseDetected();
-            yield events.emit(Events.REFRESH_TOKEN_REUSED, outcome.userId(), outcome.sessionId(), ip, userAgent)
-              .compose(done -> Future.failedFuture(
-                new AuthException(ErrorCode.REFRESH_TOKEN_ALREADY_USED, "Invalid Refresh Token: Already Used")));
-          }
-          case EXPIRED -> events.emit(Events.SIGNED_OUT, outcome.userId(), outcome.sessionId(), ip, userAgent)
-            .compose(done -> Future.failedFuture(new AuthException(ErrorCode.SESSION_EXPIRED, "Session expired")));
-          case ROTATED, REPLAYED -> answerRefresh(outcome, ip, userAgent);
-        });
+      RefreshTokens.Presented presented = refreshTokens.parse(token);
+      OffsetDateTime now = Rows.now(clock);
+      // The common case, the session's active token, rotates in one statement; everything else (a replay, reuse,
+      // expiry, an unknown token or one of the earlier format) goes through the transaction that decides it.
+      return (presented.sessionId() == null
+        ? Future.<SessionRepository.Rotated>succeededFuture()
+        : sessions.rotateAtOnce(presented, now, Events.TOKEN_REFRESHED, ip, userAgent))
+        .compose(rotated -> rotated == null
+          ? decide(presented, now, ip, userAgent)
+          : answerRotation(rotated, now, ip, userAgent));
     });
+  }
+
+  /** A rotation done at once: the answer, and the event whose audit row the rotation wrote. */
+  private Future<JsonObject> answerRotation(SessionRepository.Rotated rotated, OffsetDateTime now, String ip,
+                                            String userAgent) {
+    SessionRepository.Refresh outcome = rotated.refresh();
+    if (rotated.user() == null) {
+      return Future.failedFuture(
+        new AuthException(ErrorCode.REFRESH_TOKEN_NOT_FOUND, "Invalid Refresh Token: Refresh Token Not Found"));
+    }
+    return Bans.refuseGrant(rotated.user(), now).compose(user -> {
+      // The statement wrote the audit row for exactly this case: a user who may be answered.
+      events.recorded(Events.TOKEN_REFRESHED, outcome.userId(), outcome.sessionId(), ip, userAgent, now);
+      return session(UserJson.fromRow(user), outcome.sessionId(), outcome.amrMethod(), "token_refresh",
+        outcome.amrAt().toInstant(), outcome.mfaMethod(), outcome.mfaAt() == null ? null : outcome.mfaAt().toInstant(),
+        refreshTokens.token(outcome.sessionId(), outcome.counter()));
+    });
+  }
+
+  /** The rotation rules under the session's lock, in a transaction: rotate, replay, reuse detected, or expired. */
+  private Future<JsonObject> decide(RefreshTokens.Presented presented, OffsetDateTime now, String ip,
+                                    String userAgent) {
+    Duration interval = Duration.ofSeconds(config.sessions().refreshTokenReuseInterval());
+    return sessions.refresh(presented.hash(), now, interval)
+      .compose(outcome -> switch (outcome.kind()) {
+        case NOT_FOUND -> Future.failedFuture(
+          new AuthException(ErrorCode.REFRESH_TOKEN_NOT_FOUND, "Invalid Refresh Token: Refresh Token Not Found"));
+        case REUSE_DETECTED -> {
+          metrics.reuseDetected();
+          yield events.emit(Events.REFRESH_TOKEN_REUSED, outcome.userId(), outcome.sessionId(), ip, userAgent)
+            .compose(done -> Future.failedFuture(
+              new AuthException(ErrorCode.REFRESH_TOKEN_ALREADY_USED, "Invalid Refresh Token: Already Used")));
+        }
+        case EXPIRED -> events.emit(Events.SIGNED_OUT, outcome.userId(), outcome.sessionId(), ip, userAgent)
+          .compose(done -> Future.failedFuture(new AuthException(ErrorCode.SESSION_EXPIRED, "Session expired")));
+        case ROTATED, REPLAYED -> answerRefresh(outcome, ip, userAgent);
+      });
   }
 
   private Future<JsonObject> answerRefresh(SessionRepository.Refresh outcome, String ip, String userAgent) {
@@ -172,7 +204,7 @@ public final class TokenService {
       if (token == null || token.isEmpty()) {
         return Future.failedFuture(AuthException.validation("token is required"));
       }
-      return sessions.sessionOf(RefreshTokens.hash(token)).compose(sessionId -> sessionId == null
+      return sessions.sessionOf(refreshTokens.parse(token).hash()).compose(sessionId -> sessionId == null
         ? Future.succeededFuture(new JsonObject())
         : end(new JsonObject().put("session_id", sessionId.toString()), ip, userAgent).map(ended -> new JsonObject()));
     });
@@ -180,7 +212,7 @@ public final class TokenService {
 
   /** RFC 7662 for refresh tokens: active while not rotated and its session lives (within its limits). */
   public Future<JsonObject> introspectRefresh(String token) {
-    return sessions.activeRefresh(RefreshTokens.hash(token), Rows.now(clock)).map(row -> row == null
+    return sessions.activeRefresh(refreshTokens.parse(token).hash(), Rows.now(clock)).map(row -> row == null
       ? new JsonObject().put("active", false)
       : new JsonObject()
         .put("active", true)

@@ -112,29 +112,14 @@ public final class TokenVerticle extends DatabaseVerticle {
     if (token == null || token.isEmpty()) {
       return Future.failedFuture(AuthException.validation("token is required"));
     }
-    if (token.chars().filter(c -> c == '.').count() != 2) {
+    if (!Introspection.looksLikeJwt(token)) {
       return tokens.introspectRefresh(token);
     }
     return verify(bus, verifier, new JsonObject().put("token", token))
-      .map(verified -> {
-        JsonObject claims = verified.getJsonObject("claims");
-        JsonObject answer = new JsonObject()
-          .put("active", true)
-          .put("token_type", "access_token")
-          .put("scope", "openid email profile");
-        for (String claim : new String[] {"sub", "exp", "iat", "nbf", "iss", "aud", "role", "session_id", "email"}) {
-          if (claims.containsKey(claim)) {
-            answer.put(claim, claims.getValue(claim));
-          }
-        }
-        if (claims.containsKey("email")) {
-          answer.put("username", claims.getValue("email"));
-        }
-        return answer;
-      })
+      .map(verified -> Introspection.active(verified.getJsonObject("claims")))
       .recover(e -> {
         AuthException error = BusErrors.toAuthException(e);
-        return error.status() >= 500 ? Future.failedFuture(error) : Future.succeededFuture(new JsonObject().put("active", false));
+        return error.status() >= 500 ? Future.failedFuture(error) : Future.succeededFuture(Introspection.inactive());
       });
   }
 

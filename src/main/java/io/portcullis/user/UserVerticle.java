@@ -91,6 +91,17 @@ public final class UserVerticle extends DatabaseVerticle {
   }
 
   /**
+   * A token without a subject is a service key when it carries an admin role and names no session: it answers
+   * {@code {role}}; anything else is refused with {@code not_admin}. Nothing to look up, so HTTP routes decide it
+   * without a bus request.
+   */
+  public static Future<JsonObject> serviceKey(Config config, String role, String sessionId) {
+    return config.adminRoles().contains(role) && sessionId == null
+      ? Future.succeededFuture(new JsonObject().put("role", role))
+      : Future.failedFuture(new AuthException(ErrorCode.NOT_ADMIN, "User not allowed"));
+  }
+
+  /**
    * {@code {user_id, session_id?, role?}} → the user when the user exists, is not banned and, for a token that
    * names a session, that session has not ended. A service key (admin role, no subject) has nothing to check.
    */
@@ -99,10 +110,7 @@ public final class UserVerticle extends DatabaseVerticle {
       String subject = Inputs.optionalString(body, "user_id");
       String sessionId = Inputs.optionalString(body, "session_id");
       if (subject == null) {
-        String role = Inputs.optionalString(body, "role");
-        return config.adminRoles().contains(role) && sessionId == null
-          ? Future.succeededFuture(new JsonObject().put("role", role))
-          : Future.failedFuture(new AuthException(ErrorCode.NOT_ADMIN, "User not allowed"));
+        return serviceKey(config, Inputs.optionalString(body, "role"), sessionId);
       }
       UUID userId = Inputs.uuidOrNull(subject);
       UUID session = sessionId == null ? null : Inputs.uuidOrNull(sessionId);

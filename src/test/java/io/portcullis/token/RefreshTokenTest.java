@@ -20,6 +20,12 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -212,6 +218,71 @@ class RefreshTokenTest {
       // One rotation, not two: the first token and its single child.
       assertEquals(2, count("SELECT count(*) FROM refresh_tokens WHERE session_id = ?", sessionId), "round " + round);
     }
+  }
+
+  @Test
+  void manyConcurrentRefreshesOfOneTokenRotateItOnceAndAllAnswerTheChild() throws Exception {
+    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    for (int round = 0; round < 5; round++) {
+      JsonObject session = app.signUp(TestApp.uniqueEmail(), PASSWORD);
+      String body = new JsonObject().put("refresh_token", session.getString("refresh_token")).encode();
+      HttpRequest request = HttpRequest.newBuilder(URI.create(app.url(REFRESH)))
+        .timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body))
+        .build();
+
+      List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        sent.add(client.sendAsync(request, HttpResponse.BodyHandlers.ofString()));
+      }
+      Set<String> answered = new HashSet<>();
+      for (CompletableFuture<HttpResponse<String>> response : sent) {
+        HttpResponse<String> r = response.get(30, TimeUnit.SECONDS);
+        assertEquals(200, r.statusCode(), "round " + round + ": " + r.body());
+        answered.add(new JsonObject(r.body()).getString("refresh_token"));
+      }
+
+      assertEquals(1, answered.size(), "round " + round + ": every answer carries the one child");
+      assertNotEquals(session.getString("refresh_token"), answered.iterator().next());
+      UUID sessionId = UUID.fromString(sessionId(session));
+      assertEquals(2, count("SELECT count(*) FROM refresh_tokens WHERE session_id = ?", sessionId), "round " + round);
+      assertEquals(1, count("SELECT count(*) FROM audit_log WHERE session_id = ? AND type = 'token.refreshed'",
+        sessionId), "round " + round + ": one rotation recorded");
+      TestApp.Response next = app.refresh(answered.iterator().next());
+      assertEquals(200, next.status(), next.raw());
+    }
+  }
+
+  @Test
+  void aRefreshTokenOfTheEarlierFormatStillRefreshesItsSession() throws Exception {
+    JsonObject session = app.signUp(TestApp.uniqueEmail(), PASSWORD);
+    // The earlier format was the token's MAC alone (its last 32 bytes), stored under the same hash.
+    byte[] bytes = Base64.getUrlDecoder().decode(session.getString("refresh_token"));
+    String earlier = Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOfRange(bytes, 24, 56));
+
+    TestApp.Response r = app.refresh(earlier);
+
+    assertEquals(200, r.status(), r.raw());
+    assertEquals(sessionId(session), SignedJWT.parse(r.json().getString("access_token")).getJWTClaimsSet()
+      .getStringClaim("session_id"));
+    TestApp.Response reused = app.refresh(session.getString("refresh_token"));
+    assertEquals(200, reused.status(), "the parent of the active token, in either spelling: " + reused.raw());
+    assertEquals(r.json().getString("refresh_token"), reused.json().getString("refresh_token"));
+    assertEquals(200, app.refresh(r.json().getString("refresh_token")).status());
+  }
+
+  @Test
+  void aRefreshTokenWithAnAlteredSessionOrCounterIsNotFound() {
+    JsonObject session = app.signUp(TestApp.uniqueEmail(), PASSWORD);
+    byte[] bytes = Base64.getUrlDecoder().decode(session.getString("refresh_token"));
+    bytes[23]++;
+
+    TestApp.Response r = app.refresh(Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
+
+    assertEquals(400, r.status(), r.raw());
+    assertEquals("refresh_token_not_found", r.errorCode());
+    assertEquals(200, app.refresh(session.getString("refresh_token")).status());
   }
 
   @Test
