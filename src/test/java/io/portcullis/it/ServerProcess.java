@@ -55,6 +55,11 @@ final class ServerProcess implements AutoCloseable {
 
   /** Starts {@code serve} on {@code dataDir} and a free port, with {@code settings} as environment. */
   static ServerProcess start(Path dataDir, Map<String, String> settings) {
+    return start(dataDir, settings, List.of());
+  }
+
+  /** Starts {@code serve} as above, with {@code jvmOptions} before the test's own ones. */
+  static ServerProcess start(Path dataDir, Map<String, String> settings, List<String> jvmOptions) {
     try {
       int port;
       try (ServerSocket socket = new ServerSocket(0)) {
@@ -67,8 +72,11 @@ final class ServerProcess implements AutoCloseable {
         .filter(entry -> !entry.endsWith("test-classes") && !entry.endsWith("test-classes" + File.separator))
         .collect(Collectors.joining(File.pathSeparator));
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      ProcessBuilder builder = new ProcessBuilder(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-cp", classPath, "io.portcullis.Portcullis", "serve")
+      List<String> command = new java.util.ArrayList<>(List.of(java));
+      command.addAll(jvmOptions);
+      command.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classPath, "io.portcullis.Portcullis",
+        "serve"));
+      ProcessBuilder builder = new ProcessBuilder(command)
         .redirectOutput(stdout.toFile())
         .redirectError(stderr.toFile());
       Map<String, String> env = builder.environment();
