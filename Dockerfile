@@ -58,11 +58,8 @@ EXPOSE 9999
 STOPSIGNAL SIGTERM
 # No curl in the image: bash's /dev/tcp asks GET /health; PORTCULLIS_HTTP_PORT is followed when set.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 CMD bash -c 'exec 3<>/dev/tcp/127.0.0.1/"${PORTCULLIS_HTTP_PORT:-9999}" && printf "GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n" >&3 && read -r _ status _ <&3 && [ "$status" = 200 ]'
-# The JVM sizing `java -jar portcullis.jar serve` gives itself outside the image (io.portcullis.Launcher, which here
-# sees the heap limit and runs in the started JVM, with no launcher process): the heap for the default hashing
-# settings, the serial collector, capped metaspace and code cache. LauncherTest checks this line against the
-# launcher's. Other JVM options: JDK_JAVA_OPTIONS, read after these, e.g. -e JDK_JAVA_OPTIONS=-Xmx512m.
-ENV JAVA_TOOL_OPTIONS="-Xmx153m -XX:+UseSerialGC -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:MaxMetaspaceSize=128m -XX:ReservedCodeCacheSize=64m -XX:MaxDirectMemorySize=64m -Xss512k" \
-  MALLOC_ARENA_MAX=2
+# JVM sizing: serve runs in a child java sized by the jar's launcher (io.portcullis.Launcher; java, PID 1, passes
+# SIGTERM on). JVM options: JDK_JAVA_OPTIONS (read by the java launcher); a heap setting there, e.g.
+# -e JDK_JAVA_OPTIONS=-Xmx512m, sizes the service's JVM itself, with no child.
 ENTRYPOINT ["java", "-Dot.epg.working-dir=/opt/embedded-pg", "-jar", "/app/portcullis.jar"]
 CMD ["serve"]

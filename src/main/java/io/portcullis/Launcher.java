@@ -119,6 +119,11 @@ public final class Launcher {
     }
   }
 
+  /** Prints the JVM options a child would get here (for scripts/bench, which measures the serving JVM alone). */
+  public static void main(String[] args) {
+    System.out.println("-Xmx" + heapMib(System.getenv()) + "m " + String.join(" ", OPTIONS));
+  }
+
   /** In the child: stop (gracefully, through the shutdown hook) when the launcher is gone, e.g. SIGKILLed. */
   static void watchParent() {
     String pid = System.getProperty(PARENT_PROPERTY);

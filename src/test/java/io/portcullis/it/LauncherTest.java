@@ -74,13 +74,6 @@ class LauncherTest {
     }
   }
 
-  @Test
-  void theImageSizesItsJvmAsTheLauncherDoes() throws Exception {
-    String dockerfile = Files.readString(Path.of("Dockerfile"));
-    String expected = "-Xmx" + Launcher.heapMib(Map.of()) + "m " + String.join(" ", Launcher.OPTIONS);
-    assertTrue(dockerfile.contains("ENV JAVA_TOOL_OPTIONS=\"" + expected + "\""), "the Dockerfile sizes with " + expected);
-  }
-
   private static Map<String, String> withCheap(String name, String value) {
     Map<String, String> settings = new java.util.HashMap<>(CHEAP);
     settings.put(name, value);
