@@ -113,10 +113,10 @@ MD
 ## Results
 
 Rates count successful (2xx) answers only; latencies are wrk's per-request latencies over the whole measured
-load ($DURATION s, after an adaptive warm-up). Targets are issue 5's; Keycloak 26 numbers are the issue's reference,
+load ($DURATION s, after an adaptive warm-up). Targets are the project's; Keycloak 26 numbers are the reference,
 measured by others on the same kind of 2-core machine (not re-measured here).
 
-| What | Portcullis (this run) | Target (issue 5) | Keycloak 26 (reference) | Verdict |
+| What | Portcullis (this run) | Target | Keycloak 26 (reference) | Verdict |
 |---|---|---|---|---|
 | Guarded \`GET /auth/v1/user\` (Bearer, $CONNS connections) | $(rate_cell guarded) | ≥ 35,000 req/s | 7,000 req/s, p99 ~200 ms | rate $(verdict_ge "$g_rps" 35000); $(ratio "$g_rps" 7000)× Keycloak |
 | ... its p99 latency | $g_p99 ms | ≤ 20 ms | ~200 ms | $(verdict_le "$g_p99" 20) |

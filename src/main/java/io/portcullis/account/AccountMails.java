@@ -1,11 +1,12 @@
 package io.portcullis.account;
 
-import io.portcullis.AppContext;
 import io.portcullis.bus.Addresses;
+import io.portcullis.config.Config;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.mail.MailOutbox;
 import io.portcullis.mail.MailTemplates;
+import io.portcullis.user.UserRepository;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -14,6 +15,7 @@ import io.vertx.sqlclient.Tuple;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.Map;
@@ -30,17 +32,28 @@ public final class AccountMails {
     + "ON CONFLICT (email) DO UPDATE SET last_sent_at = EXCLUDED.last_sent_at "
     + "WHERE email_send_log.last_sent_at <= $3 RETURNING email";
 
-  private final AppContext app;
+  private final Config config;
+  private final MailTemplates templates;
+  private final SecureRandom random;
   private final Vertx vertx;
 
-  public AccountMails(AppContext app, Vertx vertx) {
-    this.app = app;
+  public AccountMails(Config config, MailTemplates templates, SecureRandom random, Vertx vertx) {
+    this.config = config;
+    this.templates = templates;
+    this.random = random;
     this.vertx = vertx;
+  }
+
+  /** What a process's account mails share (its settings, templates and randomness), for each verticle's Vertx. */
+  public record Factory(Config config, MailTemplates templates, SecureRandom random) {
+    public AccountMails on(Vertx vertx) {
+      return new AccountMails(config, templates, random, vertx);
+    }
   }
 
   /** Fails with 429 over_email_send_rate_limit when a mail went to this address within the send interval. */
   public Future<Void> claimSendSlot(SqlClient client, String email, OffsetDateTime now) {
-    int interval = app.config().mailer().sendIntervalSeconds();
+    int interval = config.mailer().sendIntervalSeconds();
     return client.preparedQuery(CLAIM_SLOT).execute(Tuple.of(email, now, now.minusSeconds(interval)))
       .compose(rows -> rows.size() > 0 ? Future.succeededFuture() : Future.failedFuture(rateLimited()));
   }
@@ -50,7 +63,7 @@ public final class AccountMails {
    * within the send interval: the sign-up mail, which claims no slot, and the mails of an email change.
    */
   public Future<Void> checkSentAt(OffsetDateTime lastSent, OffsetDateTime now) {
-    int interval = app.config().mailer().sendIntervalSeconds();
+    int interval = config.mailer().sendIntervalSeconds();
     return lastSent != null && lastSent.isAfter(now.minusSeconds(interval))
       ? Future.failedFuture(rateLimited())
       : Future.succeededFuture();
@@ -58,7 +71,7 @@ public final class AccountMails {
 
   private AuthException rateLimited() {
     return new AuthException(ErrorCode.OVER_EMAIL_SEND_RATE_LIMIT, "For security purposes, you can only request this "
-      + "after " + app.config().mailer().sendIntervalSeconds() + " seconds.");
+      + "after " + config.mailer().sendIntervalSeconds() + " seconds.");
   }
 
   /**
@@ -67,25 +80,39 @@ public final class AccountMails {
    */
   public Future<Void> write(SqlClient client, UUID userId, String tokenType, String template, String to,
                             String email, String newEmail, String redirectTo, OffsetDateTime now) {
-    String redirect = Redirects.resolve(app.config(), redirectTo);
+    String redirect = Redirects.resolve(config, redirectTo);
     Duration ttl = Duration.ofSeconds(OneTimeTokens.SIGNUP.equals(tokenType) || OneTimeTokens.INVITE.equals(tokenType)
       || tokenType.startsWith("email_change")
-      ? app.config().mailer().confirmationExp()
-      : app.config().mailer().otpExp());
-    return OneTimeTokens.create(client, app.random(), userId, tokenType, to, redirect, now, ttl)
+      ? config.mailer().confirmationExp()
+      : config.mailer().otpExp());
+    return OneTimeTokens.create(client, random, userId, tokenType, to, redirect, now, ttl)
       .compose(issued -> {
-        String link = app.config().publicBaseUrl() + "/verify?token=" + issued.link()
+        String link = config.publicBaseUrl() + "/verify?token=" + issued.link()
           + "&type=" + publicType(tokenType) + "&redirect_to=" + URLEncoder.encode(redirect, StandardCharsets.UTF_8);
-        MailTemplates.Mail mail = app.templates().render(template, Map.of(
+        MailTemplates.Mail mail = templates.render(template, Map.of(
           "ConfirmationURL", link,
           "Token", issued.code(),
           "TokenHash", issued.link(),
-          "SiteURL", app.config().siteUrl(),
+          "SiteURL", config.siteUrl(),
           "Email", email,
           "NewEmail", newEmail == null ? "" : newEmail,
           "RedirectTo", redirect));
         return MailOutbox.enqueue(client, to, mail, now);
       });
+  }
+
+  /** The sign-up confirmation mail, and the user's {@code confirmation_sent_at}, in the caller's transaction. */
+  public Future<Void> confirmation(SqlClient client, UUID userId, String email, String redirectTo,
+                                   OffsetDateTime now) {
+    return write(client, userId, OneTimeTokens.SIGNUP, MailTemplates.CONFIRMATION, email, email, null, redirectTo, now)
+      .compose(done -> new UserRepository(client).markConfirmationSent(userId, now));
+  }
+
+  /** An email change by mail: the new address remembered until confirmed, and its mails written. */
+  public Future<Void> requestEmailChange(SqlClient client, UUID userId, String current, String newEmail,
+                                         String redirectTo, OffsetDateTime now) {
+    return new UserRepository(client).requestEmailChange(userId, newEmail, now)
+      .compose(done -> emailChange(client, userId, current, newEmail, redirectTo, now));
   }
 
   /** The mails of an email change: to the new address, and to the current one when the change is secure. */
@@ -94,7 +121,7 @@ public final class AccountMails {
     Future<Void> toNew = write(client, userId, OneTimeTokens.EMAIL_CHANGE_NEW, MailTemplates.EMAIL_CHANGE, newEmail,
       current == null ? "" : current, newEmail, redirectTo, now);
     // An anonymous user has no current address to confirm from.
-    return app.config().mailer().secureEmailChange() && current != null
+    return config.mailer().secureEmailChange() && current != null
       ? toNew.compose(done -> write(client, userId, OneTimeTokens.EMAIL_CHANGE_CURRENT, MailTemplates.EMAIL_CHANGE,
           current, current, newEmail, redirectTo, now))
       : toNew;

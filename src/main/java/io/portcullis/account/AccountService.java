@@ -1,23 +1,24 @@
 package io.portcullis.account;
 
-import io.portcullis.AppContext;
+import io.portcullis.user.Bans;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
-import io.portcullis.credential.Inputs;
+import io.portcullis.db.Rows;
+import io.portcullis.input.Inputs;
+import io.portcullis.config.Config;
 import io.portcullis.error.AuthException;
+import io.portcullis.error.Futures;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
 import io.portcullis.mail.MailTemplates;
 import io.portcullis.user.UserRepository;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
 
+import java.time.Clock;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.UUID;
 
@@ -26,17 +27,6 @@ import java.util.UUID;
  * confirmation, and verifying what the mail carried. Answers never tell whether an address has an account.
  */
 public final class AccountService {
-
-  private static final String CONFIRM_EMAIL = "UPDATE users SET email_confirmed_at = COALESCE(email_confirmed_at, $2), "
-    + "updated_at = $2 WHERE id = $1";
-  private static final String RECOVERY_SENT = "UPDATE users SET recovery_sent_at = $2 WHERE id = $1";
-  private static final String CONFIRMATION_SENT = "UPDATE users SET confirmation_sent_at = $2 WHERE id = $1";
-  private static final String EMAIL_CHANGE_SENT = "UPDATE users SET email_change_sent_at = $2 WHERE id = $1";
-  private static final String APPLY_EMAIL_CHANGE = "UPDATE users SET email = new_email, new_email = NULL, "
-    + "email_change_sent_at = NULL, email_confirmed_at = $2, is_anonymous = false, updated_at = $2 "
-    + "WHERE id = $1 AND new_email IS NOT NULL";
-  private static final String INSERT_OTP_USER = "INSERT INTO users (id, email, user_metadata, created_at, updated_at) "
-    + "VALUES ($1, $2, $3, $4, $4) ON CONFLICT DO NOTHING";
 
   /** The one-time token types a verify {@code type} accepts. */
   private static final Map<String, String[]> VERIFY_TYPES = Map.of(
@@ -47,14 +37,16 @@ public final class AccountService {
     "recovery", new String[] {OneTimeTokens.RECOVERY},
     "email_change", new String[] {OneTimeTokens.EMAIL_CHANGE_NEW, OneTimeTokens.EMAIL_CHANGE_CURRENT});
 
-  private final AppContext app;
+  private final Config config;
+  private final Clock clock;
   private final Pool pool;
   private final AccountMails mails;
   private final AuthBus bus;
   private final Events events;
 
-  public AccountService(AppContext app, Pool pool, AccountMails mails, AuthBus bus, Events events) {
-    this.app = app;
+  public AccountService(Config config, Clock clock, Pool pool, AccountMails mails, AuthBus bus, Events events) {
+    this.config = config;
+    this.clock = clock;
     this.pool = pool;
     this.mails = mails;
     this.bus = bus;
@@ -63,17 +55,19 @@ public final class AccountService {
 
   /** {@code {email, redirect_to?}} → {@code {}} whether or not the address has an account. */
   public Future<JsonObject> recover(JsonObject body) {
-    String email = Inputs.email(Inputs.requiredString(body, "email"));
-    String redirectTo = Inputs.optionalString(body, "redirect_to");
-    OffsetDateTime now = now();
-    return pool.withTransaction(conn -> mails.claimSendSlot(conn, email, now)
-      .compose(slot -> new UserRepository(conn).findByEmail(email))
-      .compose(user -> user == null
-        ? Future.succeededFuture()
-        : mails.write(conn, user.getUUID("id"), OneTimeTokens.RECOVERY, MailTemplates.RECOVERY, email, email, null,
-            redirectTo, now)
-          .compose(done -> conn.preparedQuery(RECOVERY_SENT).execute(Tuple.of(user.getUUID("id"), now)))))
-      .map(done -> sent());
+    return Futures.attempt(() -> {
+      String email = Inputs.email(Inputs.requiredString(body, "email"));
+      String redirectTo = Inputs.optionalString(body, "redirect_to");
+      OffsetDateTime now = Rows.now(clock);
+      return pool.withTransaction(conn -> mails.claimSendSlot(conn, email, now)
+        .compose(slot -> new UserRepository(conn).findByEmail(email))
+        .compose(user -> user == null
+          ? Future.succeededFuture()
+          : mails.write(conn, user.getUUID("id"), OneTimeTokens.RECOVERY, MailTemplates.RECOVERY, email, email, null,
+              redirectTo, now)
+            .compose(done -> new UserRepository(conn).markRecoverySent(user.getUUID("id"), now))))
+        .map(done -> sent());
+    });
   }
 
   /**
@@ -81,70 +75,70 @@ public final class AccountService {
    * address; for a new one (unless {@code create_user} is false) a user without password and a confirmation mail.
    */
   public Future<JsonObject> otp(JsonObject body) {
-    String email = Inputs.email(Inputs.requiredString(body, "email"));
-    String redirectTo = Inputs.optionalString(body, "redirect_to");
-    Object create = body.getValue("create_user");
-    if (create != null && !(create instanceof Boolean)) {
-      throw AuthException.validation("Field 'create_user' must be a boolean");
-    }
-    boolean createUser = create == null || (Boolean) create;
-    JsonObject data = Inputs.optionalObject(body, "data");
-    OffsetDateTime now = now();
-    return pool.withTransaction(conn -> mails.claimSendSlot(conn, email, now)
-      .compose(slot -> new UserRepository(conn).findByEmail(email))
-      .compose(user -> {
-        if (user != null) {
-          boolean confirmed = user.getOffsetDateTime("email_confirmed_at") != null;
-          return mails.write(conn, user.getUUID("id"), confirmed ? OneTimeTokens.MAGICLINK : OneTimeTokens.SIGNUP,
-            confirmed ? MailTemplates.MAGIC_LINK : MailTemplates.CONFIRMATION, email, email, null, redirectTo, now);
-        }
-        if (!createUser || app.config().signup().disabled()) {
-          return Future.succeededFuture();
-        }
-        UUID id = UUID.randomUUID();
-        return conn.preparedQuery(INSERT_OTP_USER)
-          .execute(Tuple.of(id, email, data == null ? new JsonObject() : data, now))
-          .compose(inserted -> inserted.rowCount() == 0
-            ? Future.succeededFuture()
-            : mails.write(conn, id, OneTimeTokens.SIGNUP, MailTemplates.CONFIRMATION, email, email, null, redirectTo, now)
-              .compose(done -> conn.preparedQuery(CONFIRMATION_SENT).execute(Tuple.of(id, now)))
-              .compose(done -> events.emit(Events.SIGNED_UP, id, null, null, null)));
-      }))
-      .map(done -> sent());
+    return Futures.attempt(() -> {
+      String email = Inputs.email(Inputs.requiredString(body, "email"));
+      String redirectTo = Inputs.optionalString(body, "redirect_to");
+      Object create = body.getValue("create_user");
+      if (create != null && !(create instanceof Boolean)) {
+        throw AuthException.validation("Field 'create_user' must be a boolean");
+      }
+      boolean createUser = create == null || (Boolean) create;
+      JsonObject data = Inputs.optionalObject(body, "data");
+      OffsetDateTime now = Rows.now(clock);
+      return pool.withTransaction(conn -> mails.claimSendSlot(conn, email, now)
+        .compose(slot -> new UserRepository(conn).findByEmail(email))
+        .compose(user -> {
+          if (user != null) {
+            boolean confirmed = user.getOffsetDateTime("email_confirmed_at") != null;
+            return mails.write(conn, user.getUUID("id"), confirmed ? OneTimeTokens.MAGICLINK : OneTimeTokens.SIGNUP,
+              confirmed ? MailTemplates.MAGIC_LINK : MailTemplates.CONFIRMATION, email, email, null, redirectTo, now);
+          }
+          if (!createUser || config.signup().disabled()) {
+            return Future.succeededFuture();
+          }
+          UUID id = UUID.randomUUID();
+          return new UserRepository(conn).insertPasswordless(id, email, data == null ? new JsonObject() : data, now)
+            .compose(inserted -> !inserted
+              ? Future.succeededFuture()
+              : mails.confirmation(conn, id, email, redirectTo, now)
+                .compose(done -> events.emit(Events.SIGNED_UP, id, null, null, null)));
+        }))
+        .map(done -> sent());
+    });
   }
 
   /** {@code {type: signup|email_change, email}} → {@code {}}; sends again what is still awaited. */
   public Future<JsonObject> resend(JsonObject body) {
-    String type = Inputs.requiredString(body, "type");
-    if (!type.equals("signup") && !type.equals("email_change")) {
-      throw AuthException.validation("Field 'type' must be signup or email_change");
-    }
-    String email = Inputs.email(Inputs.requiredString(body, "email"));
-    String redirectTo = Inputs.optionalString(body, "redirect_to");
-    OffsetDateTime now = now();
-    return pool.withTransaction(conn -> mails.claimSendSlot(conn, email, now)
-      .compose(slot -> new UserRepository(conn).findByEmail(email))
-      .compose(user -> {
-        if (user == null) {
-          return Future.succeededFuture();
-        }
-        UUID id = user.getUUID("id");
-        if (type.equals("signup")) {
-          return user.getOffsetDateTime("email_confirmed_at") != null
+    return Futures.attempt(() -> {
+      String type = Inputs.requiredString(body, "type");
+      if (!type.equals("signup") && !type.equals("email_change")) {
+        throw AuthException.validation("Field 'type' must be signup or email_change");
+      }
+      String email = Inputs.email(Inputs.requiredString(body, "email"));
+      String redirectTo = Inputs.optionalString(body, "redirect_to");
+      OffsetDateTime now = Rows.now(clock);
+      return pool.withTransaction(conn -> mails.claimSendSlot(conn, email, now)
+        .compose(slot -> new UserRepository(conn).findByEmail(email))
+        .compose(user -> {
+          if (user == null) {
+            return Future.succeededFuture();
+          }
+          UUID id = user.getUUID("id");
+          if (type.equals("signup")) {
+            return user.getOffsetDateTime("email_confirmed_at") != null
+              ? Future.succeededFuture()
+              : mails.checkSentAt(user.getOffsetDateTime("confirmation_sent_at"), now)
+                .compose(ok -> mails.confirmation(conn, id, email, redirectTo, now));
+          }
+          String newEmail = user.getString("new_email");
+          return newEmail == null
             ? Future.succeededFuture()
-            : mails.checkSentAt(user.getOffsetDateTime("confirmation_sent_at"), now)
-              .compose(ok -> mails.write(conn, id, OneTimeTokens.SIGNUP, MailTemplates.CONFIRMATION, email, email, null,
-                redirectTo, now))
-              .compose(done -> conn.preparedQuery(CONFIRMATION_SENT).execute(Tuple.of(id, now))).mapEmpty();
-        }
-        String newEmail = user.getString("new_email");
-        return newEmail == null
-          ? Future.succeededFuture()
-          : mails.checkSentAt(user.getOffsetDateTime("email_change_sent_at"), now)
-            .compose(ok -> mails.emailChange(conn, id, email, newEmail, redirectTo, now))
-            .compose(done -> conn.preparedQuery(EMAIL_CHANGE_SENT).execute(Tuple.of(id, now))).mapEmpty();
-      }))
-      .map(done -> sent());
+            : mails.checkSentAt(user.getOffsetDateTime("email_change_sent_at"), now)
+              .compose(ok -> mails.emailChange(conn, id, email, newEmail, redirectTo, now))
+              .compose(done -> new UserRepository(conn).markEmailChangeSent(id, now));
+        }))
+        .map(done -> sent());
+    });
   }
 
   /**
@@ -152,33 +146,35 @@ public final class AccountService {
    * or, for the first half of a secure email change, {@code {msg}}. Invalid, used or expired → 403 otp_expired.
    */
   public Future<JsonObject> verify(JsonObject body, String ip, String userAgent) {
-    String type = Inputs.requiredString(body, "type");
-    String[] types = VERIFY_TYPES.get(type);
-    if (types == null) {
-      throw AuthException.validation("Verify requires a valid type");
-    }
-    String tokenHash = Inputs.optionalString(body, "token_hash");
-    String code = Inputs.optionalString(body, "token");
-    String rawEmail = Inputs.optionalString(body, "email");
-    OffsetDateTime now = now();
-    Future<Row> consumed;
-    if (tokenHash != null && !tokenHash.isEmpty()) {
-      consumed = OneTimeTokens.consumeLink(pool, tokenHash, types, now);
-    } else if (code != null && !code.isEmpty() && rawEmail != null) {
-      consumed = OneTimeTokens.consumeCode(pool, Inputs.email(rawEmail), code.trim(), types, now);
-    } else {
-      throw AuthException.validation("Verify requires a token_hash, or an email and a token");
-    }
-    return consumed.compose(token -> {
-      if (token == null) {
-        return Future.failedFuture(new AuthException(ErrorCode.OTP_EXPIRED, "Token has expired or is invalid"));
+    return Futures.attempt(() -> {
+      String type = Inputs.requiredString(body, "type");
+      String[] types = VERIFY_TYPES.get(type);
+      if (types == null) {
+        throw AuthException.validation("Verify requires a valid type");
       }
-      UUID userId = token.getUUID("user_id");
-      String tokenType = token.getString("type");
-      return apply(userId, tokenType, now).compose(complete -> complete
-        ? signIn(userId, amr(tokenType), ip, userAgent)
-        : Future.succeededFuture(new JsonObject().put("code", 200)
-          .put("msg", "Confirmation link accepted. Please proceed to confirm link sent to the other email")));
+      String tokenHash = Inputs.optionalString(body, "token_hash");
+      String code = Inputs.optionalString(body, "token");
+      String rawEmail = Inputs.optionalString(body, "email");
+      OffsetDateTime now = Rows.now(clock);
+      Future<Row> consumed;
+      if (tokenHash != null && !tokenHash.isEmpty()) {
+        consumed = OneTimeTokens.consumeLink(pool, tokenHash, types, now);
+      } else if (code != null && !code.isEmpty() && rawEmail != null) {
+        consumed = OneTimeTokens.consumeCode(pool, Inputs.email(rawEmail), code.trim(), types, now);
+      } else {
+        throw AuthException.validation("Verify requires a token_hash, or an email and a token");
+      }
+      return consumed.compose(token -> {
+        if (token == null) {
+          return Future.failedFuture(new AuthException(ErrorCode.OTP_EXPIRED, "Token has expired or is invalid"));
+        }
+        UUID userId = token.getUUID("user_id");
+        String tokenType = token.getString("type");
+        return apply(userId, tokenType, now).compose(complete -> complete
+          ? signIn(userId, amr(tokenType), ip, userAgent)
+          : Future.succeededFuture(new JsonObject().put("code", 200)
+            .put("msg", "Confirmation link accepted. Please proceed to confirm link sent to the other email")));
+      });
     });
   }
 
@@ -189,14 +185,11 @@ public final class AccountService {
         ? OneTimeTokens.EMAIL_CHANGE_CURRENT : OneTimeTokens.EMAIL_CHANGE_NEW;
       return OneTimeTokens.outstanding(pool, userId, other, now).compose(waiting -> waiting
         ? Future.succeededFuture(false)
-        : pool.preparedQuery(APPLY_EMAIL_CHANGE).execute(Tuple.of(userId, now))
-          .recover(e -> Future.failedFuture(e instanceof PgException pg && "23505".equals(pg.getSqlState())
-            ? new AuthException(ErrorCode.EMAIL_EXISTS, "A user with this email address has already been registered")
-            : e))
+        : new UserRepository(pool).applyEmailChange(userId, now)
           .compose(done -> events.emit(Events.UPDATED, userId, null, null, null))
           .map(done -> true));
     }
-    return pool.preparedQuery(CONFIRM_EMAIL).execute(Tuple.of(userId, now)).map(done -> true);
+    return new UserRepository(pool).confirmEmail(userId, now).map(done -> true);
   }
 
   private Future<JsonObject> signIn(UUID userId, String amrMethod, String ip, String userAgent) {
@@ -204,12 +197,8 @@ public final class AccountService {
       if (user == null) {
         return Future.failedFuture(new AuthException(ErrorCode.OTP_EXPIRED, "Token has expired or is invalid"));
       }
-      OffsetDateTime bannedUntil = user.getOffsetDateTime("banned_until");
-      if (bannedUntil != null && bannedUntil.isAfter(now())) {
-        return Future.failedFuture(new AuthException(ErrorCode.USER_BANNED, "User is banned"));
-      }
-      return bus.request(Addresses.SESSIONS_ISSUE,
-        new JsonObject().put("user_id", userId.toString()).put("amr_method", amrMethod), ip, userAgent);
+      return Bans.refuseGrant(user, Rows.now(clock)).compose(allowed -> bus.request(Addresses.SESSIONS_ISSUE,
+        new JsonObject().put("user_id", userId.toString()).put("amr_method", amrMethod), ip, userAgent));
     });
   }
 
@@ -233,9 +222,5 @@ public final class AccountService {
   private JsonObject sent() {
     mails.kick();
     return new JsonObject();
-  }
-
-  private OffsetDateTime now() {
-    return OffsetDateTime.ofInstant(app.clock().instant(), ZoneOffset.UTC);
   }
 }

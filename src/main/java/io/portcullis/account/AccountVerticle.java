@@ -1,25 +1,39 @@
 package io.portcullis.account;
 
-import io.portcullis.AppContext;
 import io.portcullis.db.DatabaseVerticle;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.events.Events;
+import io.portcullis.config.Config;
 import io.vertx.core.Future;
+import io.vertx.pgclient.PgConnectOptions;
+
+import java.time.Clock;
+import java.util.function.Consumer;
 
 /** The account flows by mail (recover, otp, resend, verify) on the bus; no password hashing happens here. */
 public final class AccountVerticle extends DatabaseVerticle {
 
 
-  public AccountVerticle(AppContext app) {
-    super(app);
+  private final Config config;
+  private final Clock clock;
+  private final AccountMails.Factory mails;
+  private final Consumer<String> userChanged;
+
+  public AccountVerticle(PgConnectOptions database, Config config, Clock clock, AccountMails.Factory mails,
+                         Consumer<String> userChanged) {
+    super(database, config.db().poolSize());
+    this.config = config;
+    this.clock = clock;
+    this.mails = mails;
+    this.userChanged = userChanged;
   }
 
   @Override
   protected Future<?> serve() {
-    AuthBus bus = new AuthBus(vertx, 10_000);
-    AccountService service = new AccountService(app, pool, new AccountMails(app, vertx), bus,
-      new Events(vertx, pool, app.clock(), app.sessions()));
+    AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
+    AccountService service = new AccountService(config, clock, pool, mails.on(vertx), bus,
+      new Events(vertx, pool, clock, userChanged));
     return Future.all(
       bus.serve(Addresses.ACCOUNT_RECOVER, msg -> service.recover(msg.body())),
       bus.serve(Addresses.ACCOUNT_OTP, msg -> service.otp(msg.body())),

@@ -1,9 +1,9 @@
 package io.portcullis.account;
 
+import io.portcullis.db.Rows;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
@@ -69,13 +69,13 @@ public final class OneTimeTokens {
   /** The token row consumed by its link, or null when unknown, used, expired or of another type. */
   public static Future<Row> consumeLink(SqlClient client, String link, String[] types, OffsetDateTime now) {
     return client.preparedQuery(CONSUME_LINK).execute(Tuple.of(Buffer.buffer(sha256(link)), types, now))
-      .map(OneTimeTokens::first);
+      .map(Rows::first);
   }
 
   public static Future<Row> consumeCode(SqlClient client, String email, String code, String[] types, OffsetDateTime now) {
     return client.preparedQuery(CONSUME_CODE)
       .execute(Tuple.of(email, Buffer.buffer(codeHash(email, code)), types, now))
-      .map(OneTimeTokens::first)
+      .map(Rows::first)
       .compose(row -> row != null
         ? Future.succeededFuture(row)
         : client.preparedQuery(WRONG_CODE).execute(Tuple.of(email, now)).map(done -> (Row) null));
@@ -95,10 +95,5 @@ public final class OneTimeTokens {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  private static Row first(RowSet<Row> rows) {
-    var it = rows.iterator();
-    return it.hasNext() ? it.next() : null;
   }
 }

@@ -1,12 +1,12 @@
 package io.portcullis.bus;
 
 /**
- * Every event-bus address and message header of Portcullis. The public ones (API.md §5) take and give JSON, so
+ * Every event-bus address and message header of Portcullis. The public ones take and give JSON, so
  * they work across a clustered bus and from any language; the internal ones connect Portcullis's own verticles.
  */
 public final class Addresses {
 
-  // Public (API.md §5)
+  // Public: other verticles of the same Vert.x may call these
   public static final String USERS_SIGNUP = "auth.users.signup";
   public static final String TOKENS_PASSWORD = "auth.tokens.password";
   public static final String TOKENS_REFRESH = "auth.tokens.refresh";

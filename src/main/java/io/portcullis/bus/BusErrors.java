@@ -11,9 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The two ends of a failure on the bus: a recipient fails a message with the HTTP status and the contract's
- * error JSON; a caller turns that back into an {@link AuthException}. A timeout, a missing handler and a
- * database that cannot be reached become 503 {@code service_unavailable}.
+ * The two ends of a failure on the bus: a recipient fails a message with the HTTP status and the error JSON the
+ * HTTP API answers with; a caller turns that back into an {@link AuthException}. A timeout, a missing handler and
+ * a database that cannot be reached become 503 {@code service_unavailable}.
  */
 public final class BusErrors {
 

@@ -1,15 +1,17 @@
 package io.portcullis.cli;
 
-import io.portcullis.Server;
+import io.portcullis.app.Server;
 import io.portcullis.config.Config;
 import io.portcullis.config.ConfigException;
 import io.portcullis.config.ConfigLoader;
-import io.portcullis.credential.Inputs;
+import io.portcullis.input.Inputs;
 import io.portcullis.credential.PasswordHasher;
 import io.portcullis.credential.PasswordPolicy;
 import io.portcullis.db.Database;
 import io.portcullis.db.Pools;
+import io.portcullis.db.Rows;
 import io.portcullis.error.AuthException;
+import io.portcullis.events.Events;
 import io.portcullis.token.SigningKeys;
 import io.portcullis.token.TokenSigner;
 import io.portcullis.user.UserRepository;
@@ -18,7 +20,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.bridge.SLF4JBridgeHandler;
@@ -37,7 +38,6 @@ import java.util.function.BiFunction;
 import java.util.function.IntSupplier;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 
 /**
  * The sub-commands. Each loads and validates the configuration first; the tools work whether or not a
@@ -46,7 +46,6 @@ import java.util.regex.Pattern;
 public final class Commands {
 
   private static final Logger LOG = LoggerFactory.getLogger(Commands.class);
-  private static final Pattern ROLE = Pattern.compile("[a-z][a-z0-9_]{0,62}");
   private static final String USAGE = String.join("\n",
     "Usage: java -jar portcullis.jar [command] [options]",
     "",
@@ -66,6 +65,11 @@ public final class Commands {
   }
 
   public static int run(String[] args, Map<String, String> env) {
+    return run(args, env, Clock.systemUTC());
+  }
+
+  /** {@code clock}: what the tools stamp their writes with (tests pass the clock of the app beside them). */
+  public static int run(String[] args, Map<String, String> env, Clock clock) {
     SLF4JBridgeHandler.removeHandlersForRootLogger();
     SLF4JBridgeHandler.install();
     String command = args.length == 0 ? "serve" : args[0];
@@ -102,7 +106,7 @@ public final class Commands {
           result.println("Migrations applied.");
           yield 0;
         }
-        case "create-user" -> createUser(config, options, result);
+        case "create-user" -> createUser(config, options, clock, result);
         case "service-key" -> serviceKey(config, result);
         case "rotate-keys" -> rotateKeys(config, result);
         default -> usage("Unknown command: " + command);
@@ -184,23 +188,24 @@ public final class Commands {
     return 0;
   }
 
-  private static int createUser(Config config, Map<String, String> options, PrintStream result) {
+  private static int createUser(Config config, Map<String, String> options, Clock clock, PrintStream result) {
     String email = Inputs.email(required(options, "email"));
     String password = required(options, "password");
     String role = options.getOrDefault("role", "authenticated");
-    if (!ROLE.matcher(role).matches()) {
+    if (!Inputs.isRoleName(role)) {
       throw new IllegalArgumentException("--role must be lower-case letters, digits and underscores");
     }
     new PasswordPolicy(config.password()).check(password);
     String hash = new PasswordHasher(config.password(), new SecureRandom()).hash(password);
     JsonObject user = withDatabase(config, (vertx, database) -> {
       Pool pool = Pools.shared(vertx, database.connectOptions(), 2);
-      OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+      OffsetDateTime now = Rows.now(clock);
       UUID id = UUID.randomUUID();
-      return new UserRepository(pool).insert(id, email, hash, now, new JsonObject(), now)
-        .compose(row -> pool.preparedQuery("UPDATE users SET role = $2 WHERE id = $1")
-          .execute(Tuple.of(id, role))
-          .map(done -> new JsonObject().put("id", id.toString()).put("email", email).put("role", role)));
+      // No running server's session cache to tell: a new user has no sessions.
+      Events events = new Events(vertx, pool, clock, userId -> { });
+      return new UserRepository(pool).insert(id, email, hash, now, role, new JsonObject(), now)
+        .compose(row -> events.emit(Events.SIGNED_UP, id, null, null, null))
+        .map(done -> new JsonObject().put("id", id.toString()).put("email", email).put("role", role));
     });
     result.println(user.encodePrettily());
     return 0;

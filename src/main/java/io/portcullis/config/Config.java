@@ -39,6 +39,13 @@ public record Config(
 
   public record Http(String host, int port, int instances, int bodyLimitBytes, int requestTimeoutMs,
                      int idleTimeoutSeconds, List<String> trustedProxies, String clientIpHeader) {
+    /**
+     * How long any request on the bus waits for its answer: as long as an HTTP request may live, since no
+     * answer is of use after its request got 503 (derived, not a setting of its own).
+     */
+    public long busTimeoutMs() {
+      return requestTimeoutMs;
+    }
   }
 
   /** Browser origins allowed to call the API; empty means the site URL alone, {@code *} any origin. */

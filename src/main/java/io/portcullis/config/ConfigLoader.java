@@ -210,52 +210,10 @@ public final class ConfigLoader {
 
   private static Config build(JsonObject c) {
     Reader r = new Reader(c);
-    String externalUrl = stripSlash(r.url("external_url", true));
-    if (externalUrl.isEmpty()) {
-      // So that a newcomer who sets only the port gets an issuer and discovery URLs that name it.
-      int port = r.integer("http.port", 0, 65535);
-      if (port == 0) {
-        throw new ConfigException("Setting 'external_url' (" + envName("external_url")
-          + ") must be set when http.port is 0 (any free port)");
-      }
-      externalUrl = "http://localhost:" + port;
-    }
-    Config.Jwt jwt = new Config.Jwt(
-      r.oneOf("jwt.algorithm", ALGORITHMS).toUpperCase(Locale.ROOT),
-      r.integer("jwt.exp", 60, 7 * 24 * 3600),
-      r.nonEmpty("jwt.aud"),
-      r.string("jwt.issuer").isEmpty() ? externalUrl + "/auth/v1" : r.string("jwt.issuer"),
-      r.string("jwt.secret"),
-      r.integer("jwt.leeway_seconds", 0, 300),
-      r.longValue("jwt.service_key_exp", 60, 100L * 365 * 24 * 3600),
-      r.integer("jwt.rotation_delay_seconds", 0, 30 * 24 * 3600),
-      r.integer("jwt.key_refresh_seconds", 1, 3600),
-      r.string("jwt.keys_encryption_key"));
-    if (!jwt.keysEncryptionKey().isEmpty() && jwt.keysEncryptionKey().length() < 32) {
-      throw new ConfigException("Setting 'jwt.keys_encryption_key' (" + envName("jwt.keys_encryption_key")
-        + ") must be at least 32 characters");
-    }
-    if (jwt.symmetric() && jwt.secret().length() < 32) {
-      throw new ConfigException("Setting 'jwt.secret' (" + envName("jwt.secret")
-        + ") must be at least 32 characters when jwt.algorithm is HS256");
-    }
-    Config.Password password = new Config.Password(
-      r.integer("password.min_length", 6, 1024),
-      r.integer("password.argon2_memory_kib", 8, 4 * 1024 * 1024),
-      r.integer("password.argon2_iterations", 1, 100),
-      r.integer("password.argon2_parallelism", 1, 64),
-      r.integer("password.hash_workers", 1, 256),
-      r.integer("password.hash_queue", 0, 100_000),
-      r.characterClasses("password.required_characters"),
-      r.bool("password.reject_common"));
-    if (password.argon2MemoryKib() < 8 * password.argon2Parallelism()) {
-      throw new ConfigException("Setting 'password.argon2_memory_kib' must be at least 8 × password.argon2_parallelism");
-    }
-    String dbUrl = r.string("db.url").trim();
-    if (!dbUrl.isEmpty() && !(dbUrl.startsWith("postgres://") || dbUrl.startsWith("postgresql://"))) {
-      throw new ConfigException("Setting 'db.url' (" + envName("db.url")
-        + ") must look like postgres://user:password@host:5432/database");
-    }
+    String externalUrl = externalUrl(r);
+    Config.Jwt jwt = jwt(r, externalUrl);
+    Config.Password password = password(r);
+    String dbUrl = dbUrl(r);
     List<String> adminRoles = r.stringList("admin_roles");
     return new Config(
       Path.of(r.nonEmpty("data_dir")),
@@ -318,6 +276,69 @@ public final class ConfigLoader {
       r.integer("shutdown.unready_delay_ms", 0, 600_000),
       new Config.Security(r.bool("security.update_password_require_reauthentication"),
         r.integer("security.reauthentication_window_seconds", 0, 366 * 86_400)));
+  }
+
+  /** The configured external URL, else {@code http://localhost:<http.port>}. */
+  private static String externalUrl(Reader r) {
+    String externalUrl = stripSlash(r.url("external_url", true));
+    if (externalUrl.isEmpty()) {
+      // So that a newcomer who sets only the port gets an issuer and discovery URLs that name it.
+      int port = r.integer("http.port", 0, 65535);
+      if (port == 0) {
+        throw new ConfigException("Setting 'external_url' (" + envName("external_url")
+          + ") must be set when http.port is 0 (any free port)");
+      }
+      externalUrl = "http://localhost:" + port;
+    }
+    return externalUrl;
+  }
+
+  private static Config.Jwt jwt(Reader r, String externalUrl) {
+    Config.Jwt jwt = new Config.Jwt(
+      r.oneOf("jwt.algorithm", ALGORITHMS).toUpperCase(Locale.ROOT),
+      r.integer("jwt.exp", 60, 7 * 24 * 3600),
+      r.nonEmpty("jwt.aud"),
+      r.string("jwt.issuer").isEmpty() ? externalUrl + "/auth/v1" : r.string("jwt.issuer"),
+      r.string("jwt.secret"),
+      r.integer("jwt.leeway_seconds", 0, 300),
+      r.longValue("jwt.service_key_exp", 60, 100L * 365 * 24 * 3600),
+      r.integer("jwt.rotation_delay_seconds", 0, 30 * 24 * 3600),
+      r.integer("jwt.key_refresh_seconds", 1, 3600),
+      r.string("jwt.keys_encryption_key"));
+    if (!jwt.keysEncryptionKey().isEmpty() && jwt.keysEncryptionKey().length() < 32) {
+      throw new ConfigException("Setting 'jwt.keys_encryption_key' (" + envName("jwt.keys_encryption_key")
+        + ") must be at least 32 characters");
+    }
+    if (jwt.symmetric() && jwt.secret().length() < 32) {
+      throw new ConfigException("Setting 'jwt.secret' (" + envName("jwt.secret")
+        + ") must be at least 32 characters when jwt.algorithm is HS256");
+    }
+    return jwt;
+  }
+
+  private static Config.Password password(Reader r) {
+    Config.Password password = new Config.Password(
+      r.integer("password.min_length", 6, 1024),
+      r.integer("password.argon2_memory_kib", 8, 4 * 1024 * 1024),
+      r.integer("password.argon2_iterations", 1, 100),
+      r.integer("password.argon2_parallelism", 1, 64),
+      r.integer("password.hash_workers", 1, 256),
+      r.integer("password.hash_queue", 0, 100_000),
+      r.characterClasses("password.required_characters"),
+      r.bool("password.reject_common"));
+    if (password.argon2MemoryKib() < 8 * password.argon2Parallelism()) {
+      throw new ConfigException("Setting 'password.argon2_memory_kib' must be at least 8 × password.argon2_parallelism");
+    }
+    return password;
+  }
+
+  private static String dbUrl(Reader r) {
+    String dbUrl = r.string("db.url").trim();
+    if (!dbUrl.isEmpty() && !(dbUrl.startsWith("postgres://") || dbUrl.startsWith("postgresql://"))) {
+      throw new ConfigException("Setting 'db.url' (" + envName("db.url")
+        + ") must look like postgres://user:password@host:5432/database");
+    }
+    return dbUrl;
   }
 
   private static String stripSlash(String url) {

@@ -1,16 +1,21 @@
 package io.portcullis.credential;
 
-import io.portcullis.AppContext;
 import io.portcullis.db.DatabaseVerticle;
 import io.portcullis.account.AccountMails;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.events.Events;
+import io.portcullis.config.Config;
+import io.portcullis.metrics.AuthMetrics;
 import io.vertx.core.Future;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -20,16 +25,30 @@ import java.util.function.Function;
 public final class CredentialVerticle extends DatabaseVerticle {
 
 
-  public CredentialVerticle(AppContext app) {
-    super(app);
+  private final Config config;
+  private final Clock clock;
+  private final SecureRandom random;
+  private final AuthMetrics metrics;
+  private final AccountMails.Factory mails;
+  private final Consumer<String> userChanged;
+
+  public CredentialVerticle(PgConnectOptions database, Config config, Clock clock, SecureRandom random,
+                            AuthMetrics metrics, AccountMails.Factory mails, Consumer<String> userChanged) {
+    super(database, config.db().poolSize());
+    this.config = config;
+    this.clock = clock;
+    this.random = random;
+    this.metrics = metrics;
+    this.mails = mails;
+    this.userChanged = userChanged;
   }
 
   @Override
   protected Future<?> serve() {
-    AuthBus bus = new AuthBus(vertx, 30_000);
-    PasswordHasher hasher = new PasswordHasher(app.config().password(), app.random(), app.metrics());
-    CredentialService service = new CredentialService(app, hasher, pool, new AccountMails(app, vertx), bus,
-      new Events(vertx, pool, app.clock(), app.sessions()));
+    AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
+    PasswordHasher hasher = new PasswordHasher(config.password(), random, metrics);
+    CredentialService service = new CredentialService(config, clock, metrics, hasher, pool, mails.on(vertx), bus,
+      new Events(vertx, pool, clock, userChanged));
     return Future.all(
       bus.serve(Addresses.USERS_SIGNUP, timed(msg -> service.signup(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg)))),
       bus.serve(Addresses.TOKENS_PASSWORD,
@@ -43,7 +62,7 @@ public final class CredentialVerticle extends DatabaseVerticle {
     return msg -> {
       long waited = AuthBus.waitedNanos(msg);
       if (waited >= 0) {
-        app.metrics().waitedForHashing(Duration.ofNanos(waited));
+        metrics.waitedForHashing(Duration.ofNanos(waited));
       }
       return work.apply(msg);
     };

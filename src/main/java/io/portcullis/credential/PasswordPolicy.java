@@ -1,5 +1,6 @@
 package io.portcullis.credential;
 
+import io.portcullis.input.Inputs;
 import io.portcullis.config.Config;
 import io.portcullis.error.AuthException;
 import io.vertx.core.json.JsonArray;

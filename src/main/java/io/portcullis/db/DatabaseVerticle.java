@@ -1,23 +1,25 @@
 package io.portcullis.db;
 
-import io.portcullis.AppContext;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 
 /** A verticle that works on the process's shared pool: taken when it starts, released when it stops. */
 public abstract class DatabaseVerticle extends VerticleBase {
 
-  protected final AppContext app;
+  private final PgConnectOptions database;
+  private final int poolSize;
   protected Pool pool;
 
-  protected DatabaseVerticle(AppContext app) {
-    this.app = app;
+  protected DatabaseVerticle(PgConnectOptions database, int poolSize) {
+    this.database = database;
+    this.poolSize = poolSize;
   }
 
   @Override
   public final Future<?> start() {
-    pool = Pools.shared(vertx, app.database(), app.config().db().poolSize());
+    pool = Pools.shared(vertx, database, poolSize);
     return serve();
   }
 

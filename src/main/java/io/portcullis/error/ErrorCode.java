@@ -1,6 +1,6 @@
 package io.portcullis.error;
 
-/** Stable wire error codes (API.md §3), each with the HTTP status it answers with. */
+/** Stable wire error codes (GoTrue's, so supabase-js recognizes them), each with the HTTP status it answers with. */
 public enum ErrorCode {
   INVALID_CREDENTIALS(400, "invalid_credentials"),
   EMAIL_NOT_CONFIRMED(400, "email_not_confirmed"),

@@ -1,7 +1,7 @@
 package io.portcullis.events;
 
 import io.portcullis.bus.Addresses;
-import io.portcullis.session.SessionCache;
+import io.portcullis.db.Rows;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -12,8 +12,8 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * Records what happened: one row in {@code audit_log} and one JSON published on {@code auth.events}. Written where
@@ -37,13 +37,14 @@ public final class Events {
   private final Vertx vertx;
   private final Pool pool;
   private final Clock clock;
-  private final SessionCache sessions;
+  private final Consumer<String> userChanged;
 
-  public Events(Vertx vertx, Pool pool, Clock clock, SessionCache sessions) {
+  /** {@code userChanged} hears of every event's user id first (the process's cached session liveness drops it). */
+  public Events(Vertx vertx, Pool pool, Clock clock, Consumer<String> userChanged) {
     this.vertx = vertx;
     this.pool = pool;
     this.clock = clock;
-    this.sessions = sessions;
+    this.userChanged = userChanged;
   }
 
   /** Writes the audit row, then publishes; completes when the row is written (a failure is logged, not thrown). */
@@ -54,8 +55,8 @@ public final class Events {
   /** An event caused by someone else than the user (an admin); {@code actorId} null for a service key. */
   public Future<Void> emit(String type, UUID userId, UUID sessionId, String ip, String userAgent, UUID actorId) {
     // Before anything else, and so before the caller answers: cached session liveness of this user is stale now.
-    sessions.invalidateUser(userId == null ? null : userId.toString());
-    OffsetDateTime at = OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC);
+    userChanged.accept(userId == null ? null : userId.toString());
+    OffsetDateTime at = Rows.now(clock);
     JsonObject event = new JsonObject()
       .put("type", type)
       .put("user_id", userId == null ? null : userId.toString())

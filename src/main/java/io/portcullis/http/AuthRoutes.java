@@ -122,11 +122,8 @@ final class AuthRoutes {
   void token(RoutingContext ctx) {
     boolean form = Requests.isForm(ctx);
     ctx.put(FailureHandler.FORM_REQUEST, form);
-    JsonObject body = form ? Requests.form(ctx) : Requests.json(ctx, false);
-    String grantType = ctx.request().getParam("grant_type");
-    if (grantType == null && body.getValue("grant_type") instanceof String g) {
-      grantType = g;
-    }
+    JsonObject body = Requests.tokenBody(ctx);
+    String grantType = Requests.grantType(ctx);
     if (grantType == null || grantType.isEmpty()) {
       throw AuthException.validation("grant_type is required");
     }

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 import java.util.regex.Pattern;
 
 /**
- * Renders every HTTP error in the contract's shape (API.md §3): the versioned {@code {code, message}} when the
+ * Renders every HTTP error in GoTrue's shapes: the versioned {@code {code, message}} when the
  * request carries {@code X-Supabase-Api-Version} ≥ 2024-01-01, else the legacy {@code {code, error_code, msg}};
  * plus RFC 6749 §5.2's {@code error} for form-body token requests.
  */
@@ -36,7 +36,7 @@ public final class FailureHandler implements Handler<RoutingContext> {
 
   /**
    * {@code bearerRoute}: 400/401 come from JWTAuthHandler and are token errors. {@code emailSendInterval}: the
-   * per-address mail interval, the {@code Retry-After} of over_email_send_rate_limit (API.md §3).
+   * per-address mail interval, the {@code Retry-After} of over_email_send_rate_limit.
    */
   FailureHandler(boolean bearerRoute, int emailSendInterval) {
     this.bearerRoute = bearerRoute;
@@ -95,20 +95,17 @@ public final class FailureHandler implements Handler<RoutingContext> {
    * too long, a header value with a NUL) is answered in the legacy error shape too, then its connection closes.
    * Its headers are not known, so there is no versioned shape and no echo.
    */
-  static void invalidRequest(HttpServerRequest request) {
+  static void invalidRequest(HttpServerRequest request, SecurityHeaders securityHeaders) {
     Throwable cause = request.decoderResult() == null ? null : request.decoderResult().cause();
     AuthException error = cause instanceof TooLongHttpLineException
       ? AuthException.withStatus(ErrorCode.REQUEST_TOO_LARGE, 414, "Request line too long")
       : cause instanceof TooLongHttpHeaderException
         ? AuthException.withStatus(ErrorCode.REQUEST_TOO_LARGE, 431, "Request headers too large")
         : AuthException.validation("Malformed HTTP request");
+    securityHeaders.write(request.response().headers());
     request.response()
       .setStatusCode(error.status())
       .putHeader("Content-Type", "application/json")
-      .putHeader("X-Content-Type-Options", "nosniff")
-      .putHeader("Referrer-Policy", "no-referrer")
-      .putHeader("X-Frame-Options", "DENY")
-      .putHeader("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
       .putHeader("x-sb-error-code", error.code().code())
       .end(error.toJson().encode())
       .onComplete(done -> request.connection().close());

@@ -1,7 +1,5 @@
 package io.portcullis.http;
 
-import io.portcullis.AppContext;
-import io.portcullis.Readiness;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.config.Config;
@@ -9,14 +7,21 @@ import io.portcullis.error.AuthException;
 import io.portcullis.limit.ClientIp;
 import io.portcullis.limit.HashGate;
 import io.portcullis.limit.RateLimiter;
+import io.portcullis.metrics.AuthMetrics;
+import io.portcullis.session.SessionCache;
+import io.portcullis.token.KeyRing;
+import io.portcullis.token.KeySet;
 import io.portcullis.token.TokenVerifier;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.JWTAuthHandler;
@@ -24,114 +29,120 @@ import io.vertx.ext.web.handler.PlatformHandler;
 import io.vertx.ext.web.handler.TimeoutHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
-import io.vertx.core.json.JsonObject;
 
 import java.net.URI;
-import java.util.ArrayList;
+import java.time.Clock;
 import java.util.List;
 import java.util.Set;
 
+import static io.vertx.core.http.HttpMethod.DELETE;
+import static io.vertx.core.http.HttpMethod.GET;
+import static io.vertx.core.http.HttpMethod.POST;
+import static io.vertx.core.http.HttpMethod.PUT;
+
 /**
- * HTTP routing only, one instance per event loop: the route table of API.md §1 in one place, JWTAuthHandler on
+ * HTTP routing only, one instance per event loop: the route table in one place, JWTAuthHandler on
  * Bearer routes, one failure handler for every error. The work is done behind the event bus.
  */
 public final class HttpVerticle extends VerticleBase {
 
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HttpVerticle.class);
-
   public static final String BASE = "/auth/v1";
+  private static final boolean BODY = true;
+  private static final boolean NO_BODY = false;
 
-  private final AppContext app;
+  private final Config config;
+  private final KeyRing keys;
+  private final SessionCache sessions;
+  private final AuthMetrics metrics;
+  private final Clock clock;
   private final RateLimiter limiter;
   private final HashGate hashing;
   private final Readiness readiness;
+  private final OpenApiRoutes openapi;
   private HttpServer server;
   private Router router;
 
-  /** {@code limiter}, {@code hashing} and {@code readiness} are shared by every instance of the process. */
-  public HttpVerticle(AppContext app, RateLimiter limiter, HashGate hashing, Readiness readiness) {
-    this.app = app;
+  /**
+   * Every argument is shared by the process's instances (and kept fresh by {@link HttpHousekeeping} and the
+   * keys' owner); each instance builds its own router and verifier.
+   */
+  public HttpVerticle(Config config, KeyRing keys, SessionCache sessions, AuthMetrics metrics, Clock clock,
+                      RateLimiter limiter, HashGate hashing, Readiness readiness, OpenApiRoutes openapi) {
+    this.config = config;
+    this.keys = keys;
+    this.sessions = sessions;
+    this.metrics = metrics;
+    this.clock = clock;
     this.limiter = limiter;
     this.hashing = hashing;
     this.readiness = readiness;
+    this.openapi = openapi;
   }
 
   @Override
   public Future<?> start() {
-    AuthBus bus = new AuthBus(vertx, 30_000);
-    AuthRoutes auth = new AuthRoutes(bus, app.config(), hashing, app.sessions());
-    Limits limits = new Limits(app.config(), limiter, app.metrics());
-    MetaRoutes meta = new MetaRoutes(app.config(), bus, app.keys().publishedJwks(), readiness);
-    TokenVerifier verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt(), app.clock());
-    JWTAuthHandler bearer = JWTAuthHandler.create(verifier.provider());
-    BodyHandler body = BodyHandler.create(false)
-      .setBodyLimit(app.config().http().bodyLimitBytes())
-      .setMergeFormAttributes(false);
-    FailureHandler failures = new FailureHandler(false, app.config().mailer().sendIntervalSeconds());
+    AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
+    KeySet current = keys.current();
+    TokenVerifier verifier = new TokenVerifier(vertx, current, config.jwt(), clock);
+    MetaRoutes meta = new MetaRoutes(config, bus, current.publishedJwks(), readiness);
+    SecurityHeaders securityHeaders = new SecurityHeaders(config.externalUrl());
+    router = Router.router(vertx);
+    guards(router, securityHeaders);
+    routes(router, new Handlers(bus, verifier, meta));
 
-    Router router = Router.router(vertx);
-    router.route().handler(RequestLog::handle);
-    boolean https = app.config().externalUrl().startsWith("https://");
-    // Before CORS, which answers preflight requests itself: those get the headers too.
-    router.route().handler(ctx -> {
-      ctx.response().headers()
-        .add("X-Content-Type-Options", "nosniff")
-        .add("Referrer-Policy", "no-referrer")
-        .add("X-Frame-Options", "DENY")
-        .add("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
-      if (https) {
-        ctx.response().headers().add("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+    server = vertx.createHttpServer(serverOptions())
+      .invalidRequestHandler(request -> FailureHandler.invalidRequest(request, securityHeaders))
+      .requestHandler(router);
+    // A rotation, announced once by the keys' owner: this instance's verifier and JWKS follow the ring (read again
+    // once the consumer is registered, in case a reload came in between).
+    Runnable followKeys = () -> {
+      KeySet next = keys.current();
+      if (next != current) {
+        verifier.update(next.verificationJwks());
+        meta.useJwks(next.publishedJwks());
       }
-      ctx.next();
+    };
+    MessageConsumer<Object> keysChanged = vertx.eventBus().localConsumer(Addresses.KEYS_CHANGED,
+      msg -> followKeys.run());
+    return keysChanged.completion().compose(registered -> {
+      followKeys.run();
+      return server.listen();
     });
-    router.route().handler(cors(app.config()));
-    ClientIp clientIp = new ClientIp(app.config().http().trustedProxies(), app.config().http().clientIpHeader());
+  }
+
+  /** What every request passes before its route: log, headers, CORS, client address, deadline, sane input. */
+  private void guards(Router router, SecurityHeaders securityHeaders) {
+    router.route().handler(RequestLog::handle);
+    // Before CORS, which answers preflight requests itself: those get the headers too.
+    router.route().handler(securityHeaders::handle);
+    router.route().handler(cors(config));
+    ClientIp clientIp = new ClientIp(config.http().trustedProxies(), config.http().clientIpHeader());
     router.route().handler(ctx -> {
       String peer = ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress();
       ctx.put(Requests.CLIENT_IP, clientIp.resolve(peer, ctx.request()::getHeader));
       ctx.next();
     });
     // No request may hold a connection longer than this, whatever it waits on (503 service_unavailable).
-    router.route().handler(TimeoutHandler.create(app.config().http().requestTimeoutMs(), 503));
-    router.route().handler(ctx -> {
-      String version = ctx.request().getHeader(FailureHandler.API_VERSION);
-      if (version != null && version.length() <= 32) {
-        ctx.response().putHeader(FailureHandler.API_VERSION, version);
-      }
-      ctx.next();
-    });
-    // A query string that does not decode (a stray '%') is the client's error: refused here, once, rather than
-    // thrown by the first getParam of a handler (500).
-    router.route().handler(ctx -> {
-      try {
-        ctx.request().params();
-      } catch (IllegalArgumentException e) {
-        throw AuthException.validation("Malformed query string");
-      }
-      ctx.next();
-    });
-    // BodyHandler sets up Netty's form decoder for form and multipart bodies, which throws on some Content-Types
-    // (an empty multipart boundary): a 400 here rather than a 500 there.
-    router.route().handler(ctx -> {
-      if (!Requests.formDecodable(ctx)) {
-        throw AuthException.validation("Malformed Content-Type");
-      }
-      ctx.next();
-    });
+    router.route().handler(TimeoutHandler.create(config.http().requestTimeoutMs(), 503));
+    router.route().handler(HttpVerticle::echoApiVersion);
+    router.route().handler(HttpVerticle::refuseMalformedQuery);
+    router.route().handler(HttpVerticle::refuseUndecodableForm);
+    FailureHandler failures = new FailureHandler(false, config.mailer().sendIntervalSeconds());
     for (int status : new int[] {400, 403, 404, 405, 413, 500, 503}) {
       router.errorHandler(status, failures.forStatus(status));
     }
+  }
 
-    router.get("/health").handler(meta::liveness);
-    router.get("/ready").handler(meta::readiness);
-    if (app.metrics().registryName() != null) {
-      router.get("/metrics").handler(PrometheusScrapingHandler.create(app.metrics().registryName()));
+  /** The route table. Bearer routes check the token, then (admin routes) the caller's admin rights. */
+  private void routes(Router router, Handlers h) {
+    router.get("/health").handler(h.meta::liveness);
+    router.get("/ready").handler(h.meta::readiness);
+    if (metrics.registryName() != null) {
+      router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics.registryName()));
     }
 
-    SecurityRoutes security = new SecurityRoutes(bus, limits);
     // Without email, phone and password a sign-up is anonymous (own rate-limit bucket, answered by security).
-    router.post(BASE + "/signup").handler(body).handler(security::signupLimit).handler(security::anonymousSignup)
-      .handler(auth::signup);
+    open(router, POST, "/signup", h.body, h.security::signupLimit, h.security::anonymousSignup, h.auth::signup);
     // Form requests are marked before the body is read, so that a form body refused while reading it (too
     // large, bad encoding) still gets RFC 6749's error fields. A platform handler, so that it may come before the
     // body handler on a single route: two routes for the path made its metrics label "/token>/token".
@@ -139,67 +150,141 @@ public final class HttpVerticle extends VerticleBase {
       ctx.put(FailureHandler.FORM_REQUEST, Requests.isForm(ctx));
       ctx.next();
     };
-    router.post(BASE + "/token").handler(markForm).handler(body).handler(limits::token).handler(auth::token);
-    router.post(BASE + "/recover").handler(body).handler(limits.recover).handler(ctx -> auth.mailFlow(ctx, Addresses.ACCOUNT_RECOVER));
-    router.post(BASE + "/otp").handler(body).handler(limits.otp).handler(ctx -> auth.mailFlow(ctx, Addresses.ACCOUNT_OTP));
-    router.post(BASE + "/magiclink").handler(body).handler(limits.otp).handler(ctx -> auth.mailFlow(ctx, Addresses.ACCOUNT_OTP));
-    router.post(BASE + "/resend").handler(body).handler(limits.resend).handler(ctx -> auth.mailFlow(ctx, Addresses.ACCOUNT_RESEND));
-    router.post(BASE + "/verify").handler(body).handler(limits.verify).handler(auth::verify);
-    router.get(BASE + "/verify").handler(limits.verify).handler(auth::verifyLink);
-    router.get(BASE + "/settings").handler(meta::settings);
-    router.get(BASE + "/health").handler(meta::health);
-    router.get(BASE + "/.well-known/jwks.json").handler(meta::jwks);
-    router.get(BASE + "/.well-known/openid-configuration").handler(meta::discovery);
+    open(router, POST, "/token", markForm, h.body, h.limits::token, h.auth::token);
+    open(router, POST, "/recover", h.body, h.limits.recover, ctx -> h.auth.mailFlow(ctx, Addresses.ACCOUNT_RECOVER));
+    open(router, POST, "/otp", h.body, h.limits.otp, ctx -> h.auth.mailFlow(ctx, Addresses.ACCOUNT_OTP));
+    open(router, POST, "/magiclink", h.body, h.limits.otp, ctx -> h.auth.mailFlow(ctx, Addresses.ACCOUNT_OTP));
+    open(router, POST, "/resend", h.body, h.limits.resend, ctx -> h.auth.mailFlow(ctx, Addresses.ACCOUNT_RESEND));
+    open(router, POST, "/verify", h.body, h.limits.verify, h.auth::verify);
+    open(router, GET, "/verify", h.limits.verify, h.auth::verifyLink);
+    open(router, GET, "/settings", h.meta::settings);
+    open(router, GET, "/health", h.meta::health);
+    open(router, GET, "/.well-known/jwks.json", h.meta::jwks);
+    open(router, GET, "/.well-known/openid-configuration", h.meta::discovery);
+    open(router, POST, "/oauth/revoke", h.body, h.auth::revoke);
 
-    FailureHandler bearerFailures = new FailureHandler(true, app.config().mailer().sendIntervalSeconds());
-    router.get(BASE + "/user").handler(bearer).handler(auth::alive).handler(auth::getUser)
-      .failureHandler(bearerFailures);
-    router.put(BASE + "/user").handler(body).handler(bearer).handler(limits.userUpdate).handler(auth::alive)
-      .handler(security::beforeUserUpdate).handler(auth::updateUser)
-      .failureHandler(bearerFailures);
-    router.post(BASE + "/logout").handler(body).handler(bearer).handler(auth::alive).handler(auth::logout)
-      .failureHandler(bearerFailures);
-    for (HttpMethod method : new HttpMethod[] {HttpMethod.GET, HttpMethod.POST}) {
-      router.route(method, BASE + "/userinfo").handler(body).handler(bearer).handler(auth::alive)
-        .handler(auth::userinfo).failureHandler(bearerFailures);
-    }
-    AdminRoutes admin = new AdminRoutes(bus);
-    String users = BASE + "/admin/users";
-    router.get(users).handler(bearer).handler(admin::requireAdmin).handler(admin::listUsers)
-      .failureHandler(bearerFailures);
-    router.post(users).handler(body).handler(bearer).handler(admin::requireAdmin).handler(admin::createUser)
-      .failureHandler(bearerFailures);
-    router.get(users + "/:id").handler(bearer).handler(admin::requireAdmin).handler(admin::getUser)
-      .failureHandler(bearerFailures);
-    router.put(users + "/:id").handler(body).handler(bearer).handler(admin::requireAdmin).handler(admin::updateUser)
-      .failureHandler(bearerFailures);
-    router.delete(users + "/:id").handler(body).handler(bearer).handler(admin::requireAdmin).handler(admin::deleteUser)
-      .failureHandler(bearerFailures);
-    router.post(BASE + "/oauth/introspect").handler(body).handler(bearer).handler(admin::requireAdmin)
-      .handler(auth::introspect).failureHandler(bearerFailures);
-    router.post(BASE + "/oauth/revoke").handler(body).handler(auth::revoke);
-    router.post(BASE + "/admin/keys/rotate").handler(bearer).handler(admin::requireAdmin).handler(admin::rotateKeys)
-      .failureHandler(bearerFailures);
-    router.post(users + "/:id/unlock").handler(bearer).handler(admin::requireAdmin).handler(admin::unlock)
-      .failureHandler(bearerFailures);
-    router.get(BASE + "/admin/audit").handler(bearer).handler(admin::requireAdmin).handler(admin::audit)
-      .failureHandler(bearerFailures);
+    bearer(router, h, GET, "/user", NO_BODY, h.auth::alive, h.auth::getUser);
+    bearer(router, h, PUT, "/user", BODY, h.limits.userUpdate, h.auth::alive, h.security::beforeUserUpdate,
+      h.auth::updateUser);
+    bearer(router, h, POST, "/logout", BODY, h.auth::alive, h.auth::logout);
+    bearer(router, h, GET, "/userinfo", BODY, h.auth::alive, h.auth::userinfo);
+    bearer(router, h, POST, "/userinfo", BODY, h.auth::alive, h.auth::userinfo);
+
+    String users = "/admin/users";
+    admin(router, h, GET, users, NO_BODY, h.admin::listUsers);
+    admin(router, h, POST, users, BODY, h.admin::createUser);
+    admin(router, h, GET, users + "/:id", NO_BODY, h.admin::getUser);
+    admin(router, h, PUT, users + "/:id", BODY, h.admin::updateUser);
+    admin(router, h, DELETE, users + "/:id", BODY, h.admin::deleteUser);
+    admin(router, h, POST, users + "/:id/unlock", NO_BODY, h.admin::unlock);
+    admin(router, h, POST, "/oauth/introspect", BODY, h.auth::introspect);
+    admin(router, h, POST, "/admin/keys/rotate", NO_BODY, h.admin::rotateKeys);
+    admin(router, h, GET, "/admin/audit", NO_BODY, h.admin::audit);
     // Account security: sessions, TOTP factors and recovery codes, re-authentication.
-    security.register(router, body, bearer, auth::alive, admin::requireAdmin, bearerFailures);
+    h.security.register(router, h.body, h.bearer, h.auth::alive, h.admin::requireAdmin, h.bearerFailures);
 
     // "Try it": the OpenAPI document of every route above (OpenApiTest holds the two together) and Swagger UI.
-    OpenApiRoutes openapi = new OpenApiRoutes(app.config());
     router.get("/openapi.json").handler(openapi::document);
     router.get("/docs").handler(openapi::docs);
-    router.get("/docs/*").handler(OpenApiRoutes.assets());
-    this.router = router;
+    router.get("/docs/*").handler(openapi.assets());
 
     // Last, so that the Bearer routes' own failure handler comes first for them.
-    router.route().failureHandler(failures);
+    router.route().failureHandler(h.failures);
+  }
 
-    HttpServerOptions options = new HttpServerOptions()
-      .setHost(app.config().http().host())
-      .setPort(app.config().http().port())
+  /** What the route table refers to, made once per instance. */
+  private final class Handlers {
+    final BodyHandler body = BodyHandler.create(false)
+      .setBodyLimit(config.http().bodyLimitBytes())
+      .setMergeFormAttributes(false);
+    final Limits limits = new Limits(config, limiter, metrics);
+    final FailureHandler failures = new FailureHandler(false, config.mailer().sendIntervalSeconds());
+    /** On Bearer routes 400 and 401 come from JWTAuthHandler: token errors. */
+    final FailureHandler bearerFailures = new FailureHandler(true, config.mailer().sendIntervalSeconds());
+    final AuthRoutes auth;
+    final AdminRoutes admin;
+    final SecurityRoutes security;
+    final MetaRoutes meta;
+    final JWTAuthHandler bearer;
+
+    Handlers(AuthBus bus, TokenVerifier verifier, MetaRoutes meta) {
+      this.auth = new AuthRoutes(bus, config, hashing, sessions);
+      this.admin = new AdminRoutes(bus);
+      this.security = new SecurityRoutes(bus, limits);
+      this.meta = meta;
+      this.bearer = JWTAuthHandler.create(verifier.provider());
+    }
+  }
+
+  /** A route under {@link #BASE} anyone may call. */
+  @SafeVarargs
+  private static void open(Router router, HttpMethod method, String path, Handler<RoutingContext>... chain) {
+    Route route = router.route(method, BASE + path);
+    for (Handler<RoutingContext> handler : chain) {
+      route.handler(handler);
+    }
+  }
+
+  /**
+   * A route for a Bearer token's holder. A body is read before the token is checked (the body handler must come
+   * before anything asynchronous); failures are rendered as token errors.
+   */
+  @SafeVarargs
+  private static void bearer(Router router, Handlers h, HttpMethod method, String path, boolean readsBody,
+                             Handler<RoutingContext>... chain) {
+    Route route = router.route(method, BASE + path);
+    if (readsBody) {
+      route.handler(h.body);
+    }
+    route.handler(h.bearer);
+    for (Handler<RoutingContext> handler : chain) {
+      route.handler(handler);
+    }
+    route.failureHandler(h.bearerFailures);
+  }
+
+  /** A Bearer route for admins only (a service key, or a user with an admin role). */
+  private static void admin(Router router, Handlers h, HttpMethod method, String path, boolean readsBody,
+                            Handler<RoutingContext> handler) {
+    bearer(router, h, method, path, readsBody, h.admin::requireAdmin, handler);
+  }
+
+  private static void echoApiVersion(RoutingContext ctx) {
+    String version = ctx.request().getHeader(FailureHandler.API_VERSION);
+    if (version != null && version.length() <= 32) {
+      ctx.response().putHeader(FailureHandler.API_VERSION, version);
+    }
+    ctx.next();
+  }
+
+  /**
+   * A query string that does not decode (a stray '%') is the client's error: refused here, once, rather than
+   * thrown by the first getParam of a handler (500).
+   */
+  private static void refuseMalformedQuery(RoutingContext ctx) {
+    try {
+      ctx.request().params();
+    } catch (IllegalArgumentException e) {
+      throw AuthException.validation("Malformed query string");
+    }
+    ctx.next();
+  }
+
+  /**
+   * BodyHandler sets up Netty's form decoder for form and multipart bodies, which throws on some Content-Types
+   * (an empty multipart boundary): a 400 here rather than a 500 there.
+   */
+  private static void refuseUndecodableForm(RoutingContext ctx) {
+    if (!Requests.formDecodable(ctx)) {
+      throw AuthException.validation("Malformed Content-Type");
+    }
+    ctx.next();
+  }
+
+  private HttpServerOptions serverOptions() {
+    return new HttpServerOptions()
+      .setHost(config.http().host())
+      .setPort(config.http().port())
       .setMaxInitialLineLength(8192)
       .setMaxHeaderSize(16384)
       // No cleartext HTTP/2: Vert.x answers an "Upgrade: h2c" without HTTP2-Settings with a 400 that has no length
@@ -207,22 +292,7 @@ public final class HttpVerticle extends VerticleBase {
       // HTTP/2 belongs on TLS, at the proxy.
       .setHttp2ClearTextEnabled(false)
       // Slow or idle clients (slow-loris) are closed once nothing moves for this long.
-      .setIdleTimeout(app.config().http().idleTimeoutSeconds());
-    server = vertx.createHttpServer(options).invalidRequestHandler(FailureHandler::invalidRequest)
-      .requestHandler(router);
-    // Events of other processes (a clustered bus) make this process's cached session liveness stale too.
-    vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS, msg -> app.sessions().invalidateUser(msg.body().getString("user_id")));
-    vertx.eventBus().<JsonObject>localConsumer(Addresses.KEYS_CHANGED, msg -> {
-      List<JsonObject> verification = new ArrayList<>();
-      msg.body().getJsonArray("verification").forEach(jwk -> verification.add((JsonObject) jwk));
-      verifier.update(verification);
-      meta.useJwks(msg.body().getJsonArray("published"));
-    });
-    if (!app.config().rateLimitsEnabled()) {
-      LOG.warn("Rate limits are OFF (rate_limits / PORTCULLIS_RATE_LIMITS): use this for load tests only");
-    }
-    vertx.setPeriodic(60_000, id -> limiter.evictFull(limits.byName()));
-    return server.listen();
+      .setIdleTimeout(config.http().idleTimeoutSeconds());
   }
 
   /**
@@ -257,7 +327,7 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> stop() {
     return server == null
       ? Future.succeededFuture()
-      : server.shutdown(app.config().shutdownGraceMs(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      : server.shutdown(config.shutdownGraceMs(), java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   /** {@code scheme://host[:port]} of a URL. */

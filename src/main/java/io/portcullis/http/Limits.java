@@ -9,6 +9,8 @@ import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The per-client-IP rate limits of the abuse-prone routes (429 over_request_rate_limit with Retry-After). The
@@ -27,47 +29,42 @@ final class Limits {
   final Handler<RoutingContext> anonymous;
   private final Handler<RoutingContext> password;
   private final Handler<RoutingContext> refresh;
-  private final Map<String, RateLimiter.Limit> byName;
 
   Limits(Config config, RateLimiter limiter, AuthMetrics metrics) {
-    Config.RateLimit r = config.rateLimit();
+    Map<String, RateLimiter.Limit> limits = byName(config);
     boolean on = config.rateLimitsEnabled();
-    RateLimiter.Limit passwordLimit = new RateLimiter.Limit("password_grant", r.passwordGrant(), r.burst());
-    RateLimiter.Limit refreshLimit = new RateLimiter.Limit("refresh", r.refresh(), r.refreshBurst());
-    RateLimiter.Limit signupLimit = new RateLimiter.Limit("signup", r.signup(), r.burst());
-    RateLimiter.Limit recoverLimit = new RateLimiter.Limit("recover", r.recover(), r.burst());
-    RateLimiter.Limit otpLimit = new RateLimiter.Limit("otp", r.otp(), r.burst());
-    RateLimiter.Limit resendLimit = new RateLimiter.Limit("resend", r.resend(), r.burst());
-    RateLimiter.Limit verifyLimit = new RateLimiter.Limit("verify", r.verify(), r.burst());
-    RateLimiter.Limit userUpdateLimit = new RateLimiter.Limit("user_update", r.userUpdate(), r.burst());
-    RateLimiter.Limit mfaLimit = new RateLimiter.Limit("mfa", r.mfa(), r.burst());
-    RateLimiter.Limit anonymousLimit = new RateLimiter.Limit("anonymous", r.anonymous(), r.burst());
-    this.byName = Map.of("password_grant", passwordLimit, "refresh", refreshLimit, "signup", signupLimit,
-      "recover", recoverLimit, "otp", otpLimit, "resend", resendLimit, "verify", verifyLimit,
-      "user_update", userUpdateLimit, "mfa", mfaLimit, "anonymous", anonymousLimit);
-    this.password = handler(on, limiter, metrics, passwordLimit);
-    this.refresh = handler(on, limiter, metrics, refreshLimit);
-    this.signup = handler(on, limiter, metrics, signupLimit);
-    this.recover = handler(on, limiter, metrics, recoverLimit);
-    this.otp = handler(on, limiter, metrics, otpLimit);
-    this.resend = handler(on, limiter, metrics, resendLimit);
-    this.verify = handler(on, limiter, metrics, verifyLimit);
-    this.userUpdate = handler(on, limiter, metrics, userUpdateLimit);
-    this.mfa = handler(on, limiter, metrics, mfaLimit);
-    this.anonymous = handler(on, limiter, metrics, anonymousLimit);
+    this.password = handler(on, limiter, metrics, limits.get("password_grant"));
+    this.refresh = handler(on, limiter, metrics, limits.get("refresh"));
+    this.signup = handler(on, limiter, metrics, limits.get("signup"));
+    this.recover = handler(on, limiter, metrics, limits.get("recover"));
+    this.otp = handler(on, limiter, metrics, limits.get("otp"));
+    this.resend = handler(on, limiter, metrics, limits.get("resend"));
+    this.verify = handler(on, limiter, metrics, limits.get("verify"));
+    this.userUpdate = handler(on, limiter, metrics, limits.get("user_update"));
+    this.mfa = handler(on, limiter, metrics, limits.get("mfa"));
+    this.anonymous = handler(on, limiter, metrics, limits.get("anonymous"));
   }
 
-  /** The token route's bucket depends on the grant (query, or form field). */
+  /** Every limit by its name (the first part of its buckets' keys, as {@link RateLimiter#evictFull} reads them). */
+  static Map<String, RateLimiter.Limit> byName(Config config) {
+    Config.RateLimit r = config.rateLimit();
+    return Stream.of(
+        new RateLimiter.Limit("password_grant", r.passwordGrant(), r.burst()),
+        new RateLimiter.Limit("refresh", r.refresh(), r.refreshBurst()),
+        new RateLimiter.Limit("signup", r.signup(), r.burst()),
+        new RateLimiter.Limit("recover", r.recover(), r.burst()),
+        new RateLimiter.Limit("otp", r.otp(), r.burst()),
+        new RateLimiter.Limit("resend", r.resend(), r.burst()),
+        new RateLimiter.Limit("verify", r.verify(), r.burst()),
+        new RateLimiter.Limit("user_update", r.userUpdate(), r.burst()),
+        new RateLimiter.Limit("mfa", r.mfa(), r.burst()),
+        new RateLimiter.Limit("anonymous", r.anonymous(), r.burst()))
+      .collect(Collectors.toUnmodifiableMap(RateLimiter.Limit::name, limit -> limit));
+  }
+
+  /** The token route's bucket depends on the grant (query, form field or JSON field). */
   void token(RoutingContext ctx) {
-    String grant = ctx.request().getParam("grant_type");
-    if (grant == null && Requests.isForm(ctx)) {
-      grant = ctx.request().getFormAttribute("grant_type");
-    }
-    ("refresh_token".equals(grant) ? refresh : password).handle(ctx);
-  }
-
-  Map<String, RateLimiter.Limit> byName() {
-    return byName;
+    ("refresh_token".equals(Requests.grantType(ctx)) ? refresh : password).handle(ctx);
   }
 
   private static Handler<RoutingContext> handler(boolean on, RateLimiter limiter, AuthMetrics metrics,

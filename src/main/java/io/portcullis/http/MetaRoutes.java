@@ -1,6 +1,5 @@
 package io.portcullis.http;
 
-import io.portcullis.Readiness;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.config.Config;

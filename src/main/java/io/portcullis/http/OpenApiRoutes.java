@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * org.webjars:swagger-ui jar on the classpath (no CDN), its "Authorize" using the password flow of
  * {@code /auth/v1/token}. OpenApiTest holds the document to the router's route table.
  */
-final class OpenApiRoutes {
+public final class OpenApiRoutes {
 
   static final String DOCUMENT = "openapi/openapi.json";
   static final String DOCS_PAGE = "openapi/docs.html";
@@ -30,14 +30,33 @@ final class OpenApiRoutes {
     "/?(swagger-ui[a-z-]*\\.(js|css)(\\.map)?|favicon-\\d+x\\d+\\.png|oauth2-redirect\\.(html|js))");
 
   private final String document;
+  private final String docsPage;
+  private final String docsPolicy;
+  private final String webjarVersion;
 
-  OpenApiRoutes(Config config) {
-    JsonObject openapi = new JsonObject(Resources.DOCUMENT);
+  private OpenApiRoutes(String document, String docsPage, String docsPolicy, String webjarVersion) {
+    this.document = document;
+    this.docsPage = docsPage;
+    this.docsPolicy = docsPolicy;
+    this.webjarVersion = webjarVersion;
+  }
+
+  /**
+   * Reads and parses the document, the docs page and the webjar's version from the classpath: blocking, so once
+   * per process before anything deploys, never on an event loop. Fails when one of them is missing.
+   */
+  public static OpenApiRoutes load(Config config) {
+    JsonObject openapi = new JsonObject(read(DOCUMENT));
     openapi.getJsonObject("info").put("version", MetaRoutes.VERSION);
     openapi.put("servers", new JsonArray().add(new JsonObject()
       .put("url", config.externalUrl())
       .put("description", "this service (its configured external URL)")));
-    this.document = openapi.encode();
+    String page = read(DOCS_PAGE);
+    // The one page that runs scripts: ours and Swagger UI's from this origin, the inline initializer by its hash,
+    // the inline styles Swagger UI sets; nothing from elsewhere, and no framing.
+    String policy = "default-src 'self'; script-src 'self' '" + inlineScriptHash(page)
+      + "'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
+    return new OpenApiRoutes(openapi.encode(), page, policy, webjarVersion());
   }
 
   void document(RoutingContext ctx) {
@@ -48,19 +67,17 @@ final class OpenApiRoutes {
     ctx.response()
       .putHeader("Content-Type", "text/html; charset=utf-8")
       .putHeader("Cache-Control", "no-cache")
-      // The one page that runs scripts: ours and Swagger UI's from this origin, the inline initializer by its hash,
-      // the inline styles Swagger UI sets; nothing from elsewhere, and no framing.
-      .putHeader("Content-Security-Policy", "default-src 'self'; script-src 'self' '" + Resources.INLINE_SCRIPT_HASH
-        + "'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'")
-      .end(Resources.DOCS_PAGE);
+      .putHeader("Content-Security-Policy", docsPolicy)
+      .end(docsPage);
   }
 
   /**
    * Swagger UI's files (scripts, styles, icons) from the webjar, with asynchronous file access on the event loop;
-   * not the webjar's own index page and initializer, which load the petstore demo from the Internet.
+   * not the webjar's own index page and initializer, which load the petstore demo from the Internet. One per
+   * HTTP verticle instance (a static handler keeps caches of its own).
    */
-  static Handler<RoutingContext> assets() {
-    StaticHandler files = StaticHandler.create(WEBJAR + Resources.WEBJAR_VERSION)
+  Handler<RoutingContext> assets() {
+    StaticHandler files = StaticHandler.create(WEBJAR + webjarVersion)
       .setAlwaysAsyncFS(true)
       .setDirectoryListing(false);
     return ctx -> {
@@ -73,51 +90,43 @@ final class OpenApiRoutes {
     };
   }
 
-  /** Read once per JVM, on the first deployment. */
-  private static final class Resources {
-    static final String DOCUMENT = read(OpenApiRoutes.DOCUMENT);
-    static final String DOCS_PAGE = read(OpenApiRoutes.DOCS_PAGE);
-    static final String WEBJAR_VERSION = webjarVersion();
-    static final String INLINE_SCRIPT_HASH = inlineScriptHash(DOCS_PAGE);
-
-    /** CSP's {@code sha256-...} source of the page's one inline script. */
-    private static String inlineScriptHash(String page) {
-      int open = page.indexOf("<script>");
-      int close = page.indexOf("</script>", open);
-      if (open < 0 || close < 0) {
-        throw new IllegalStateException("docs page without its inline script");
-      }
-      String script = page.substring(open + "<script>".length(), close);
-      try {
-        byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(script.getBytes(StandardCharsets.UTF_8));
-        return "sha256-" + java.util.Base64.getEncoder().encodeToString(digest);
-      } catch (java.security.NoSuchAlgorithmException e) {
-        throw new IllegalStateException(e);
-      }
+  /** CSP's {@code sha256-...} source of the page's one inline script. */
+  private static String inlineScriptHash(String page) {
+    int open = page.indexOf("<script>");
+    int close = page.indexOf("</script>", open);
+    if (open < 0 || close < 0) {
+      throw new IllegalStateException("docs page without its inline script");
     }
-
-    private static String read(String name) {
-      try (InputStream in = OpenApiRoutes.class.getClassLoader().getResourceAsStream(name)) {
-        if (in == null) {
-          throw new IllegalStateException("Missing resource " + name);
-        }
-        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+    String script = page.substring(open + "<script>".length(), close);
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(script.getBytes(StandardCharsets.UTF_8));
+      return "sha256-" + java.util.Base64.getEncoder().encodeToString(digest);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
+  }
 
-    private static String webjarVersion() {
-      Properties pom = new Properties();
-      try (InputStream in = OpenApiRoutes.class.getClassLoader().getResourceAsStream(WEBJAR_POM)) {
-        if (in == null) {
-          throw new IllegalStateException("The org.webjars:swagger-ui jar is not on the classpath");
-        }
-        pom.load(in);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
+  private static String read(String name) {
+    try (InputStream in = OpenApiRoutes.class.getClassLoader().getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IllegalStateException("Missing resource " + name);
       }
-      return pom.getProperty("version");
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
+  }
+
+  private static String webjarVersion() {
+    Properties pom = new Properties();
+    try (InputStream in = OpenApiRoutes.class.getClassLoader().getResourceAsStream(WEBJAR_POM)) {
+      if (in == null) {
+        throw new IllegalStateException("The org.webjars:swagger-ui jar is not on the classpath");
+      }
+      pom.load(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return pom.getProperty("version");
   }
 }

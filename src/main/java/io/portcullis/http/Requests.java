@@ -79,6 +79,38 @@ final class Requests {
     return form;
   }
 
+  private static final String TOKEN_BODY = "portcullis.token-body";
+
+  /**
+   * The body of a token-endpoint request (RFC 6749's form fields, or supabase-js's JSON object), read once and
+   * kept for the rest of the request.
+   */
+  static JsonObject tokenBody(RoutingContext ctx) {
+    JsonObject body = ctx.get(TOKEN_BODY);
+    if (body == null) {
+      body = isForm(ctx) ? form(ctx) : json(ctx, false);
+      ctx.put(TOKEN_BODY, body);
+    }
+    return body;
+  }
+
+  /**
+   * The grant a token-endpoint request asks for: {@code grant_type} of the query, else of the body; null when
+   * neither names one or the body does not parse (its handler then refuses it). The one place that reads it, so
+   * that the rate limit and the handler agree on the grant.
+   */
+  static String grantType(RoutingContext ctx) {
+    String grant = ctx.request().getParam("grant_type");
+    if (grant != null) {
+      return grant;
+    }
+    try {
+      return tokenBody(ctx).getValue("grant_type") instanceof String g ? g : null;
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
   static final String CLIENT_IP = "portcullis.ip";
 
   /** The client's address as HttpVerticle resolved it (trusted proxies honoured). */

@@ -4,6 +4,7 @@ import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
+import io.portcullis.input.Inputs;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.json.JsonArray;
@@ -287,7 +288,7 @@ final class SecurityRoutes {
   }
 
   private void end(RoutingContext ctx, String userId, String sessionId, String actorId) {
-    if (uuid(sessionId) == null) {
+    if (Inputs.uuidOrNull(sessionId) == null) {
       throw sessionNotFound();
     }
     JsonObject end = new JsonObject().put("user_id", userId).put("session_id", sessionId);
@@ -311,18 +312,10 @@ final class SecurityRoutes {
   /** The {@code {id}} of an admin user route; not a UUID → 404 user_not_found, as the other admin routes answer. */
   private static String userId(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    if (uuid(id) == null) {
+    if (Inputs.uuidOrNull(id) == null) {
       throw AuthException.withStatus(ErrorCode.USER_NOT_FOUND, 404, "User not found");
     }
     return id;
-  }
-
-  private static UUID uuid(String value) {
-    try {
-      return value == null ? null : UUID.fromString(value);
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
   }
 
   private Future<JsonObject> send(RoutingContext ctx, String address, JsonObject body) {

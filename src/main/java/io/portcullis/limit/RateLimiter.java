@@ -24,6 +24,8 @@ public final class RateLimiter {
     }
   }
 
+  private static final double ROUNDING = 1e-9;
+
   private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
   private final Clock clock;
 
@@ -39,8 +41,10 @@ public final class RateLimiter {
     synchronized (bucket) {
       bucket.tokens = Math.min(limit.burst(), bucket.tokens + (now - bucket.updatedNanos) * perNano);
       bucket.updatedNanos = now;
-      if (bucket.tokens >= 1) {
-        bucket.tokens -= 1;
+      // Within rounding of a whole token counts as one: waiting the Retry-After answered below must be enough,
+      // and the refill rate (perHour / 3.6e12 per nanosecond) is not exact in binary.
+      if (bucket.tokens >= 1 - ROUNDING) {
+        bucket.tokens = Math.max(0, bucket.tokens - 1);
         return 0;
       }
       return Math.max(1, (long) Math.ceil((1 - bucket.tokens) / perNano / 1e9));

@@ -1,10 +1,11 @@
 package io.portcullis.mail;
 
-import io.portcullis.AppContext;
 import io.portcullis.db.DatabaseVerticle;
 import io.portcullis.bus.Addresses;
 import io.portcullis.config.Config;
+import io.portcullis.db.Rows;
 import io.vertx.core.Future;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.ext.mail.LoginOption;
 import io.vertx.ext.mail.MailClient;
 import io.vertx.ext.mail.MailConfig;
@@ -13,9 +14,9 @@ import io.vertx.ext.mail.StartTLSOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.List;
 
 /**
@@ -35,13 +36,18 @@ public final class MailVerticle extends DatabaseVerticle {
   private boolean draining;
   private boolean again;
 
-  public MailVerticle(AppContext app) {
-    super(app);
+  private final Config config;
+  private final Clock clock;
+
+  public MailVerticle(PgConnectOptions database, Config config, Clock clock) {
+    super(database, config.db().poolSize());
+    this.config = config;
+    this.clock = clock;
   }
 
   @Override
   protected Future<?> serve() {
-    Config.Smtp smtp = app.config().smtp();
+    Config.Smtp smtp = config.smtp();
     if (smtp.enabled()) {
       client = MailClient.create(vertx, mailConfig(smtp));
       LOG.info("Mail goes to SMTP {}:{} ({})", smtp.host(), smtp.port(), smtp.security());
@@ -78,7 +84,7 @@ public final class MailVerticle extends DatabaseVerticle {
     }
     draining = true;
     again = false;
-    OffsetDateTime now = now();
+    OffsetDateTime now = Rows.now(clock);
     MailOutbox.claim(pool, now, now.plus(LEASE), BATCH)
       .compose(this::sendAll)
       .onFailure(e -> LOG.warn("Mail outbox not read: {}", e.toString()))
@@ -101,18 +107,18 @@ public final class MailVerticle extends DatabaseVerticle {
 
   private Future<Void> deliver(MailOutbox.Pending mail) {
     return send(mail)
-      .compose(sent -> MailOutbox.sent(pool, mail.id(), now()))
+      .compose(sent -> MailOutbox.sent(pool, mail.id(), Rows.now(clock)))
       .recover(error -> {
         String reason = error.getClass().getSimpleName() + ": " + error.getMessage();
-        if (mail.attempts() >= app.config().smtp().maxAttempts()) {
+        if (mail.attempts() >= config.smtp().maxAttempts()) {
           LOG.error("Mail {} ({}) to {} not sent after {} attempts, giving up: {}", mail.id(), mail.kind(),
             mail.recipient(), mail.attempts(), reason);
-          return MailOutbox.failed(pool, mail.id(), now(), reason);
+          return MailOutbox.failed(pool, mail.id(), Rows.now(clock), reason);
         }
         Duration delay = Duration.ofSeconds(Math.min(3600, 5L << Math.min(mail.attempts() - 1, 10)));
         LOG.warn("Mail {} ({}) to {} not sent (attempt {}), retrying in {} s: {}", mail.id(), mail.kind(),
           mail.recipient(), mail.attempts(), delay.toSeconds(), reason);
-        return MailOutbox.retry(pool, mail.id(), now().plus(delay), reason);
+        return MailOutbox.retry(pool, mail.id(), Rows.now(clock).plus(delay), reason);
       });
   }
 
@@ -122,7 +128,7 @@ public final class MailVerticle extends DatabaseVerticle {
       LOG.info("Mail (no SMTP configured) to {}: {}\n{}", mail.recipient(), mail.subject(), mail.text());
       return Future.succeededFuture();
     }
-    Config.Smtp smtp = app.config().smtp();
+    Config.Smtp smtp = config.smtp();
     String from = smtp.senderName().isEmpty() ? smtp.from() : smtp.senderName() + " <" + smtp.from() + ">";
     MailMessage message = new MailMessage()
       .setFrom(from)
@@ -131,10 +137,6 @@ public final class MailVerticle extends DatabaseVerticle {
       .setText(mail.text())
       .setHtml(mail.html());
     return client.sendMail(message).mapEmpty();
-  }
-
-  private OffsetDateTime now() {
-    return OffsetDateTime.ofInstant(app.clock().instant(), ZoneOffset.UTC);
   }
 
   @Override

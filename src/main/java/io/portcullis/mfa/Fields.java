@@ -1,6 +1,7 @@
 package io.portcullis.mfa;
 
 import io.portcullis.error.AuthException;
+import io.portcullis.input.Inputs;
 import io.vertx.core.json.JsonObject;
 
 import java.util.UUID;
@@ -25,14 +26,6 @@ public final class Fields {
 
   /** A UUID field, or null when absent or not a UUID (callers answer "not found" for those). */
   public static UUID uuid(JsonObject body, String field) {
-    return uuidOrNull(body.getValue(field) instanceof String s ? s : null);
-  }
-
-  public static UUID uuidOrNull(String value) {
-    try {
-      return value == null ? null : UUID.fromString(value);
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
+    return Inputs.uuidOrNull(body.getValue(field) instanceof String s ? s : null);
   }
 }

@@ -1,13 +1,12 @@
 package io.portcullis.mfa;
 
+import io.portcullis.db.Rows;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.user.UserJson;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
@@ -68,7 +67,7 @@ public final class MfaRepository {
     return client.preparedQuery(INSERT)
       .execute(Tuple.from(Arrays.asList(id, userId, friendlyName, type, secret, now)))
       .<Void>mapEmpty()
-      .recover(e -> Future.failedFuture(e instanceof PgException pg && "23505".equals(pg.getSqlState())
+      .recover(e -> Future.failedFuture(Rows.uniqueViolation(e)
         ? new AuthException(ErrorCode.MFA_FACTOR_NAME_CONFLICT,
           "A factor with the friendly name \"" + friendlyName + "\" for this user already exists")
         : e));
@@ -76,12 +75,12 @@ public final class MfaRepository {
 
   /** The user's factor, or null (another user's factor is null too). */
   public Future<Row> find(UUID factorId, UUID userId) {
-    return client.preparedQuery(FIND).execute(Tuple.of(factorId, userId)).map(MfaRepository::first);
+    return client.preparedQuery(FIND).execute(Tuple.of(factorId, userId)).map(Rows::first);
   }
 
   /** As {@link #find}, locking the row for the caller's transaction (one verification at a time per factor). */
   public Future<Row> lock(UUID factorId, UUID userId) {
-    return client.preparedQuery(LOCK).execute(Tuple.of(factorId, userId)).map(MfaRepository::first);
+    return client.preparedQuery(LOCK).execute(Tuple.of(factorId, userId)).map(Rows::first);
   }
 
   public Future<List<Row>> list(UUID userId) {
@@ -99,7 +98,7 @@ public final class MfaRepository {
   }
 
   public Future<Row> lockChallenge(UUID challengeId, UUID factorId) {
-    return client.preparedQuery(LOCK_CHALLENGE).execute(Tuple.of(challengeId, factorId)).map(MfaRepository::first);
+    return client.preparedQuery(LOCK_CHALLENGE).execute(Tuple.of(challengeId, factorId)).map(Rows::first);
   }
 
   public Future<Void> failedAttempt(UUID challengeId) {
@@ -121,7 +120,7 @@ public final class MfaRepository {
 
   /** Deletes the user's factor and answers its last state, or null when it was not theirs. */
   public Future<Row> delete(UUID factorId, UUID userId) {
-    return client.preparedQuery(DELETE).execute(Tuple.of(factorId, userId)).map(MfaRepository::first);
+    return client.preparedQuery(DELETE).execute(Tuple.of(factorId, userId)).map(Rows::first);
   }
 
   /** The factor object of GoTrue's wire (never the secret). */
@@ -139,10 +138,5 @@ public final class MfaRepository {
       factor.put("last_challenged_at", UserJson.time(row.getOffsetDateTime("last_challenged_at")));
     }
     return factor;
-  }
-
-  private static Row first(RowSet<Row> rows) {
-    var it = rows.iterator();
-    return it.hasNext() ? it.next() : null;
   }
 }

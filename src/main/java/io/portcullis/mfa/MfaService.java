@@ -2,9 +2,11 @@ package io.portcullis.mfa;
 
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
+import io.portcullis.db.Rows;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
+import io.portcullis.input.Inputs;
 import io.portcullis.session.SessionRepository;
 import io.portcullis.token.KeyCipher;
 import io.vertx.core.Future;
@@ -19,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.UUID;
 
 /**
@@ -105,7 +106,7 @@ public final class MfaService {
       return Future.failedFuture(AuthException.validation("issuer must not contain ':'"));
     }
     String account = Fields.string(body, "account");
-    OffsetDateTime now = now();
+    OffsetDateTime now = Rows.now(clock);
     UUID factorId = UUID.randomUUID();
     byte[] key = new byte[SECRET_BYTES];
     random.nextBytes(key);
@@ -142,7 +143,7 @@ public final class MfaService {
   public Future<JsonObject> challenge(JsonObject body, String ip) {
     UUID userId = Fields.uuid(body, "user_id");
     UUID factorId = Fields.uuid(body, "factor_id");
-    OffsetDateTime now = now();
+    OffsetDateTime now = Rows.now(clock);
     UUID challengeId = UUID.randomUUID();
     return pool.withTransaction(conn -> {
       MfaRepository factors = new MfaRepository(conn);
@@ -173,8 +174,8 @@ public final class MfaService {
     if (rawChallenge == null || rawChallenge.isBlank()) {
       return Future.failedFuture(AuthException.validation("challenge_id is required"));
     }
-    UUID challengeId = Fields.uuidOrNull(rawChallenge);
-    OffsetDateTime now = now();
+    UUID challengeId = Inputs.uuidOrNull(rawChallenge);
+    OffsetDateTime now = Rows.now(clock);
     Future<Verification> checked = pool.withTransaction(conn -> {
       MfaRepository factors = new MfaRepository(conn);
       return (factorId == null ? Future.<Row>succeededFuture(null) : factors.lock(factorId, userId)).compose(factor -> {
@@ -336,9 +337,5 @@ public final class MfaService {
 
   private static String encode(String value) {
     return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
-  }
-
-  private OffsetDateTime now() {
-    return OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
   }
 }

@@ -2,6 +2,7 @@ package io.portcullis.mfa;
 
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
+import io.portcullis.db.Rows;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
@@ -19,7 +20,6 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -71,7 +71,7 @@ public final class RecoveryCodes {
   public Future<JsonObject> generate(JsonObject body, String ip, String userAgent) {
     UUID userId = Fields.uuid(body, "user_id");
     UUID sessionId = Fields.uuid(body, "session_id");
-    OffsetDateTime now = now();
+    OffsetDateTime now = Rows.now(clock);
     List<String> codes = new ArrayList<>();
     for (int i = 0; i < COUNT; i++) {
       codes.add(code());
@@ -100,7 +100,7 @@ public final class RecoveryCodes {
     if (code == null || code.isBlank()) {
       return Future.failedFuture(AuthException.validation("Code must not be empty"));
     }
-    return pool.preparedQuery(SPEND).execute(Tuple.of(userId, Buffer.buffer(hash(normalize(code))), now()))
+    return pool.preparedQuery(SPEND).execute(Tuple.of(userId, Buffer.buffer(hash(normalize(code))), Rows.now(clock)))
       .compose(spent -> spent.rowCount() == 0
         ? events.emit(FAILED, userId, sessionId, ip, userAgent).compose(done -> Future.<JsonObject>failedFuture(
           new AuthException(ErrorCode.MFA_VERIFICATION_FAILED, "Invalid recovery code entered")))
@@ -135,9 +135,5 @@ public final class RecoveryCodes {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  private OffsetDateTime now() {
-    return OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
   }
 }

@@ -1,9 +1,9 @@
 package io.portcullis.security;
 
-import io.portcullis.AppContext;
 import io.portcullis.account.AccountMails;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
+import io.portcullis.config.Config;
 import io.portcullis.db.DatabaseVerticle;
 import io.portcullis.error.AuthException;
 import io.portcullis.events.Events;
@@ -13,8 +13,14 @@ import io.portcullis.session.RefreshTokens;
 import io.portcullis.session.SessionListing;
 import io.portcullis.session.SessionRepository;
 import io.portcullis.token.KeyCipher;
+import io.portcullis.token.KeyRing;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgConnectOptions;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.function.Consumer;
 
 /**
  * Account security on the bus: the public session listing ({@code auth.sessions.list}) and the internal
@@ -28,22 +34,36 @@ public final class AccountSecurityVerticle extends DatabaseVerticle {
   private AnonymousUsers anonymous;
   private Reauthentication reauthentication;
 
-  public AccountSecurityVerticle(AppContext app) {
-    super(app);
+  private final Config config;
+  private final KeyRing keys;
+  private final Clock clock;
+  private final SecureRandom random;
+  private final AccountMails.Factory mails;
+  private final Consumer<String> userChanged;
+
+  public AccountSecurityVerticle(PgConnectOptions database, Config config, KeyRing keys, Clock clock,
+                                 SecureRandom random, AccountMails.Factory mails, Consumer<String> userChanged) {
+    super(database, config.db().poolSize());
+    this.config = config;
+    this.keys = keys;
+    this.clock = clock;
+    this.random = random;
+    this.mails = mails;
+    this.userChanged = userChanged;
   }
 
   @Override
   protected Future<?> serve() {
-    AuthBus bus = new AuthBus(vertx, 10_000);
-    Events events = new Events(vertx, pool, app.clock(), app.sessions());
-    SessionRepository sessions = new SessionRepository(pool, new RefreshTokens(app.keys().refreshSecret()),
-      app.config().sessions());
-    SessionListing listing = new SessionListing(sessions, app.clock());
-    mfa = new MfaService(pool, app.clock(), app.random(),
-      KeyCipher.of(app.config().jwt().keysEncryptionKey(), app.random()), app.config().siteUrl(), bus, events, sessions);
-    recoveryCodes = new RecoveryCodes(pool, app.clock(), app.random(), mfa, bus, events);
-    anonymous = new AnonymousUsers(pool, app.clock(), app.config().signup(), bus, events);
-    reauthentication = new Reauthentication(pool, app.clock(), app.config().security(), new AccountMails(app, vertx),
+    AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
+    Events events = new Events(vertx, pool, clock, userChanged);
+    SessionRepository sessions = new SessionRepository(pool, new RefreshTokens(keys.current().refreshSecret()),
+      config.sessions());
+    SessionListing listing = new SessionListing(sessions, clock);
+    mfa = new MfaService(pool, clock, random,
+      KeyCipher.of(config.jwt().keysEncryptionKey(), random), config.siteUrl(), bus, events, sessions);
+    recoveryCodes = new RecoveryCodes(pool, clock, random, mfa, bus, events);
+    anonymous = new AnonymousUsers(pool, clock, config.signup(), bus, events);
+    reauthentication = new Reauthentication(pool, clock, config.security(), mails.on(vertx),
       sessions, events);
     return Future.all(
       bus.serve(Addresses.SESSIONS_LIST, msg -> listing.list(msg.body())),

@@ -11,7 +11,7 @@ import java.util.UUID;
 /**
  * Refresh tokens are derived, not stored: token n of a session is HMAC-SHA256(server secret, session id ‖ n),
  * 256 bits, and only its SHA-256 lands in the database. Derivation lets a concurrent or repeated refresh be
- * answered with the session's already-issued active token (API.md §4) without ever keeping a token in clear.
+ * answered with the session's already-issued active token (within the reuse interval) without ever keeping a token in clear.
  */
 public final class RefreshTokens {
 

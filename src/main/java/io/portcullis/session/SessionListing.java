@@ -1,6 +1,7 @@
 package io.portcullis.session;
 
 import io.portcullis.error.AuthException;
+import io.portcullis.input.Inputs;
 import io.portcullis.user.UserJson;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -25,12 +26,7 @@ public final class SessionListing {
 
   /** {@code {user_id}} → {@code {sessions:[...]}}, newest first; a user without sessions has an empty list. */
   public Future<JsonObject> list(JsonObject body) {
-    UUID userId;
-    try {
-      userId = body.getValue("user_id") instanceof String s ? UUID.fromString(s) : null;
-    } catch (IllegalArgumentException e) {
-      userId = null;
-    }
+    UUID userId = Inputs.uuidOrNull(body.getValue("user_id") instanceof String s ? s : null);
     if (userId == null) {
       return Future.failedFuture(AuthException.validation("Field 'user_id' must be a UUID"));
     }

@@ -1,6 +1,7 @@
 package io.portcullis.session;
 
 import io.portcullis.config.Config;
+import io.portcullis.db.Rows;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Pool;
@@ -16,7 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
-/** All SQL about sessions and refresh tokens, including the rotation and reuse rules of API.md §4. */
+/** All SQL about sessions and refresh tokens, including the rotation and reuse rules (README, "Sessions and refresh tokens"). */
 public final class SessionRepository {
 
   private static final String INSERT_SESSION = "INSERT INTO sessions (id, user_id, amr_method, amr_at, refresh_counter, "
@@ -72,7 +73,7 @@ public final class SessionRepository {
 
   private final Config.Sessions limits;
 
-  /** {@code limits}: the optional session limits of API.md §4 (time-box, inactivity, one session per user). */
+  /** {@code limits}: the optional session limits (time-box, inactivity, one session per user). */
   public SessionRepository(Pool pool, RefreshTokens tokens, Config.Sessions limits) {
     this.pool = pool;
     this.tokens = tokens;
@@ -102,14 +103,14 @@ public final class SessionRepository {
   public Future<Refresh> refresh(byte[] presentedHash, OffsetDateTime now, Duration reuseInterval) {
     return pool.withTransaction(conn -> conn.preparedQuery(FIND_TOKEN).execute(Tuple.of(Buffer.buffer(presentedHash)))
       .compose(found -> {
-        Row token = first(found);
+        Row token = Rows.first(found);
         if (token == null) {
           return Future.succeededFuture(Refresh.NOT_FOUND);
         }
         long tokenId = token.getLong("id");
         return conn.preparedQuery(LOCK_SESSION).execute(Tuple.of(token.getUUID("session_id")))
           .compose(locked -> {
-            Row session = first(locked);
+            Row session = Rows.first(locked);
             if (session == null) {
               return Future.succeededFuture(Refresh.NOT_FOUND);
             }
@@ -119,7 +120,7 @@ public final class SessionRepository {
             }
             // Re-read after the lock: a concurrent refresh may have rotated this token while we waited.
             return conn.preparedQuery(TOKEN_STATE).execute(Tuple.of(tokenId)).compose(state -> {
-              OffsetDateTime revokedAt = first(state).getOffsetDateTime("revoked_at");
+              OffsetDateTime revokedAt = Rows.first(state).getOffsetDateTime("revoked_at");
               return revokedAt == null
                 ? rotate(conn, session, tokenId, now)
                 : replay(conn, session, tokenId, revokedAt, now, reuseInterval);
@@ -153,7 +154,7 @@ public final class SessionRepository {
                                  OffsetDateTime now, Duration reuseInterval) {
     UUID sessionId = session.getUUID("id");
     return conn.preparedQuery(ACTIVE_TOKEN).execute(Tuple.of(sessionId)).compose(rows -> {
-      Row active = first(rows);
+      Row active = Rows.first(rows);
       boolean parentOfActive = active != null && Long.valueOf(tokenId).equals(active.getLong("parent_id"));
       boolean withinInterval = !now.isAfter(revokedAt.plus(reuseInterval));
       if (active != null && (parentOfActive || withinInterval)) {
@@ -171,16 +172,12 @@ public final class SessionRepository {
   }
 
   /**
-   * Ends one session; with a user id, only if it belongs to that user. Answers the owner of the ended session, or
-   * null when none ended (the caller needs the owner for the sign-out event when it only knew the session).
-   */
-  /**
    * {@code session_id, user_id, created_at} of an active refresh token, or null; a token whose session is past its
    * time-box or inactivity timeout is not active (a refresh would answer session_expired).
    */
   public Future<Row> activeRefresh(byte[] tokenHash, OffsetDateTime now) {
     return pool.preparedQuery(ACTIVE_REFRESH).execute(Tuple.of(Buffer.buffer(tokenHash)))
-      .map(SessionRepository::first)
+      .map(Rows::first)
       .map(row -> row == null || expired(row, now) ? null : row);
   }
 
@@ -188,24 +185,33 @@ public final class SessionRepository {
   public Future<UUID> sessionOf(byte[] tokenHash) {
     return pool.preparedQuery(SESSION_OF_TOKEN).execute(Tuple.of(Buffer.buffer(tokenHash)))
       .map(rows -> {
-        Row row = first(rows);
+        Row row = Rows.first(rows);
         return row == null ? null : row.getUUID("session_id");
       });
   }
 
+  /**
+   * Ends one session; with a user id, only if it belongs to that user. Answers the owner of the ended session, or
+   * null when none ended (the caller needs the owner for the sign-out event when it only knew the session).
+   */
   public Future<UUID> endOne(UUID sessionId, UUID userId) {
     SqlClient client = pool;
     return (userId == null
       ? client.preparedQuery(DELETE_ONE).execute(Tuple.of(sessionId))
       : client.preparedQuery(DELETE_ONE_OF_USER).execute(Tuple.of(sessionId, userId)))
       .map(rows -> {
-        Row row = first(rows);
+        Row row = Rows.first(rows);
         return row == null ? null : row.getUUID("user_id");
       });
   }
 
   public Future<Integer> endAll(UUID userId) {
-    return pool.preparedQuery(DELETE_ALL).execute(Tuple.of(userId)).map(RowSet::rowCount);
+    return endAll(pool, userId);
+  }
+
+  /** Ends every session of a user in the caller's transaction; answers how many ended. */
+  public static Future<Integer> endAll(SqlClient client, UUID userId) {
+    return client.preparedQuery(DELETE_ALL).execute(Tuple.of(userId)).map(RowSet::rowCount);
   }
 
   public Future<Integer> endOthers(UUID userId, UUID keep) {
@@ -219,7 +225,7 @@ public final class SessionRepository {
   /** {@code aal1} or {@code aal2} of the user's session, or null when it is not one of theirs (or ended). */
   public Future<String> aalOf(UUID sessionId, UUID userId) {
     return pool.preparedQuery(AAL_OF).execute(Tuple.of(sessionId, userId)).map(rows -> {
-      Row row = first(rows);
+      Row row = Rows.first(rows);
       return row == null ? null : row.getString("aal");
     });
   }
@@ -227,7 +233,7 @@ public final class SessionRepository {
   /** When the user's session began (its sign-in), or null when it is not one of theirs. */
   public Future<OffsetDateTime> createdAt(UUID sessionId, UUID userId) {
     return pool.preparedQuery(CREATED_AT).execute(Tuple.of(sessionId, userId)).map(rows -> {
-      Row row = first(rows);
+      Row row = Rows.first(rows);
       return row == null ? null : row.getOffsetDateTime("created_at");
     });
   }
@@ -241,7 +247,7 @@ public final class SessionRepository {
   public Future<Upgrade> upgrade(UUID sessionId, UUID userId, String method, UUID factorId, OffsetDateTime now) {
     return pool.withTransaction(conn -> conn.preparedQuery(LOCK_OWN_SESSION).execute(Tuple.of(sessionId, userId))
       .compose(locked -> {
-        Row session = first(locked);
+        Row session = Rows.first(locked);
         if (session == null) {
           return Future.succeededFuture(null);
         }
@@ -254,7 +260,7 @@ public final class SessionRepository {
               .execute(Tuple.of(Buffer.buffer(hash), sessionId, counter, null, now)))
             .compose(done -> conn.preparedQuery(END_LOWER_AAL).execute(Tuple.of(userId, sessionId)))
             .map(done -> {
-              Row row = first(updated);
+              Row row = Rows.first(updated);
               return new Upgrade(userId, counter, row.getString("amr_method"), row.getOffsetDateTime("amr_at"));
             }));
       }));
@@ -276,10 +282,5 @@ public final class SessionRepository {
       });
       return alive;
     });
-  }
-
-  private static Row first(RowSet<Row> rows) {
-    var it = rows.iterator();
-    return it.hasNext() ? it.next() : null;
   }
 }

@@ -109,7 +109,7 @@ public final class SigningKeys {
       .put("kty", "oct")
       .put("alg", jwt.algorithm())
       .put("use", "sig")
-      // A kid in every header (API.md §2): derived from the secret, so every instance agrees without storing it.
+      // A kid in every header, as for asymmetric keys: derived from the secret, so every instance agrees without storing it.
       .put("kid", "hs-" + b64(Arrays.copyOf(sha256(secret), 9)))
       .put("k", b64(secret));
     // Symmetric keys are never published: the JWKS stays empty.

@@ -1,8 +1,12 @@
 package io.portcullis.token;
 
-import io.portcullis.AppContext;
-import io.portcullis.credential.Inputs;
+import io.vertx.sqlclient.Row;
+import io.portcullis.user.Bans;
+import io.portcullis.db.Rows;
+import io.portcullis.input.Inputs;
+import io.portcullis.config.Config;
 import io.portcullis.error.AuthException;
+import io.portcullis.error.Futures;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
 import io.portcullis.metrics.AuthMetrics;
@@ -14,29 +18,34 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.UUID;
 
 /** Sessions and the tokens that carry them: issuance, refresh with rotation and reuse detection, sign-out. */
 public final class TokenService {
 
-  private final AppContext app;
+  private final Config config;
+  private final Clock clock;
+  private final AuthMetrics metrics;
   private final Pool pool;
   private volatile TokenSigner signer;
   private final RefreshTokens refreshTokens;
   private final SessionRepository sessions;
   private final Events events;
 
-  public TokenService(AppContext app, Pool pool, TokenSigner signer, Events events) {
-    this.app = app;
+  public TokenService(Config config, Pool pool, TokenSigner signer, byte[] refreshSecret, Events events,
+                      AuthMetrics metrics, Clock clock) {
+    this.config = config;
     this.pool = pool;
     this.signer = signer;
-    this.refreshTokens = new RefreshTokens(app.keys().refreshSecret());
-    this.sessions = new SessionRepository(pool, refreshTokens, app.config().sessions());
+    this.refreshTokens = new RefreshTokens(refreshSecret);
+    this.sessions = new SessionRepository(pool, refreshTokens, config.sessions());
     this.events = events;
+    this.metrics = metrics;
+    this.clock = clock;
   }
 
   /** Signs with another key from now on (after a rotation took effect). */
@@ -47,7 +56,7 @@ public final class TokenService {
   /** A new session for a user whose credentials were just checked; records {@code user.signed_in}. */
   public Future<JsonObject> issue(UUID userId, String amrMethod, String ip, String userAgent) {
     UUID sessionId = UUID.randomUUID();
-    OffsetDateTime now = now();
+    OffsetDateTime now = Rows.now(clock);
     String refreshToken = refreshTokens.token(sessionId, 1);
     return pool.withTransaction(conn -> {
       UserRepository users = new UserRepository(conn);
@@ -65,29 +74,31 @@ public final class TokenService {
   }
 
   public Future<JsonObject> refresh(JsonObject body, String ip, String userAgent) {
-    return rotate(body, ip, userAgent).andThen(result -> app.metrics().refresh(AuthMetrics.outcome(result)));
+    return rotate(body, ip, userAgent).andThen(result -> metrics.refresh(AuthMetrics.outcome(result)));
   }
 
   private Future<JsonObject> rotate(JsonObject body, String ip, String userAgent) {
-    String token = Inputs.optionalString(body, "refresh_token");
-    if (token == null || token.isBlank()) {
-      return Future.failedFuture(AuthException.validation("refresh_token is required"));
-    }
-    Duration interval = Duration.ofSeconds(app.config().sessions().refreshTokenReuseInterval());
-    return sessions.refresh(RefreshTokens.hash(token), now(), interval)
-      .compose(outcome -> switch (outcome.kind()) {
-        case NOT_FOUND -> Future.failedFuture(
-          new AuthException(ErrorCode.REFRESH_TOKEN_NOT_FOUND, "Invalid Refresh Token: Refresh Token Not Found"));
-        case REUSE_DETECTED -> {
-          app.metrics().reuseDetected();
-          yield events.emit(Events.REFRESH_TOKEN_REUSED, outcome.userId(), outcome.sessionId(), ip, userAgent)
-            .compose(done -> Future.failedFuture(
-              new AuthException(ErrorCode.REFRESH_TOKEN_ALREADY_USED, "Invalid Refresh Token: Already Used")));
-        }
-        case EXPIRED -> events.emit(Events.SIGNED_OUT, outcome.userId(), outcome.sessionId(), ip, userAgent)
-          .compose(done -> Future.failedFuture(new AuthException(ErrorCode.SESSION_EXPIRED, "Session expired")));
-        case ROTATED, REPLAYED -> answerRefresh(outcome, ip, userAgent);
-      });
+    return Futures.attempt(() -> {
+      String token = Inputs.optionalString(body, "refresh_token");
+      if (token == null || token.isBlank()) {
+        return Future.failedFuture(AuthException.validation("refresh_token is required"));
+      }
+      Duration interval = Duration.ofSeconds(config.sessions().refreshTokenReuseInterval());
+      return sessions.refresh(RefreshTokens.hash(token), Rows.now(clock), interval)
+        .compose(outcome -> switch (outcome.kind()) {
+          case NOT_FOUND -> Future.failedFuture(
+            new AuthException(ErrorCode.REFRESH_TOKEN_NOT_FOUND, "Invalid Refresh Token: Refresh Token Not Found"));
+          case REUSE_DETECTED -> {
+            metrics.reuseDetected();
+            yield events.emit(Events.REFRESH_TOKEN_REUSED, outcome.userId(), outcome.sessionId(), ip, userAgent)
+              .compose(done -> Future.failedFuture(
+                new AuthException(ErrorCode.REFRESH_TOKEN_ALREADY_USED, "Invalid Refresh Token: Already Used")));
+          }
+          case EXPIRED -> events.emit(Events.SIGNED_OUT, outcome.userId(), outcome.sessionId(), ip, userAgent)
+            .compose(done -> Future.failedFuture(new AuthException(ErrorCode.SESSION_EXPIRED, "Session expired")));
+          case ROTATED, REPLAYED -> answerRefresh(outcome, ip, userAgent);
+        });
+    });
   }
 
   private Future<JsonObject> answerRefresh(SessionRepository.Refresh outcome, String ip, String userAgent) {
@@ -96,19 +107,21 @@ public final class TokenService {
         return Future.failedFuture(
           new AuthException(ErrorCode.REFRESH_TOKEN_NOT_FOUND, "Invalid Refresh Token: Refresh Token Not Found"));
       }
-      OffsetDateTime bannedUntil = user.getOffsetDateTime("banned_until");
-      if (bannedUntil != null && bannedUntil.isAfter(now())) {
-        return Future.failedFuture(new AuthException(ErrorCode.USER_BANNED, "User is banned"));
-      }
-      JsonObject session = session(UserJson.fromRow(user), outcome.sessionId(), outcome.amrMethod(),
-        outcome.amrAt().toInstant(), outcome.mfaMethod(), outcome.mfaAt() == null ? null : outcome.mfaAt().toInstant(),
-        refreshTokens.token(outcome.sessionId(), outcome.counter()));
-      if (outcome.kind() == SessionRepository.Kind.ROTATED) {
-        return events.emit(Events.TOKEN_REFRESHED, outcome.userId(), outcome.sessionId(), ip, userAgent)
-          .map(done -> session);
-      }
-      return Future.succeededFuture(session);
+      return Bans.refuseGrant(user, Rows.now(clock)).compose(allowed -> sessionAfterRefresh(outcome, user, ip, userAgent));
     });
+  }
+
+  /** The refreshed session's answer; a rotation is recorded, a replay within the reuse interval is not. */
+  private Future<JsonObject> sessionAfterRefresh(SessionRepository.Refresh outcome, Row user, String ip,
+                                                 String userAgent) {
+    JsonObject session = session(UserJson.fromRow(user), outcome.sessionId(), outcome.amrMethod(),
+      outcome.amrAt().toInstant(), outcome.mfaMethod(), outcome.mfaAt() == null ? null : outcome.mfaAt().toInstant(),
+      refreshTokens.token(outcome.sessionId(), outcome.counter()));
+    if (outcome.kind() == SessionRepository.Kind.ROTATED) {
+      return events.emit(Events.TOKEN_REFRESHED, outcome.userId(), outcome.sessionId(), ip, userAgent)
+        .map(done -> session);
+    }
+    return Future.succeededFuture(session);
   }
 
   /**
@@ -116,27 +129,29 @@ public final class TokenService {
    * except_session_id}} all others. Answers {@code {ended: n}}. An admin's {@code actor_id} goes into the event.
    */
   public Future<JsonObject> end(JsonObject body, String ip, String userAgent) {
-    UUID sessionId = uuid(body, "session_id");
-    UUID userId = uuid(body, "user_id");
-    UUID except = uuid(body, "except_session_id");
-    Future<Integer> ended;
-    if (userId != null && except != null) {
-      ended = sessions.endOthers(userId, except);
-    } else if (sessionId != null) {
-      // {session_id} alone (the bus API) does not name the user: the event takes the owner of the ended row.
-      return sessions.endOne(sessionId, userId).compose(owner -> (owner == null
-        ? Future.<Void>succeededFuture()
-        : events.emit(Events.SIGNED_OUT, owner, sessionId, ip, userAgent, uuid(body, "actor_id")))
-        .map(done -> new JsonObject().put("ended", owner == null ? 0 : 1)));
-    } else if (userId != null) {
-      ended = sessions.endAll(userId);
-    } else {
-      return Future.failedFuture(AuthException.validation("session_id or user_id is required"));
-    }
-    return ended.compose(count -> (count > 0 && userId != null
-      ? events.emit(Events.SIGNED_OUT, userId, sessionId, ip, userAgent)
-      : Future.<Void>succeededFuture())
-      .map(done -> new JsonObject().put("ended", count)));
+    return Futures.attempt(() -> {
+      UUID sessionId = Inputs.optionalUuid(body, "session_id");
+      UUID userId = Inputs.optionalUuid(body, "user_id");
+      UUID except = Inputs.optionalUuid(body, "except_session_id");
+      Future<Integer> ended;
+      if (userId != null && except != null) {
+        ended = sessions.endOthers(userId, except);
+      } else if (sessionId != null) {
+        // {session_id} alone (the bus API) does not name the user: the event takes the owner of the ended row.
+        return sessions.endOne(sessionId, userId).compose(owner -> (owner == null
+          ? Future.<Void>succeededFuture()
+          : events.emit(Events.SIGNED_OUT, owner, sessionId, ip, userAgent, Inputs.optionalUuid(body, "actor_id")))
+          .map(done -> new JsonObject().put("ended", owner == null ? 0 : 1)));
+      } else if (userId != null) {
+        ended = sessions.endAll(userId);
+      } else {
+        return Future.failedFuture(AuthException.validation("session_id or user_id is required"));
+      }
+      return ended.compose(count -> (count > 0 && userId != null
+        ? events.emit(Events.SIGNED_OUT, userId, sessionId, ip, userAgent)
+        : Future.<Void>succeededFuture())
+        .map(done -> new JsonObject().put("ended", count)));
+    });
   }
 
   /**
@@ -144,18 +159,20 @@ public final class TokenService {
    * token is not revocable on its own (it expires); its session ends with the refresh token's.
    */
   public Future<JsonObject> revoke(JsonObject body, String ip, String userAgent) {
-    String token = Inputs.optionalString(body, "token");
-    if (token == null || token.isEmpty()) {
-      return Future.failedFuture(AuthException.validation("token is required"));
-    }
-    return sessions.sessionOf(RefreshTokens.hash(token)).compose(sessionId -> sessionId == null
-      ? Future.succeededFuture(new JsonObject())
-      : end(new JsonObject().put("session_id", sessionId.toString()), ip, userAgent).map(ended -> new JsonObject()));
+    return Futures.attempt(() -> {
+      String token = Inputs.optionalString(body, "token");
+      if (token == null || token.isEmpty()) {
+        return Future.failedFuture(AuthException.validation("token is required"));
+      }
+      return sessions.sessionOf(RefreshTokens.hash(token)).compose(sessionId -> sessionId == null
+        ? Future.succeededFuture(new JsonObject())
+        : end(new JsonObject().put("session_id", sessionId.toString()), ip, userAgent).map(ended -> new JsonObject()));
+    });
   }
 
   /** RFC 7662 for refresh tokens: active while not rotated and its session lives (within its limits). */
   public Future<JsonObject> introspectRefresh(String token) {
-    return sessions.activeRefresh(RefreshTokens.hash(token), now()).map(row -> row == null
+    return sessions.activeRefresh(RefreshTokens.hash(token), Rows.now(clock)).map(row -> row == null
       ? new JsonObject().put("active", false)
       : new JsonObject()
         .put("active", true)
@@ -163,7 +180,7 @@ public final class TokenService {
         .put("sub", row.getUUID("user_id").toString())
         .put("session_id", row.getUUID("session_id").toString())
         .put("iat", row.getOffsetDateTime("created_at").toEpochSecond())
-        .put("iss", app.config().jwt().issuer()));
+        .put("iss", config.jwt().issuer()));
   }
 
   /**
@@ -171,21 +188,26 @@ public final class TokenService {
    * ({@code method} {@code totp} or {@code recovery_code}): a new token pair; the user's aal1 sessions end.
    */
   public Future<JsonObject> upgrade(JsonObject body, String ip, String userAgent) {
-    UUID userId = uuid(body, "user_id");
-    UUID sessionId = uuid(body, "session_id");
-    String method = Inputs.optionalString(body, "method");
-    if (userId == null || sessionId == null || method == null) {
-      return Future.failedFuture(AuthException.validation("user_id, session_id and method are required"));
-    }
-    OffsetDateTime now = now();
-    return sessions.upgrade(sessionId, userId, method, uuid(body, "factor_id"), now).compose(upgraded -> upgraded == null
-      ? Future.failedFuture(new AuthException(ErrorCode.SESSION_NOT_FOUND, "Session from session_id claim in JWT does not exist"))
-      : new UserRepository(pool).findById(userId).compose(user -> user == null
-        ? Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User not found"))
-        // The event also drops cached liveness: the user's aal1 sessions have just ended.
-        : events.emit(Events.TOKEN_REFRESHED, userId, sessionId, ip, userAgent)
-          .map(done -> session(UserJson.fromRow(user), sessionId, upgraded.amrMethod(), upgraded.amrAt().toInstant(),
-            method, now.toInstant(), refreshTokens.token(sessionId, upgraded.counter())))));
+    return Futures.attempt(() -> {
+      UUID userId = Inputs.optionalUuid(body, "user_id");
+      UUID sessionId = Inputs.optionalUuid(body, "session_id");
+      String method = Inputs.optionalString(body, "method");
+      if (userId == null || sessionId == null || method == null) {
+        return Future.failedFuture(AuthException.validation("user_id, session_id and method are required"));
+      }
+      OffsetDateTime now = Rows.now(clock);
+      return sessions.upgrade(sessionId, userId, method, Inputs.optionalUuid(body, "factor_id"), now)
+        .compose(upgraded -> upgraded == null
+          ? Future.failedFuture(new AuthException(ErrorCode.SESSION_NOT_FOUND,
+            "Session from session_id claim in JWT does not exist"))
+          : new UserRepository(pool).findById(userId).compose(user -> user == null
+            ? Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User not found"))
+            // The event also drops cached liveness: the user's aal1 sessions have just ended.
+            : events.emit(Events.TOKEN_REFRESHED, userId, sessionId, ip, userAgent)
+              .map(done -> session(UserJson.fromRow(user), sessionId, upgraded.amrMethod(),
+                upgraded.amrAt().toInstant(), method, now.toInstant(), refreshTokens.token(sessionId,
+                  upgraded.counter())))));
+    });
   }
 
   private JsonObject session(JsonObject user, UUID sessionId, String amrMethod, Instant amrAt, String refreshToken) {
@@ -194,8 +216,8 @@ public final class TokenService {
 
   private JsonObject session(JsonObject user, UUID sessionId, String amrMethod, Instant amrAt, String mfaMethod,
                              Instant mfaAt, String refreshToken) {
-    Instant now = app.clock().instant();
-    long exp = app.config().jwt().exp();
+    Instant now = clock.instant();
+    long exp = config.jwt().exp();
     return new JsonObject()
       .put("access_token", signer.accessToken(user, sessionId.toString(), amrMethod, amrAt, mfaMethod, mfaAt, now))
       .put("token_type", "bearer")
@@ -203,21 +225,5 @@ public final class TokenService {
       .put("expires_at", now.getEpochSecond() + exp)
       .put("refresh_token", refreshToken)
       .put("user", user);
-  }
-
-  private OffsetDateTime now() {
-    return OffsetDateTime.ofInstant(app.clock().instant(), ZoneOffset.UTC);
-  }
-
-  static UUID uuid(JsonObject body, String field) {
-    String value = Inputs.optionalString(body, field);
-    if (value == null) {
-      return null;
-    }
-    try {
-      return UUID.fromString(value);
-    } catch (IllegalArgumentException e) {
-      throw AuthException.validation("Field '" + field + "' must be a UUID");
-    }
   }
 }

@@ -26,7 +26,7 @@ public final class TokenSigner {
     this.options = new JWTOptions().setAlgorithm(keys.algorithm()).setNoTimestamp(true);
   }
 
-  /** A user's access token (the GoTrue claim set of API.md §2). */
+  /** A user's access token, with GoTrue's claim set (what supabase-js and Supabase's RLS policies read). */
   public String accessToken(JsonObject user, String sessionId, String amrMethod, Instant amrAt, Instant now) {
     return accessToken(user, sessionId, amrMethod, amrAt, null, null, now);
   }

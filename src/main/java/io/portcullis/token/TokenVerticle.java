@@ -1,6 +1,5 @@
 package io.portcullis.token;
 
-import io.portcullis.AppContext;
 import io.portcullis.db.DatabaseVerticle;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
@@ -8,39 +7,69 @@ import io.portcullis.bus.BusErrors;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
+import io.portcullis.input.Inputs;
+import io.portcullis.config.Config;
+import io.portcullis.metrics.AuthMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.portcullis.db.Migrations;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Tuple;
 
+import java.time.Clock;
 import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
 
-/** Token issuance: sessions, refresh-token rotation, sign-out, token verification for the bus, and JWKS. */
+/** Token issuance: sessions, refresh-token rotation, sign-out, token verification and introspection for the bus. */
 public final class TokenVerticle extends DatabaseVerticle {
-
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TokenVerticle.class);
 
   private static final String MIGRATED = "SELECT EXISTS (SELECT 1 FROM databasechangelog WHERE id = $1)";
 
-  private KeySet keys;
-  private TokenService tokens;
-  private TokenVerifier verifier;
+  private final Config config;
+  private final KeyRing ring;
+  private final Clock clock;
+  private final AuthMetrics metrics;
+  private final Consumer<String> userChanged;
+  /** The key this instance's signer uses (read and written on its event loop only). */
+  private String signingKid;
 
-  public TokenVerticle(AppContext app) {
-    super(app);
+  /** {@code ring}: the process's keys, kept by its {@link KeysVerticle}; this instance signs with its own signer. */
+  public TokenVerticle(PgConnectOptions database, Config config, KeyRing ring, Clock clock, AuthMetrics metrics,
+                       Consumer<String> userChanged) {
+    super(database, config.db().poolSize());
+    this.config = config;
+    this.ring = ring;
+    this.clock = clock;
+    this.metrics = metrics;
+    this.userChanged = userChanged;
   }
 
   @Override
   protected Future<?> serve() {
-    AuthBus bus = new AuthBus(vertx, 10_000);
-    Events events = new Events(vertx, pool, app.clock(), app.sessions());
-    keys = app.keys();
-    tokens = new TokenService(app, pool, new TokenSigner(vertx, keys, app.config().jwt()), events);
-    verifier = new TokenVerifier(vertx, app.keys(), app.config().jwt(), app.clock());
-    // Rotations (by any instance or the command line) are picked up from the database.
-    vertx.setPeriodic(app.config().jwt().keyRefreshSeconds() * 1000L, id -> reload());
-    return Future.all(List.of(
-      bus.serve(Addresses.SESSIONS_ISSUE, msg -> tokens.issue(TokenService.uuid(msg.body(), "user_id"),
+    AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
+    Events events = new Events(vertx, pool, clock, userChanged);
+    KeySet keys = ring.current();
+    TokenService tokens = new TokenService(config, pool, new TokenSigner(vertx, keys, config.jwt()),
+      keys.refreshSecret(), events, metrics, clock);
+    TokenVerifier verifier = new TokenVerifier(vertx, keys, config.jwt(), clock);
+    signingKid = keys.signingKid();
+    // A rotation, announced once by the keys' owner: this instance's signer and verifier follow the ring (read
+    // again once the consumer is registered, in case a reload came in between).
+    Runnable followKeys = () -> {
+      KeySet next = ring.current();
+      if (!Objects.equals(signingKid, next.signingKid())) {
+        signingKid = next.signingKid();
+        tokens.useSigner(new TokenSigner(vertx, next, config.jwt()));
+      }
+      if (next != keys) {
+        verifier.update(next.verificationJwks());
+      }
+    };
+    Future<Void> keysChanged = vertx.eventBus().localConsumer(Addresses.KEYS_CHANGED, msg -> followKeys.run())
+      .completion().onSuccess(registered -> followKeys.run());
+    return Future.all(List.of(keysChanged,
+      bus.serve(Addresses.SESSIONS_ISSUE, msg -> tokens.issue(Inputs.requiredUuid(msg.body(), "user_id"),
         msg.body().getString("amr_method", "password"), AuthBus.ip(msg), AuthBus.userAgent(msg))),
       bus.serve(Addresses.TOKENS_REFRESH, msg -> tokens.refresh(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
       bus.serve(Addresses.SESSIONS_END, msg -> tokens.end(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
@@ -48,9 +77,6 @@ public final class TokenVerticle extends DatabaseVerticle {
       bus.serve(Addresses.TOKENS_VERIFY, msg -> verify(bus, verifier, msg.body())),
       bus.serve(Addresses.TOKENS_REVOKE, msg -> tokens.revoke(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg))),
       bus.serve(Addresses.TOKENS_INTROSPECT, msg -> introspect(bus, verifier, tokens, msg.body())),
-      bus.serve(Addresses.KEYS_JWKS, msg -> Future.succeededFuture(new JsonObject().put("keys", keys.publishedJwks()))),
-      bus.serve(Addresses.KEYS_ROTATE, msg -> SigningKeys.rotate(vertx, pool, app.config().jwt(), app.clock(), app.random())
-        .compose(rotated -> reload().map(rotated))),
       bus.serve(Addresses.READY, msg -> pool.preparedQuery(MIGRATED).execute(Tuple.of(Migrations.LATEST))
         .map(rows -> new JsonObject()
           .put("database", "up")
@@ -77,34 +103,6 @@ public final class TokenVerticle extends DatabaseVerticle {
     });
   }
 
-
-  /**
-   * Reloads the key set; when the signing key or the published keys changed, signs with the new one, verifies
-   * with the new set, and tells this process's HTTP verticles (locally: private keys never travel).
-   */
-  private Future<Void> reload() {
-    return SigningKeys.load(vertx, pool, app.config().jwt(), app.clock(), app.random())
-      .onSuccess(next -> {
-        boolean signerChanged = !java.util.Objects.equals(next.signingKid(), keys.signingKid());
-        boolean publishedChanged = !next.publishedJwks().equals(keys.publishedJwks())
-          || !next.verificationJwks().equals(keys.verificationJwks());
-        if (!signerChanged && !publishedChanged) {
-          return;
-        }
-        keys = next;
-        if (signerChanged) {
-          tokens.useSigner(new TokenSigner(vertx, next, app.config().jwt()));
-          LOG.info("Signing with key {} from now on", next.signingKid());
-        }
-        verifier.update(next.verificationJwks());
-        vertx.eventBus().publish(Addresses.KEYS_CHANGED, new JsonObject()
-            .put("verification", new io.vertx.core.json.JsonArray(next.verificationJwks()))
-            .put("published", next.publishedJwks()),
-          new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true));
-      })
-      .onFailure(e -> LOG.error("Signing keys not reloaded: {}", e.getMessage()))
-      .mapEmpty();
-  }
 
   /** An access token that passes every Bearer-route check, or a live refresh token, is active; all else is not. */
   private static Future<JsonObject> introspect(AuthBus bus, TokenVerifier verifier, TokenService tokens, JsonObject body) {

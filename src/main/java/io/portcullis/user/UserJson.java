@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.TreeSet;
 import java.util.UUID;
 
-/** The GoTrue user object from a {@code users} row. Never carries a hash, token or secret. */
+/** GoTrue's user object (as supabase-js reads it) from a {@code users} row. Never carries a hash, token or secret. */
 public final class UserJson {
 
   /** The columns every user query selects, in the order {@link #fromRow} reads them by name. */

@@ -1,20 +1,24 @@
 package io.portcullis.user;
 
-import io.portcullis.AppContext;
 import io.portcullis.db.DatabaseVerticle;
+import io.portcullis.db.Rows;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
-import io.portcullis.credential.Inputs;
+import io.portcullis.input.Inputs;
 import io.portcullis.error.AuthException;
+import io.portcullis.error.Futures;
 import io.portcullis.error.ErrorCode;
+import io.portcullis.config.Config;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.User;
 import io.vertx.ext.auth.authorization.RoleBasedAuthorization;
 import io.vertx.ext.auth.sqlclient.SqlAuthorization;
 import io.vertx.ext.auth.sqlclient.SqlAuthorizationOptions;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Row;
 
+import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
@@ -22,17 +26,22 @@ import java.util.UUID;
 public final class UserVerticle extends DatabaseVerticle {
 
 
-  public UserVerticle(AppContext app) {
-    super(app);
+  private final Config config;
+  private final Clock clock;
+
+  public UserVerticle(PgConnectOptions database, Config config, Clock clock) {
+    super(database, config.db().poolSize());
+    this.config = config;
+    this.clock = clock;
   }
 
   @Override
   protected Future<?> serve() {
     UserRepository users = new UserRepository(pool);
-    AuthBus bus = new AuthBus(vertx, 10_000);
+    AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
     // Roles and permissions from SQL, read on every admin request: taking a role away takes effect at once.
     SqlAuthorization authorization = SqlAuthorization.create(pool, new SqlAuthorizationOptions()
-      .setRolesQuery("SELECT role FROM user_roles WHERE user_id = $1::text::uuid")
+      .setRolesQuery(UserRepository.ROLES_QUERY)
       .setPermissionsQuery("SELECT permission FROM role_permissions WHERE role = $1"));
     return Future.all(
       bus.serve(Addresses.USERS_GET, msg -> get(users, msg.body())),
@@ -45,36 +54,40 @@ public final class UserVerticle extends DatabaseVerticle {
    * current database role is an admin role or who holds the {@code admin} role in {@code user_roles}.
    */
   private Future<JsonObject> admin(UserRepository users, SqlAuthorization authorization, JsonObject body) {
-    String subject = Inputs.optionalString(body, "user_id");
-    if (subject == null) {
-      return check(users, body).map(key -> new JsonObject());
-    }
-    return check(users, body).compose(user -> {
-      if (app.config().adminRoles().contains(user.getString("role"))) {
-        return Future.succeededFuture(new JsonObject().put("actor_id", subject));
+    return Futures.attempt(() -> {
+      String subject = Inputs.optionalString(body, "user_id");
+      if (subject == null) {
+        return check(users, body).map(key -> new JsonObject());
       }
-      User principal = User.fromName(subject);
-      return authorization.getAuthorizations(principal).compose(loaded ->
-        RoleBasedAuthorization.create("admin").match(principal)
-          ? Future.succeededFuture(new JsonObject().put("actor_id", subject))
-          : Future.failedFuture(new AuthException(ErrorCode.NOT_ADMIN, "User not allowed")));
+      return check(users, body).compose(user -> {
+        if (config.adminRoles().contains(user.getString("role"))) {
+          return Future.succeededFuture(new JsonObject().put("actor_id", subject));
+        }
+        User principal = User.fromName(subject);
+        return authorization.getAuthorizations(principal).compose(loaded ->
+          RoleBasedAuthorization.create("admin").match(principal)
+            ? Future.succeededFuture(new JsonObject().put("actor_id", subject))
+            : Future.failedFuture(new AuthException(ErrorCode.NOT_ADMIN, "User not allowed")));
+      });
     });
   }
 
   private static Future<JsonObject> get(UserRepository users, JsonObject body) {
-    String id = Inputs.optionalString(body, "id");
-    String email = Inputs.optionalString(body, "email");
-    Future<Row> row;
-    if (id != null) {
-      row = users.findById(parseUuid(id, "id"));
-    } else if (email != null) {
-      row = users.findByEmail(Inputs.email(email));
-    } else {
-      return Future.failedFuture(AuthException.validation("id or email is required"));
-    }
-    return row.compose(user -> user == null
-      ? Future.failedFuture(AuthException.withStatus(ErrorCode.USER_NOT_FOUND, 404, "User not found"))
-      : Future.succeededFuture(UserJson.fromRow(user)));
+    return Futures.attempt(() -> {
+      UUID id = Inputs.optionalUuid(body, "id");
+      String email = Inputs.optionalString(body, "email");
+      Future<Row> row;
+      if (id != null) {
+        row = users.findById(id);
+      } else if (email != null) {
+        row = users.findByEmail(Inputs.email(email));
+      } else {
+        return Future.failedFuture(AuthException.validation("id or email is required"));
+      }
+      return row.compose(user -> user == null
+        ? Future.failedFuture(AuthException.withStatus(ErrorCode.USER_NOT_FOUND, 404, "User not found"))
+        : Future.succeededFuture(UserJson.fromRow(user)));
+    });
   }
 
   /**
@@ -82,48 +95,29 @@ public final class UserVerticle extends DatabaseVerticle {
    * names a session, that session has not ended. A service key (admin role, no subject) has nothing to check.
    */
   private Future<JsonObject> check(UserRepository users, JsonObject body) {
-    String subject = Inputs.optionalString(body, "user_id");
-    String sessionId = Inputs.optionalString(body, "session_id");
-    if (subject == null) {
-      String role = Inputs.optionalString(body, "role");
-      return app.config().adminRoles().contains(role) && sessionId == null
-        ? Future.succeededFuture(new JsonObject().put("role", role))
-        : Future.failedFuture(new AuthException(ErrorCode.NOT_ADMIN, "User not allowed"));
-    }
-    UUID userId = uuidOrNull(subject);
-    UUID session = sessionId == null ? null : uuidOrNull(sessionId);
-    if (userId == null || (sessionId != null && session == null)) {
-      return Future.failedFuture(new AuthException(ErrorCode.BAD_JWT, "invalid claim: sub or session_id is not a UUID"));
-    }
-    return users.findWithSession(userId, session, OffsetDateTime.now(app.clock())).compose(row -> {
-      if (row == null) {
-        return Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User from sub claim in JWT does not exist"));
+    return Futures.attempt(() -> {
+      String subject = Inputs.optionalString(body, "user_id");
+      String sessionId = Inputs.optionalString(body, "session_id");
+      if (subject == null) {
+        String role = Inputs.optionalString(body, "role");
+        return config.adminRoles().contains(role) && sessionId == null
+          ? Future.succeededFuture(new JsonObject().put("role", role))
+          : Future.failedFuture(new AuthException(ErrorCode.NOT_ADMIN, "User not allowed"));
       }
-      if (session == null || !row.getBoolean("session_alive")) {
-        return Future.failedFuture(new AuthException(ErrorCode.SESSION_NOT_FOUND, "Session from session_id claim in JWT does not exist"));
+      UUID userId = Inputs.uuidOrNull(subject);
+      UUID session = sessionId == null ? null : Inputs.uuidOrNull(sessionId);
+      if (userId == null || (sessionId != null && session == null)) {
+        return Future.failedFuture(new AuthException(ErrorCode.BAD_JWT, "invalid claim: sub or session_id is not a UUID"));
       }
-      OffsetDateTime bannedUntil = row.getOffsetDateTime("banned_until");
-      if (bannedUntil != null && bannedUntil.isAfter(OffsetDateTime.now(app.clock()))) {
-        return Future.failedFuture(AuthException.withStatus(ErrorCode.USER_BANNED, 403, "User is banned"));
-      }
-      return Future.succeededFuture(UserJson.fromRow(row));
+      return users.findWithSession(userId, session, Rows.now(clock)).compose(row -> {
+        if (row == null) {
+          return Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User from sub claim in JWT does not exist"));
+        }
+        if (session == null || !row.getBoolean("session_alive")) {
+          return Future.failedFuture(new AuthException(ErrorCode.SESSION_NOT_FOUND, "Session from session_id claim in JWT does not exist"));
+        }
+        return Bans.refuseBearer(row, Rows.now(clock)).map(UserJson::fromRow);
+      });
     });
   }
-
-  private static UUID parseUuid(String value, String field) {
-    UUID id = uuidOrNull(value);
-    if (id == null) {
-      throw AuthException.validation("Field '" + field + "' must be a UUID");
-    }
-    return id;
-  }
-
-  private static UUID uuidOrNull(String value) {
-    try {
-      return UUID.fromString(value);
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
-  }
-
 }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -15,23 +16,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /** The command line run in-process against a running test app's database, as an operator would run it beside it. */
-final class CommandLine {
+public final class CommandLine {
 
   private static final Pattern JWT = Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
 
   private CommandLine() {
   }
 
-  record Run(int exit, String out, String err) {
+  public record Run(int exit, String out, String err) {
   }
 
   /** A service_role key from the {@code service-key} command. */
-  static String serviceKey(TestApp app) {
+  public static String serviceKey(TestApp app) {
     return serviceKey(app, Map.of());
   }
 
   /** A service_role key, the command run with {@code extraEnv} on top (an issuer or encryption key the app pins). */
-  static String serviceKey(TestApp app, Map<String, String> extraEnv) {
+  public static String serviceKey(TestApp app, Map<String, String> extraEnv) {
     Run run = run(app, extraEnv, "service-key");
     assertEquals(0, run.exit(), run.err());
     // The token alone on stdout (its log goes to stderr), so that TOKEN=$(... service-key) works.
@@ -42,12 +43,12 @@ final class CommandLine {
   }
 
   /** Runs a command with the app's data directory and issuer (its external URL), capturing what it prints. */
-  static Run run(TestApp app, String... args) {
+  public static Run run(TestApp app, String... args) {
     return run(app, Map.of(), args);
   }
 
   /** As {@link #run(TestApp, String...)}, with settings overridden as environment variables would. */
-  static synchronized Run run(TestApp app, Map<String, String> overrides, String... args) {
+  public static synchronized Run run(TestApp app, Map<String, String> overrides, String... args) {
     Map<String, String> env = new HashMap<>();
     env.put("PORTCULLIS_DATA_DIR", app.dataDir.toString());
     env.put("PORTCULLIS_EXTERNAL_URL", app.url(""));
@@ -55,6 +56,16 @@ final class CommandLine {
     env.put("PORTCULLIS_PASSWORD_REJECT_COMMON", "false");
     env.put("PORTCULLIS_PASSWORD_ARGON2_ITERATIONS", "1");
     env.putAll(overrides);
+    return capture(env, app.clock, args);
+  }
+
+  /** Runs a command in this JVM with exactly {@code env}, capturing what it prints. */
+  public static Run capture(Map<String, String> env, String... args) {
+    return capture(env, Clock.systemUTC(), args);
+  }
+
+  /** As {@link #capture(Map, String...)}, the tools stamping their writes with {@code clock}. */
+  public static synchronized Run capture(Map<String, String> env, Clock clock, String... args) {
     PrintStream out = System.out;
     PrintStream err = System.err;
     ThisThread outBytes = new ThisThread(out);
@@ -63,7 +74,7 @@ final class CommandLine {
     try {
       System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
-      exit = Commands.run(args, env);
+      exit = Commands.run(args, env, clock);
     } finally {
       System.setOut(out);
       System.setErr(err);

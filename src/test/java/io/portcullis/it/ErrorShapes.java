@@ -13,18 +13,18 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Assertions on the two error shapes of API.md §3: the legacy {@code {code:<status>, error_code, msg}} and, for a
+ * Assertions on GoTrue's two error shapes: the legacy {@code {code:<status>, error_code, msg}} and, for a
  * request carrying {@code X-Supabase-Api-Version}, {@code {code:"<error_code>", message}} with the header echoed.
  */
-final class ErrorShapes {
+public final class ErrorShapes {
 
-  static final String API_VERSION = "X-Supabase-Api-Version";
-  static final String VERSION = "2024-01-01";
-  static final String[] VERSIONED = {API_VERSION, VERSION};
+  public static final String API_VERSION = "X-Supabase-Api-Version";
+  public static final String VERSION = "2024-01-01";
+  public static final String[] VERSIONED = {API_VERSION, VERSION};
   private static final String[] NONE = {};
 
   /** The same failing request answered in both shapes. */
-  record Both(TestApp.Response legacy, TestApp.Response versioned) {
+  public record Both(TestApp.Response legacy, TestApp.Response versioned) {
   }
 
   private ErrorShapes() {
@@ -34,7 +34,7 @@ final class ErrorShapes {
    * Sends the request twice, without and with {@code X-Supabase-Api-Version} (passed to {@code send} as extra
    * headers), and asserts the status and error code of both answers in their shapes.
    */
-  static Both assertError(int status, String errorCode, Function<String[], TestApp.Response> send) {
+  public static Both assertError(int status, String errorCode, Function<String[], TestApp.Response> send) {
     TestApp.Response legacy = send.apply(NONE);
     assertLegacy(legacy, status, errorCode);
     TestApp.Response versioned = send.apply(VERSIONED);
@@ -43,7 +43,7 @@ final class ErrorShapes {
   }
 
   /** {@code {"code":<status>,"error_code":"...","msg":"..."}} as JSON. */
-  static JsonObject assertLegacy(TestApp.Response r, int status, String errorCode) {
+  public static JsonObject assertLegacy(TestApp.Response r, int status, String errorCode) {
     JsonObject body = assertJsonError(r, status);
     assertEquals(status, body.getValue("code"), r.raw());
     assertEquals(errorCode, body.getString("error_code"), r.raw());
@@ -54,7 +54,7 @@ final class ErrorShapes {
   }
 
   /** {@code {"code":"<error_code>","message":"..."}} as JSON, and the request's version header echoed. */
-  static JsonObject assertVersioned(TestApp.Response r, int status, String errorCode) {
+  public static JsonObject assertVersioned(TestApp.Response r, int status, String errorCode) {
     JsonObject body = assertJsonError(r, status);
     assertEquals(errorCode, body.getValue("code"), r.raw());
     assertInstanceOf(String.class, body.getValue("message"), r.raw());
@@ -75,7 +75,7 @@ final class ErrorShapes {
   }
 
   /** {@code a} followed by {@code b}: request headers built from parts. */
-  static String[] with(String[] a, String... b) {
+  public static String[] with(String[] a, String... b) {
     String[] all = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, all, a.length, b.length);
     return all;

@@ -27,7 +27,7 @@ class LauncherTest {
 
   @Test
   void serveRunsInASizedChildThatSigtermStopsWithItsEmbeddedDatabase() throws Exception {
-    try (ServerProcess server = ServerProcess.start(Files.createTempDirectory("portcullis-launcher"), CHEAP)) {
+    try (ServerProcess server = ServerProcess.start(TempDirs.create("portcullis-launcher"), CHEAP)) {
       server.awaitReady(Duration.ofSeconds(120));
       ProcessHandle child = javaChild(server.process).orElseThrow(() -> new AssertionError("no child JVM:\n" + server.output()));
       // From /proc: ProcessHandle.Info leaves out arguments as long as the test class path.
@@ -50,7 +50,7 @@ class LauncherTest {
 
   @Test
   void aKilledLauncherTakesItsChildAndTheEmbeddedDatabaseWithIt() throws Exception {
-    try (ServerProcess server = ServerProcess.start(Files.createTempDirectory("portcullis-launcher"), CHEAP)) {
+    try (ServerProcess server = ServerProcess.start(TempDirs.create("portcullis-launcher"), CHEAP)) {
       server.awaitReady(Duration.ofSeconds(120));
       ProcessHandle child = javaChild(server.process).orElseThrow(() -> new AssertionError("no child JVM:\n" + server.output()));
       server.process.destroyForcibly(); // SIGKILL: no hook forwards anything
@@ -63,8 +63,8 @@ class LauncherTest {
   @Test
   void theOptOutAndAnOwnHeapLimitServeInTheStartedJvm() throws Exception {
     for (ServerProcess server : List.of(
-      ServerProcess.start(Files.createTempDirectory("portcullis-launcher"), withCheap("PORTCULLIS_JVM_SIZING", "off")),
-      ServerProcess.start(Files.createTempDirectory("portcullis-launcher"), CHEAP, List.of("-Xmx200m")))) {
+      ServerProcess.start(TempDirs.create("portcullis-launcher"), withCheap("PORTCULLIS_JVM_SIZING", "off")),
+      ServerProcess.start(TempDirs.create("portcullis-launcher"), CHEAP, List.of("-Xmx200m")))) {
       try (server) {
         server.awaitReady(Duration.ofSeconds(120));
         assertEquals(Optional.empty(), javaChild(server.process).map(p -> p.info().commandLine().orElse("?")));

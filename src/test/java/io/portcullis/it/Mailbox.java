@@ -11,7 +11,6 @@ import jakarta.mail.internet.MimeMessage;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -33,31 +32,31 @@ import static org.junit.jupiter.api.Assertions.fail;
  * A real SMTP server (GreenMail) for the app to send to, and what tests read from it: the mails one address
  * received, in order, with their link and 6-digit code taken from the plain-text part.
  */
-final class Mailbox implements AutoCloseable {
+public final class Mailbox implements AutoCloseable {
 
-  static final long WAIT_MS = 20_000;
+  public static final long WAIT_MS = 20_000;
   private static final Pattern LINK = Pattern.compile("https?://\\S+/auth/v1/verify\\?\\S+");
   private static final Pattern CODE = Pattern.compile("(?<![\\w.@-])([0-9]{6})(?![\\w.@-])");
 
-  final int port;
+  public final int port;
   private GreenMail greenMail;
   private final Map<String, Integer> read = new HashMap<>();
 
   /** A mail as received: headers, both parts, and the link and code its text carries. */
-  record Mail(String to, String from, String subject, String html, String text, String link, String code) {
+  public record Mail(String to, String from, String subject, String html, String text, String link, String code) {
 
     /** The link's query parameters, decoded. */
-    Map<String, String> linkParams() {
+    public Map<String, String> linkParams() {
       return query(URI.create(link).getRawQuery());
     }
 
     /** The link's token, what {@code POST /verify {token_hash}} takes. */
-    String tokenHash() {
+    public String tokenHash() {
       return linkParams().get("token");
     }
 
     /** The link as a path of the app, to follow it with the test's HTTP client. */
-    String linkPath() {
+    public String linkPath() {
       URI uri = URI.create(link);
       return uri.getRawPath() + "?" + uri.getRawQuery();
     }
@@ -68,24 +67,24 @@ final class Mailbox implements AutoCloseable {
   }
 
   /** A mailbox on a free port, already listening. */
-  static Mailbox start() {
-    Mailbox box = new Mailbox(freePort());
+  public static Mailbox start() {
+    Mailbox box = new Mailbox(TestApp.freePort());
     box.listen();
     return box;
   }
 
   /** A mailbox for a port where nothing listens yet: the app's mails fail until {@link #listen()}. */
-  static Mailbox down() {
-    return new Mailbox(freePort());
+  public static Mailbox down() {
+    return new Mailbox(TestApp.freePort());
   }
 
-  void listen() {
+  public void listen() {
     greenMail = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     greenMail.start();
   }
 
   /** The settings that point the app at this server, plain SMTP. */
-  Map<String, String> env() {
+  public Map<String, String> env() {
     Map<String, String> env = new HashMap<>();
     env.put("PORTCULLIS_SMTP_HOST", "127.0.0.1");
     env.put("PORTCULLIS_SMTP_PORT", Integer.toString(port));
@@ -94,7 +93,7 @@ final class Mailbox implements AutoCloseable {
   }
 
   /** The next mail to {@code recipient} not yet returned, waiting up to 20 s for it. */
-  Mail next(String recipient) {
+  public Mail next(String recipient) {
     long deadline = System.currentTimeMillis() + WAIT_MS;
     int already = read.getOrDefault(recipient, 0);
     while (true) {
@@ -112,7 +111,7 @@ final class Mailbox implements AutoCloseable {
   }
 
   /** How many mails {@code recipient} received so far. */
-  int count(String recipient) {
+  public int count(String recipient) {
     return to(recipient).size();
   }
 
@@ -169,7 +168,7 @@ final class Mailbox implements AutoCloseable {
   }
 
   /** A template's subject as the app renders it (subjects here carry no placeholders). */
-  static String subject(String kind) {
+  public static String subject(String kind) {
     try {
       return Files.readString(Path.of("conf/templates", kind + ".subject.txt")).strip();
     } catch (IOException e) {
@@ -178,7 +177,7 @@ final class Mailbox implements AutoCloseable {
   }
 
   /** {@code a=1&b=2} (query or fragment) → decoded pairs in order. */
-  static Map<String, String> query(String raw) {
+  public static Map<String, String> query(String raw) {
     Map<String, String> out = new LinkedHashMap<>();
     if (raw == null || raw.isEmpty()) {
       return out;
@@ -190,14 +189,6 @@ final class Mailbox implements AutoCloseable {
       out.put(URLDecoder.decode(key, StandardCharsets.UTF_8), URLDecoder.decode(value, StandardCharsets.UTF_8));
     }
     return out;
-  }
-
-  static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   @Override

@@ -14,18 +14,18 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /** External commands for tests that drive Node, Python or Chromium: finding them, and running one to its end. */
-final class Processes {
+public final class Processes {
 
-  static final Path BASEDIR = Path.of(System.getProperty("basedir", "")).toAbsolutePath();
+  public static final Path BASEDIR = Path.of(System.getProperty("basedir", "")).toAbsolutePath();
 
   private Processes() {
   }
 
-  record Outcome(int exitCode, String output) {
+  public record Outcome(int exitCode, String output) {
   }
 
   /** The executable of that name on PATH, or null. */
-  static Path onPath(String command) {
+  public static Path onPath(String command) {
     String path = System.getenv("PATH");
     if (path == null) {
       return null;
@@ -43,7 +43,7 @@ final class Processes {
   }
 
   /** Runs a command with stdout and stderr merged into a file (no pipe to fill up); kills it when it overruns. */
-  static Outcome run(List<String> command, Path dir, Map<String, String> env, Duration timeout)
+  public static Outcome run(List<String> command, Path dir, Map<String, String> env, Duration timeout)
     throws IOException, InterruptedException {
     Path log = Files.createTempFile(Files.createDirectories(BASEDIR.resolve("target")), "process-", ".out");
     try {
@@ -65,7 +65,7 @@ final class Processes {
     }
   }
 
-  static String read(Path log) {
+  public static String read(Path log) {
     try {
       return Files.readString(log, StandardCharsets.UTF_8);
     } catch (IOException e) {

@@ -8,10 +8,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** A scraped Prometheus text exposition, parsed into samples so tests can read one series or sum several. */
-final class PrometheusText {
+public final class PrometheusText {
 
   /** One sample line: metric name, labels, value. */
-  record Sample(String name, Map<String, String> labels, double value) {
+  public record Sample(String name, Map<String, String> labels, double value) {
   }
 
   private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
@@ -22,7 +22,7 @@ final class PrometheusText {
     this.samples = samples;
   }
 
-  static PrometheusText parse(String text) {
+  public static PrometheusText parse(String text) {
     List<Sample> samples = new ArrayList<>();
     for (String line : text.split("\n")) {
       if (line.isBlank() || line.startsWith("#")) {
@@ -48,7 +48,7 @@ final class PrometheusText {
   }
 
   /** The samples of one metric whose labels include {@code labels} (name, value, name, value ...). */
-  List<Sample> series(String name, String... labels) {
+  public List<Sample> series(String name, String... labels) {
     List<Sample> found = new ArrayList<>();
     for (Sample sample : samples) {
       if (sample.name().equals(name) && matches(sample.labels(), labels)) {
@@ -59,15 +59,15 @@ final class PrometheusText {
   }
 
   /** The sum over {@link #series}; 0 when there is none (a counter not incremented yet is absent). */
-  double sum(String name, String... labels) {
+  public double sum(String name, String... labels) {
     return series(name, labels).stream().mapToDouble(Sample::value).sum();
   }
 
-  boolean hasPrefix(String prefix) {
+  public boolean hasPrefix(String prefix) {
     return samples.stream().anyMatch(s -> s.name().startsWith(prefix));
   }
 
-  List<Sample> withPrefix(String prefix) {
+  public List<Sample> withPrefix(String prefix) {
     return samples.stream().filter(s -> s.name().startsWith(prefix)).toList();
   }
 

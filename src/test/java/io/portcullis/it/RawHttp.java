@@ -21,39 +21,39 @@ import java.util.Map;
  * any bytes, bodies that are not valid UTF-8, chunked bodies. {@code java.net.http} refuses most of that. One
  * connection per request ({@code Connection: close}).
  */
-final class RawHttp {
+public final class RawHttp {
 
   /** A request as it goes on the wire. {@code headers} are name/value pairs sent in order, as ISO-8859-1 bytes. */
-  static final class Request {
-    final String method;
-    final String target;
-    final List<String[]> headers = new ArrayList<>();
-    byte[] body;
-    boolean chunked;
-    boolean host = true;
-    String version = "HTTP/1.1";
+  public static final class Request {
+    public final String method;
+    public final String target;
+    public final List<String[]> headers = new ArrayList<>();
+    public byte[] body;
+    public boolean chunked;
+    public boolean host = true;
+    public String version = "HTTP/1.1";
 
-    Request(String method, String target) {
+    public Request(String method, String target) {
       this.method = method;
       this.target = target;
     }
 
-    Request header(String name, String value) {
+    public Request header(String name, String value) {
       headers.add(new String[] {name, value});
       return this;
     }
 
-    Request body(byte[] bytes) {
+    public Request body(byte[] bytes) {
       this.body = bytes;
       return this;
     }
 
-    Request body(String text) {
+    public Request body(String text) {
       return body(text.getBytes(StandardCharsets.UTF_8));
     }
 
     /** The value of the first header of that name (case-insensitive), or null. */
-    String header(String name) {
+    public String header(String name) {
       return headers.stream().filter(h -> h[0].equalsIgnoreCase(name)).map(h -> h[1]).findFirst().orElse(null);
     }
 
@@ -91,7 +91,7 @@ final class RawHttp {
     }
 
     /** A short description for failure messages: the request line, headers and the body's start. */
-    String describe() {
+    public String describe() {
       StringBuilder s = new StringBuilder(method).append(' ').append(abbreviate(visible(target), 300));
       if (!version.equals("HTTP/1.1")) {
         s.append(' ').append(visible(version));
@@ -116,24 +116,24 @@ final class RawHttp {
   }
 
   /** A response: status, headers by lower-case name, body bytes. */
-  record Reply(int status, Map<String, List<String>> headers, byte[] body) {
+  public record Reply(int status, Map<String, List<String>> headers, byte[] body) {
 
-    String header(String name) {
+    public String header(String name) {
       List<String> values = headers.get(name.toLowerCase(Locale.ROOT));
       return values == null || values.isEmpty() ? null : values.get(0);
     }
 
-    String text() {
+    public String text() {
       return new String(body, StandardCharsets.UTF_8);
     }
 
-    String describe() {
+    public String describe() {
       return status + " " + headers + "\n  " + abbreviate(visible(text()), 600);
     }
   }
 
   /** No response at all: the connection closed, or nothing came within the timeout (a hang). */
-  static final class NoReply extends RuntimeException {
+  public static final class NoReply extends RuntimeException {
     NoReply(String message, Throwable cause) {
       super(message, cause);
     }
@@ -142,7 +142,7 @@ final class RawHttp {
   private RawHttp() {
   }
 
-  static Reply send(int port, Request request, int timeoutMs) {
+  public static Reply send(int port, Request request, int timeoutMs) {
     byte[] bytes = request.bytes(port);
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
@@ -269,7 +269,7 @@ final class RawHttp {
   }
 
   /** Control and non-ASCII characters made visible, so failure messages stay readable. */
-  static String visible(String s) {
+  public static String visible(String s) {
     StringBuilder out = new StringBuilder();
     for (char c : s.toCharArray()) {
       if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || Character.isSurrogate(c)) {
@@ -281,7 +281,7 @@ final class RawHttp {
     return out.toString();
   }
 
-  static String abbreviate(String s, int max) {
+  public static String abbreviate(String s, int max) {
     return s.length() <= max ? s : s.substring(0, max) + "...(" + s.length() + " chars)";
   }
 }

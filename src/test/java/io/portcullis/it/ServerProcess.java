@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * class path minus target/test-classes. {@code mvn test} runs before {@code package}, so the jar itself may be
  * missing or stale here; scripts/check-container proves the jar is built from these same classes.
  */
-final class ServerProcess implements AutoCloseable {
+public final class ServerProcess implements AutoCloseable {
 
   /**
    * HTTP/1.1, as browsers and supabase-js speak plain http. With its default upgrade to HTTP/2 (h2c), the JDK's
@@ -39,11 +39,11 @@ final class ServerProcess implements AutoCloseable {
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
     .connectTimeout(Duration.ofSeconds(5)).build();
 
-  final Process process;
-  final Path dataDir;
-  final Path stdout;
-  final Path stderr;
-  final int port;
+  public final Process process;
+  public final Path dataDir;
+  public final Path stdout;
+  public final Path stderr;
+  public final int port;
 
   private ServerProcess(Process process, Path dataDir, Path stdout, Path stderr, int port) {
     this.process = process;
@@ -54,18 +54,18 @@ final class ServerProcess implements AutoCloseable {
   }
 
   /** Starts {@code serve} on {@code dataDir} and a free port, with {@code settings} as environment. */
-  static ServerProcess start(Path dataDir, Map<String, String> settings) {
+  public static ServerProcess start(Path dataDir, Map<String, String> settings) {
     return start(dataDir, settings, List.of());
   }
 
   /** Starts {@code serve} as above, with {@code jvmOptions} before the test's own ones. */
-  static ServerProcess start(Path dataDir, Map<String, String> settings, List<String> jvmOptions) {
+  public static ServerProcess start(Path dataDir, Map<String, String> settings, List<String> jvmOptions) {
     try {
       int port;
       try (ServerSocket socket = new ServerSocket(0)) {
         port = socket.getLocalPort();
       }
-      Path logs = Files.createTempDirectory("portcullis-process-logs");
+      Path logs = TempDirs.create("portcullis-process-logs");
       Path stdout = logs.resolve("stdout.log");
       Path stderr = logs.resolve("stderr.log");
       String classPath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
@@ -94,7 +94,7 @@ final class ServerProcess implements AutoCloseable {
   }
 
   /** Waits (bounded) until /ready answers 200; fails with the process's output if it exits first. */
-  ServerProcess awaitReady(Duration timeout) throws InterruptedException {
+  public ServerProcess awaitReady(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       try {
@@ -114,19 +114,19 @@ final class ServerProcess implements AutoCloseable {
     return this;
   }
 
-  String url(String path) {
+  public String url(String path) {
     return "http://127.0.0.1:" + port + path;
   }
 
-  TestApp.Response get(String path) {
+  public TestApp.Response get(String path) {
     return send(HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(30)).GET().build());
   }
 
-  TestApp.Response postJson(String path, JsonObject body) {
+  public TestApp.Response postJson(String path, JsonObject body) {
     return send(jsonPost(path, body));
   }
 
-  CompletableFuture<HttpResponse<String>> postJsonAsync(String path, JsonObject body) {
+  public CompletableFuture<HttpResponse<String>> postJsonAsync(String path, JsonObject body) {
     return HTTP.sendAsync(jsonPost(path, body), HttpResponse.BodyHandlers.ofString());
   }
 
@@ -149,11 +149,11 @@ final class ServerProcess implements AutoCloseable {
     }
   }
 
-  List<String> stdoutLines() throws IOException {
+  public List<String> stdoutLines() throws IOException {
     return Files.readAllLines(stdout);
   }
 
-  String output() {
+  public String output() {
     try {
       return "---- stdout\n" + Files.readString(stdout) + "\n---- stderr\n" + Files.readString(stderr);
     } catch (IOException e) {
@@ -162,12 +162,12 @@ final class ServerProcess implements AutoCloseable {
   }
 
   /** The embedded PostgreSQL's data directory. */
-  Path pgDir() {
+  public Path pgDir() {
     return dataDir.resolve("pg").toAbsolutePath().normalize();
   }
 
   /** Processes (this user's) whose command line names the embedded PostgreSQL's data directory. */
-  List<ProcessHandle> postgresProcesses() {
+  public List<ProcessHandle> postgresProcesses() {
     String dir = pgDir().toString();
     return ProcessHandle.allProcesses()
       .filter(p -> p.info().commandLine().map(line -> line.contains(dir)).orElse(false))

@@ -1,7 +1,7 @@
 package io.portcullis.it;
 
 import io.netty.buffer.AdaptiveByteBufAllocator;
-import io.portcullis.Server;
+import io.portcullis.app.Server;
 import io.portcullis.config.Config;
 import io.portcullis.config.ConfigLoader;
 import io.portcullis.db.Database;
@@ -16,7 +16,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -75,7 +74,7 @@ public final class TestApp implements AutoCloseable {
   /** Starts with settings overridden as environment variables would ({@code PORTCULLIS_JWT_EXP} → "60"). */
   public static TestApp start(Map<String, String> overrides) {
     try {
-      return start(Files.createTempDirectory("portcullis-test"), overrides);
+      return start(TempDirs.create("portcullis-test"), overrides);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -142,7 +141,7 @@ public final class TestApp implements AutoCloseable {
     }
   }
 
-  private static int freePort() {
+  public static int freePort() {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
     } catch (IOException e) {
@@ -166,6 +165,17 @@ public final class TestApp implements AutoCloseable {
 
   public String url(String path) {
     return "http://127.0.0.1:" + port + path;
+  }
+
+  /** A random alphanumeric secret, as an operator would set one. */
+  public static String randomSecret(int length) {
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    java.security.SecureRandom random = new java.security.SecureRandom();
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < length; i++) {
+      out.append(alphabet.charAt(random.nextInt(alphabet.length())));
+    }
+    return out.toString();
   }
 
   public static String uniqueEmail() {

@@ -1,0 +1,204 @@
+package io.portcullis.app;
+
+import io.portcullis.account.AccountMails;
+import io.portcullis.account.AccountVerticle;
+import io.portcullis.admin.AdminVerticle;
+import io.portcullis.config.Config;
+import io.portcullis.credential.CredentialVerticle;
+import io.portcullis.db.Database;
+import io.portcullis.db.Migrations;
+import io.portcullis.db.Pools;
+import io.portcullis.http.HttpHousekeeping;
+import io.portcullis.http.HttpVerticle;
+import io.portcullis.http.OpenApiRoutes;
+import io.portcullis.http.Readiness;
+import io.portcullis.limit.HashGate;
+import io.portcullis.limit.RateLimiter;
+import io.portcullis.mail.MailTemplates;
+import io.portcullis.mail.MailVerticle;
+import io.portcullis.security.AccountSecurityVerticle;
+import io.portcullis.metrics.AuthMetrics;
+import io.portcullis.session.SessionCache;
+import io.portcullis.token.KeyRing;
+import io.portcullis.token.KeySet;
+import io.portcullis.token.KeysVerticle;
+import io.portcullis.token.SigningKeys;
+import io.portcullis.token.TokenVerticle;
+import io.portcullis.user.UserVerticle;
+import io.vertx.core.Deployable;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.EnumSet;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * One running Portcullis: database opened and migrated (blocking, before anything deploys), signing keys loaded,
+ * then the verticles deployed in dependency order. Start-up fails as a whole if any step fails.
+ */
+public final class Server {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Server.class);
+
+  private final Vertx vertx;
+  private final Database database;
+  private final Config config;
+  private final Readiness readiness;
+  private final String httpDeployment;
+  private final Supplier<HttpVerticle> http;
+
+  private Server(Vertx vertx, Database database, Config config, Readiness readiness, String httpDeployment,
+                 Supplier<HttpVerticle> http) {
+    this.vertx = vertx;
+    this.database = database;
+    this.config = config;
+    this.readiness = readiness;
+    this.httpDeployment = httpDeployment;
+    this.http = http;
+  }
+
+  /**
+   * Opens the database, waits for it to accept connections (up to {@code db.connect_timeout_seconds}) and
+   * migrates it; blocks, so call it from a main thread, never an event loop.
+   */
+  public static Database prepareDatabase(Config config) {
+    Database database = Database.open(config);
+    try {
+      database.awaitAccepting(config.db().connectTimeoutSeconds());
+      Migrations.run(database);
+      return database;
+    } catch (RuntimeException e) {
+      database.close();
+      throw e;
+    }
+  }
+
+  /** Loads (or on first start creates) the signing keys through a short-lived pool. */
+  public static Future<KeySet> loadKeys(Vertx vertx, Config config, Database database, Clock clock, SecureRandom random) {
+    Pool pool = Pools.shared(vertx, database.connectOptions(), 2);
+    return SigningKeys.load(vertx, pool, config.jwt(), clock, random)
+      .eventually(() -> pool.close());
+  }
+
+  /**
+   * The Vert.x options of a Portcullis process: Prometheus metrics (HTTP by route, pools, event bus, JVM) in a
+   * registry of its own, so that several services in one JVM (tests) keep theirs apart.
+   */
+  public static VertxOptions vertxOptions(Config config) {
+    VertxOptions options = new VertxOptions();
+    if (config.metricsEnabled()) {
+      options.setMetricsOptions(new MicrometerMetricsOptions()
+        .setEnabled(true)
+        .setRegistryName("portcullis-" + java.util.UUID.randomUUID())
+        .setJvmMetricsEnabled(true)
+        .setLabels(EnumSet.of(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE, Label.EB_ADDRESS,
+          Label.EB_FAILURE, Label.POOL_TYPE, Label.POOL_NAME))
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)
+          .setPublishQuantiles(true)));
+    }
+    return options;
+  }
+
+  /** Deploys onto {@code vertx}, made with {@code options}; on failure the caller closes it (and the database). */
+  public static Future<Server> start(Config config, Database database, Vertx vertx, VertxOptions options, Clock clock) {
+    SecureRandom random = new SecureRandom();
+    int eventLoops = options.getEventLoopPoolSize();
+    AuthMetrics metrics = AuthMetrics.of(options.getMetricsOptions() instanceof MicrometerMetricsOptions m
+      ? m.getRegistryName() : null);
+    int httpInstances = config.http().instances() > 0 ? config.http().instances() : eventLoops;
+    MailTemplates templates = MailTemplates.load(Path.of(config.mailer().templatesDir()));
+    RateLimiter limiter = new RateLimiter(clock);
+    Readiness readiness = new Readiness();
+    HashGate hashing = new HashGate(config.password().hashWorkers(), config.password().hashQueue());
+    PgConnectOptions db = database.connectOptions();
+    SessionCache sessions = new SessionCache(config.sessions().cacheTtlMs(), clock);
+    Consumer<String> userChanged = sessions::invalidateUser;
+    AccountMails.Factory mails = new AccountMails.Factory(config, templates, random);
+    OpenApiRoutes openapi = OpenApiRoutes.load(config);
+    return loadKeys(vertx, config, database, clock, random).compose(keys -> {
+      KeyRing ring = new KeyRing(keys);
+      Supplier<HttpVerticle> http = () -> new HttpVerticle(config, ring, sessions, metrics, clock, limiter, hashing,
+        readiness, openapi);
+      return deploy(vertx, () -> new KeysVerticle(db, config, ring, clock, random), 1)
+        .compose(id -> deploy(vertx, () -> new UserVerticle(db, config, clock), 1))
+        // Signing (ES256, ~0.65 ms) is the cost of every sign-in and refresh: one instance per event loop.
+        .compose(id -> deploy(vertx, () -> new TokenVerticle(db, config, ring, clock, metrics, userChanged),
+          eventLoops))
+        .compose(id -> deploy(vertx, () -> new MailVerticle(db, config, clock), 1))
+        .compose(id -> deploy(vertx, () -> new AccountVerticle(db, config, clock, mails, userChanged), 1))
+        .compose(id -> deploy(vertx, () -> new AdminVerticle(db, config, clock, userChanged), 1))
+        .compose(id -> deploy(vertx, () -> new AccountSecurityVerticle(db, config, ring, clock, random, mails,
+          userChanged), 1))
+        .compose(id -> vertx.deployVerticle(() -> new CredentialVerticle(db, config, clock, random, metrics, mails,
+          userChanged), new DeploymentOptions()
+          .setThreadingModel(ThreadingModel.WORKER)
+          .setInstances(config.password().hashWorkers())))
+        .compose(id -> deploy(vertx, () -> new HttpHousekeeping(config, sessions, limiter), 1))
+        .compose(id -> deploy(vertx, http, httpInstances))
+        .map(httpDeployment -> {
+          LOG.info("Portcullis listening on {}:{} ({} HTTP instances, {} hash workers, {} signing)",
+            config.http().host(), config.http().port(), httpInstances, config.password().hashWorkers(),
+            keys.algorithm());
+          return new Server(vertx, database, config, readiness, httpDeployment, http);
+        });
+    });
+  }
+
+  private static Future<String> deploy(Vertx vertx, Supplier<? extends Deployable> verticle, int instances) {
+    return vertx.deployVerticle(verticle, new DeploymentOptions().setInstances(instances));
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /** One more HTTP verticle like the deployed ones (sharing their limiter, caches and keys), not deployed. */
+  public HttpVerticle newHttpVerticle() {
+    return http.get();
+  }
+
+  /**
+   * Graceful shutdown: /ready answers 503 at once (for {@code shutdown.unready_delay_ms} before anything else
+   * happens, so that load balancers take the instance out), then the HTTP servers stop accepting and finish the requests in
+   * flight (up to {@code shutdown.grace_ms}) while the other verticles still serve them, then everything is
+   * undeployed and the pools closed. The caller closes the database afterwards.
+   * Blocks: call it from a main or shutdown-hook thread, never from Vert.x (each step must complete outside the
+   * contexts that closing Vert.x ends).
+   */
+  public void stop(Duration timeout) throws Exception {
+    readiness.beginShutdown();
+    int unready = config.shutdownUnreadyDelayMs();
+    if (unready > 0) {
+      // Load balancers polling /ready see 503 and stop sending before the listener closes.
+      vertx.timer(unready).toCompletionStage().toCompletableFuture().get(unready + 5_000L, TimeUnit.MILLISECONDS);
+    }
+    try {
+      vertx.undeploy(httpDeployment).toCompletionStage().toCompletableFuture()
+        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      LOG.warn("HTTP did not stop cleanly: {}", e.getCause().toString());
+    }
+    vertx.close().toCompletionStage().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  public Database database() {
+    return database;
+  }
+}
