@@ -6,7 +6,7 @@
 // Exits 0 and prints a JSON summary when every step holds; exits 1 with the failing step, its reason and the
 // HTTP exchanges so far otherwise. Run by SupabaseJsTest; see package.json for the pinned client version.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { createClient, isAuthApiError, isAuthWeakPasswordError, AuthWeakPasswordError } from '@supabase/supabase-js';
 import WebSocket from 'ws';
@@ -518,6 +518,29 @@ async function signupCompleteFlow() {
   });
 }
 
+/** A claim added by a custom access token hook (served elsewhere) reaches the client: getClaims() shows it. */
+async function hookClaimsFlow() {
+  const supabase = client('portcullis-e2e-hook');
+  const email = `e2e-hook-${randomUUID()}@example.com`;
+  const claim = input('E2E_CLAIM');
+  const expected = input('E2E_CLAIM_VALUE');
+
+  await step('signUp returns a session whose token went through the hook', async () => {
+    const { data, error } = await supabase.auth.signUp({ email, password: 'hooked-Password-1' });
+    noError(error, 'signUp');
+    check(data.session, 'signUp answered no session although autoconfirm is on', data);
+    equal(decodeJwt(data.session.access_token).payload[claim], expected, `access token claim ${claim}`);
+  });
+
+  await step('getClaims verifies the hooked token and shows the added claim', async () => {
+    const { data, error } = await supabase.auth.getClaims();
+    noError(error, 'getClaims');
+    check(data && data.claims, 'getClaims returned no claims', data);
+    equal(data.claims[claim], expected, `getClaims().claims.${claim}`);
+    return { [claim]: data.claims[claim] };
+  });
+}
+
 // TOTP MFA end to end: enrol, challenge, verify (codes from otplib, computed from the returned secret), the
 // assurance levels, a replayed code, the aal2 rule on password changes, the admin factor API, unenrolment.
 async function mfaFlow() {
@@ -727,7 +750,161 @@ async function reauthCompleteFlow() {
   });
 }
 
+// ---- PKCE, external providers, identities, admin links ----
+
+// A PKCE client whose storage (the code verifier) lives in a JSON file, so that the two invocations around a mail
+// share it as one browser would.
+function pkceClient(storageKey, file) {
+  const read = () => {
+    const text = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+    return text ? JSON.parse(text) : {};
+  };
+  const storage = {
+    getItem: (key) => read()[key] ?? null,
+    setItem: (key, value) => writeFileSync(file, JSON.stringify({ ...read(), [key]: value })),
+    removeItem: (key) => { const all = read(); delete all[key]; writeFileSync(file, JSON.stringify(all)); },
+  };
+  return createClient(url, 'any-anon-key', {
+    auth: { flowType: 'pkce', persistSession: true, storage, autoRefreshToken: false, detectSessionInUrl: false,
+      storageKey },
+    global: { fetch: recordingFetch },
+    realtime: { transport: WebSocket },
+  });
+}
+
+// Follows a browser's redirects (Portcullis → provider → Portcullis) until they leave for the app's redirectTo.
+async function followToApp(start, appPrefix) {
+  let target = start;
+  for (let i = 0; i < 10; i++) {
+    if (target.startsWith(appPrefix)) {
+      return new URL(target);
+    }
+    const response = await recordingFetch(target, { redirect: 'manual' });
+    check(response.status === 302 || response.status === 303, `no redirect from ${target}`, response.status);
+    target = new URL(response.headers.get('location'), target).toString();
+  }
+  throw new StepFailure(`too many redirects from ${start}`);
+}
+
+const APP = 'http://localhost:3000/cb';
+
+async function pkceOauthFlow() {
+  const idToken = input('E2E_ID_TOKEN');
+  const nonce = input('E2E_NONCE');
+  const supabase = pkceClient('portcullis-e2e-oauth', input('E2E_STORAGE'));
+  await step('signInWithOAuth (pkce) → provider → callback → exchangeCodeForSession', async () => {
+    const { data, error } = await supabase.auth.signInWithOAuth({ provider: 'keycloak',
+      options: { redirectTo: APP, skipBrowserRedirect: true } });
+    noError(error, 'signInWithOAuth');
+    check(data.url.includes('code_challenge='), 'no PKCE challenge in the authorize URL', data.url);
+    const back = await followToApp(data.url, APP);
+    const code = back.searchParams.get('code');
+    check(code, 'no code in the redirect to the app', back.toString());
+    const exchanged = await supabase.auth.exchangeCodeForSession(code);
+    noError(exchanged.error, 'exchangeCodeForSession');
+    check(exchanged.data.session.provider_token, 'no provider_token', exchanged.data.session);
+    equal(exchanged.data.user.app_metadata.provider, 'keycloak', 'app_metadata.provider');
+    const again = await supabase.auth.exchangeCodeForSession(code);
+    check(again.error, 'the code was exchanged twice');
+    return { provider: exchanged.data.user.app_metadata.provider };
+  });
+  await step('linkIdentity adds a second provider identity; unlinkIdentity removes it', async () => {
+    const linked = await supabase.auth.linkIdentity({ provider: 'keycloak',
+      options: { redirectTo: APP, skipBrowserRedirect: true } });
+    noError(linked.error, 'linkIdentity');
+    const back = await followToApp(linked.data.url, APP);
+    const exchanged = await supabase.auth.exchangeCodeForSession(back.searchParams.get('code'));
+    noError(exchanged.error, 'exchangeCodeForSession after linking');
+    const identities = await supabase.auth.getUserIdentities();
+    noError(identities.error, 'getUserIdentities');
+    equal(identities.data.identities.length, 2, 'identities after linking');
+    const unlinked = await supabase.auth.unlinkIdentity(identities.data.identities[1]);
+    noError(unlinked.error, 'unlinkIdentity');
+    const after = await supabase.auth.getUserIdentities();
+    equal(after.data.identities.length, 1, 'identities after unlinking');
+    const last = await supabase.auth.unlinkIdentity(after.data.identities[0]);
+    equal(last.error && last.error.code, 'single_identity_not_deletable', 'unlinking the last identity');
+  });
+  await step('signInWithIdToken with the raw nonce', async () => {
+    const other = client('portcullis-e2e-idtoken');
+    const wrong = await other.auth.signInWithIdToken({ provider: 'keycloak', token: idToken, nonce: 'not-it' });
+    check(wrong.error, 'a wrong nonce signed in');
+    equal(wrong.error.code, 'bad_id_token', 'wrong nonce: error.code');
+    const { data, error } = await other.auth.signInWithIdToken({ provider: 'keycloak', token: idToken, nonce });
+    noError(error, 'signInWithIdToken');
+    check(data.session && data.session.access_token, 'no session', data);
+    equal(data.user.app_metadata.provider, 'keycloak', 'app_metadata.provider');
+  });
+}
+
+// PKCE mail flows, first half: a magic link and a recovery mail requested with code challenges.
+async function pkceMailRequestFlow() {
+  const supabase = pkceClient('portcullis-e2e-mail', input('E2E_STORAGE'));
+  const recovery = pkceClient('portcullis-e2e-reset', input('E2E_RECOVERY_STORAGE'));
+  await step('signInWithOtp and resetPasswordForEmail send code challenges', async () => {
+    const otp = await supabase.auth.signInWithOtp({ email: input('E2E_EMAIL'), options: { emailRedirectTo: APP } });
+    noError(otp.error, 'signInWithOtp');
+    const reset = await recovery.auth.resetPasswordForEmail(input('E2E_RECOVERY_EMAIL'), { redirectTo: APP });
+    noError(reset.error, 'resetPasswordForEmail');
+  });
+}
+
+// Second half: the codes of the links' redirects (E2E_CODE, E2E_RECOVERY_CODE) exchanged with the stored verifiers.
+async function pkceMailCompleteFlow() {
+  const supabase = pkceClient('portcullis-e2e-mail', input('E2E_STORAGE'));
+  const recovery = pkceClient('portcullis-e2e-reset', input('E2E_RECOVERY_STORAGE'));
+  const events = [];
+  recovery.auth.onAuthStateChange((event) => events.push(event));
+  await step('exchangeCodeForSession after the magic link', async () => {
+    const { data, error } = await supabase.auth.exchangeCodeForSession(input('E2E_CODE'));
+    noError(error, 'exchangeCodeForSession');
+    equal(data.user.email, input('E2E_EMAIL'), 'user.email');
+  });
+  await step('exchangeCodeForSession after the recovery link emits PASSWORD_RECOVERY', async () => {
+    const { data, error } = await recovery.auth.exchangeCodeForSession(input('E2E_RECOVERY_CODE'));
+    noError(error, 'exchangeCodeForSession (recovery)');
+    equal(data.user.email, input('E2E_RECOVERY_EMAIL'), 'user.email');
+    check(events.includes('PASSWORD_RECOVERY'), 'no PASSWORD_RECOVERY event', events);
+    const updated = await recovery.auth.updateUser({ password: 'after-Pkce-Reset-3' });
+    noError(updated.error, 'updateUser password');
+  });
+}
+
+async function adminLinksFlow() {
+  const admin = createClient(url, input('E2E_SERVICE_KEY'), {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    global: { fetch: recordingFetch },
+    realtime: { transport: WebSocket },
+  }).auth.admin;
+  const email = `e2e-link-${randomUUID()}@example.com`;
+  await step('admin.generateLink signup → verifyOtp with the hashed token', async () => {
+    const { data, error } = await admin.generateLink({ type: 'signup', email, password: 'link-Password-1' });
+    noError(error, 'generateLink');
+    equal(data.user.email, email, 'user.email');
+    check(data.properties.action_link.includes('/auth/v1/verify?token='), 'action_link', data.properties);
+    equal(data.properties.verification_type, 'signup', 'verification_type');
+    check(/^[0-9]{6}$/.test(data.properties.email_otp), 'email_otp', data.properties);
+    const verified = await client('portcullis-e2e-links').auth.verifyOtp({ token_hash: data.properties.hashed_token,
+      type: 'signup' });
+    noError(verified.error, 'verifyOtp token_hash');
+    equal(verified.data.user.email, email, 'user.email');
+  });
+  await step('admin.generateLink recovery and inviteUserByEmail', async () => {
+    const recovery = await admin.generateLink({ type: 'recovery', email });
+    noError(recovery.error, 'generateLink recovery');
+    equal(recovery.data.properties.verification_type, 'recovery', 'verification_type');
+    const invited = await admin.inviteUserByEmail(`e2e-invite-${randomUUID()}@example.com`);
+    noError(invited.error, 'inviteUserByEmail');
+    check(invited.data.user && invited.data.user.id, 'no invited user', invited.data);
+  });
+}
+
 const flows = {
+  'pkce-oauth': pkceOauthFlow,
+  'pkce-mail-request': pkceMailRequestFlow,
+  'pkce-mail-complete': pkceMailCompleteFlow,
+  'admin-links': adminLinksFlow,
+  'hook-claims': hookClaimsFlow,
   core: coreFlow,
   admin: adminFlow,
   'recovery-request': recoveryRequestFlow,

@@ -4,6 +4,8 @@ import io.portcullis.bus.Addresses;
 import io.portcullis.config.Config;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
+import io.portcullis.flow.FlowStates;
+import io.portcullis.flow.Pkce;
 import io.portcullis.mail.MailOutbox;
 import io.portcullis.mail.MailTemplates;
 import io.portcullis.user.UserRepository;
@@ -76,16 +78,22 @@ public final class AccountMails {
 
   /**
    * Creates a one-time token of {@code tokenType} for the user and writes its mail ({@code template}) to
-   * {@code to}. {@code email} and {@code newEmail} fill the template's placeholders.
+   * {@code to}. {@code email} and {@code newEmail} fill the template's placeholders. With a PKCE challenge the
+   * link starts a flow: opening it redirects with an auth code instead of a session.
    */
   public Future<Void> write(SqlClient client, UUID userId, String tokenType, String template, String to,
-                            String email, String newEmail, String redirectTo, OffsetDateTime now) {
+                            String email, String newEmail, String redirectTo, Pkce.Challenge pkce,
+                            OffsetDateTime now) {
     String redirect = Redirects.resolve(config, redirectTo);
     Duration ttl = Duration.ofSeconds(OneTimeTokens.SIGNUP.equals(tokenType) || OneTimeTokens.INVITE.equals(tokenType)
       || tokenType.startsWith("email_change")
       ? config.mailer().confirmationExp()
       : config.mailer().otpExp());
-    return OneTimeTokens.create(client, random, userId, tokenType, to, redirect, now, ttl)
+    Future<UUID> flow = pkce == null
+      ? Future.succeededFuture()
+      : FlowStates.create(client, pkce, OneTimeTokens.amr(tokenType), null, redirect, null, null, null, now);
+    return flow.compose(flowId -> OneTimeTokens.create(client, random, userId, tokenType, to, redirect, flowId,
+        now, ttl))
       .compose(issued -> {
         String link = config.publicBaseUrl() + "/verify?token=" + issued.link()
           + "&type=" + publicType(tokenType) + "&redirect_to=" + URLEncoder.encode(redirect, StandardCharsets.UTF_8);
@@ -103,27 +111,28 @@ public final class AccountMails {
 
   /** The sign-up confirmation mail, and the user's {@code confirmation_sent_at}, in the caller's transaction. */
   public Future<Void> confirmation(SqlClient client, UUID userId, String email, String redirectTo,
-                                   OffsetDateTime now) {
-    return write(client, userId, OneTimeTokens.SIGNUP, MailTemplates.CONFIRMATION, email, email, null, redirectTo, now)
+                                   Pkce.Challenge pkce, OffsetDateTime now) {
+    return write(client, userId, OneTimeTokens.SIGNUP, MailTemplates.CONFIRMATION, email, email, null, redirectTo, pkce,
+        now)
       .compose(done -> new UserRepository(client).markConfirmationSent(userId, now));
   }
 
   /** An email change by mail: the new address remembered until confirmed, and its mails written. */
   public Future<Void> requestEmailChange(SqlClient client, UUID userId, String current, String newEmail,
-                                         String redirectTo, OffsetDateTime now) {
+                                         String redirectTo, Pkce.Challenge pkce, OffsetDateTime now) {
     return new UserRepository(client).requestEmailChange(userId, newEmail, now)
-      .compose(done -> emailChange(client, userId, current, newEmail, redirectTo, now));
+      .compose(done -> emailChange(client, userId, current, newEmail, redirectTo, pkce, now));
   }
 
   /** The mails of an email change: to the new address, and to the current one when the change is secure. */
   public Future<Void> emailChange(SqlClient client, UUID userId, String current, String newEmail, String redirectTo,
-                                  OffsetDateTime now) {
+                                  Pkce.Challenge pkce, OffsetDateTime now) {
     Future<Void> toNew = write(client, userId, OneTimeTokens.EMAIL_CHANGE_NEW, MailTemplates.EMAIL_CHANGE, newEmail,
-      current == null ? "" : current, newEmail, redirectTo, now);
+      current == null ? "" : current, newEmail, redirectTo, pkce, now);
     // An anonymous user has no current address to confirm from.
     return config.mailer().secureEmailChange() && current != null
       ? toNew.compose(done -> write(client, userId, OneTimeTokens.EMAIL_CHANGE_CURRENT, MailTemplates.EMAIL_CHANGE,
-          current, current, newEmail, redirectTo, now))
+          current, current, newEmail, redirectTo, pkce, now))
       : toNew;
   }
 

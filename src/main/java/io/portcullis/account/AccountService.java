@@ -10,6 +10,8 @@ import io.portcullis.error.AuthException;
 import io.portcullis.error.Futures;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
+import io.portcullis.flow.FlowStates;
+import io.portcullis.flow.Pkce;
 import io.portcullis.mail.MailTemplates;
 import io.portcullis.user.UserRepository;
 import io.vertx.core.Future;
@@ -17,6 +19,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.util.Map;
@@ -39,14 +42,17 @@ public final class AccountService {
 
   private final Config config;
   private final Clock clock;
+  private final SecureRandom random;
   private final Pool pool;
   private final AccountMails mails;
   private final AuthBus bus;
   private final Events events;
 
-  public AccountService(Config config, Clock clock, Pool pool, AccountMails mails, AuthBus bus, Events events) {
+  public AccountService(Config config, Clock clock, SecureRandom random, Pool pool, AccountMails mails, AuthBus bus,
+                        Events events) {
     this.config = config;
     this.clock = clock;
+    this.random = random;
     this.pool = pool;
     this.mails = mails;
     this.bus = bus;
@@ -58,13 +64,14 @@ public final class AccountService {
     return Futures.attempt(() -> {
       String email = Inputs.email(Inputs.requiredString(body, "email"));
       String redirectTo = Inputs.optionalString(body, "redirect_to");
+      Pkce.Challenge pkce = Pkce.parse(body);
       OffsetDateTime now = Rows.now(clock);
       return pool.withTransaction(conn -> mails.claimSendSlot(conn, email, now)
         .compose(slot -> new UserRepository(conn).findByEmail(email))
         .compose(user -> user == null
           ? Future.succeededFuture()
           : mails.write(conn, user.getUUID("id"), OneTimeTokens.RECOVERY, MailTemplates.RECOVERY, email, email, null,
-              redirectTo, now)
+              redirectTo, pkce, now)
             .compose(done -> new UserRepository(conn).markRecoverySent(user.getUUID("id"), now))))
         .map(done -> sent());
     });
@@ -78,6 +85,7 @@ public final class AccountService {
     return Futures.attempt(() -> {
       String email = Inputs.email(Inputs.requiredString(body, "email"));
       String redirectTo = Inputs.optionalString(body, "redirect_to");
+      Pkce.Challenge pkce = Pkce.parse(body);
       Object create = body.getValue("create_user");
       if (create != null && !(create instanceof Boolean)) {
         throw AuthException.validation("Field 'create_user' must be a boolean");
@@ -91,7 +99,7 @@ public final class AccountService {
           if (user != null) {
             boolean confirmed = user.getOffsetDateTime("email_confirmed_at") != null;
             return mails.write(conn, user.getUUID("id"), confirmed ? OneTimeTokens.MAGICLINK : OneTimeTokens.SIGNUP,
-              confirmed ? MailTemplates.MAGIC_LINK : MailTemplates.CONFIRMATION, email, email, null, redirectTo, now);
+              confirmed ? MailTemplates.MAGIC_LINK : MailTemplates.CONFIRMATION, email, email, null, redirectTo, pkce, now);
           }
           if (!createUser || config.signup().disabled()) {
             return Future.succeededFuture();
@@ -100,7 +108,7 @@ public final class AccountService {
           return new UserRepository(conn).insertPasswordless(id, email, data == null ? new JsonObject() : data, now)
             .compose(inserted -> !inserted
               ? Future.succeededFuture()
-              : mails.confirmation(conn, id, email, redirectTo, now)
+              : mails.confirmation(conn, id, email, redirectTo, pkce, now)
                 .compose(done -> events.emit(Events.SIGNED_UP, id, null, null, null)));
         }))
         .map(done -> sent());
@@ -116,6 +124,7 @@ public final class AccountService {
       }
       String email = Inputs.email(Inputs.requiredString(body, "email"));
       String redirectTo = Inputs.optionalString(body, "redirect_to");
+      Pkce.Challenge pkce = Pkce.parse(body);
       OffsetDateTime now = Rows.now(clock);
       return pool.withTransaction(conn -> mails.claimSendSlot(conn, email, now)
         .compose(slot -> new UserRepository(conn).findByEmail(email))
@@ -128,13 +137,13 @@ public final class AccountService {
             return user.getOffsetDateTime("email_confirmed_at") != null
               ? Future.succeededFuture()
               : mails.checkSentAt(user.getOffsetDateTime("confirmation_sent_at"), now)
-                .compose(ok -> mails.confirmation(conn, id, email, redirectTo, now));
+                .compose(ok -> mails.confirmation(conn, id, email, redirectTo, pkce, now));
           }
           String newEmail = user.getString("new_email");
           return newEmail == null
             ? Future.succeededFuture()
             : mails.checkSentAt(user.getOffsetDateTime("email_change_sent_at"), now)
-              .compose(ok -> mails.emailChange(conn, id, email, newEmail, redirectTo, now))
+              .compose(ok -> mails.emailChange(conn, id, email, newEmail, redirectTo, pkce, now))
               .compose(done -> new UserRepository(conn).markEmailChangeSent(id, now));
         }))
         .map(done -> sent());
@@ -144,6 +153,8 @@ public final class AccountService {
   /**
    * {@code {type, email, token}} (the 6-digit code) or {@code {type, token_hash}} (the link's token) → a session;
    * or, for the first half of a secure email change, {@code {msg}}. Invalid, used or expired → 403 otp_expired.
+   * A link ({@code link: true}) of a PKCE flow answers {@code {auth_code}} instead of a session, for the app to
+   * exchange with its code verifier.
    */
   public Future<JsonObject> verify(JsonObject body, String ip, String userAgent) {
     return Futures.attempt(() -> {
@@ -170,8 +181,10 @@ public final class AccountService {
         }
         UUID userId = token.getUUID("user_id");
         String tokenType = token.getString("type");
+        UUID flowId = token.getUUID("flow_state_id");
+        boolean codeFlow = flowId != null && Boolean.TRUE.equals(body.getValue("link"));
         return apply(userId, tokenType, now).compose(complete -> complete
-          ? signIn(userId, amr(tokenType), ip, userAgent)
+          ? codeFlow ? authCode(flowId, userId, now) : signIn(userId, OneTimeTokens.amr(tokenType), ip, userAgent)
           : Future.succeededFuture(new JsonObject().put("code", 200)
             .put("msg", "Confirmation link accepted. Please proceed to confirm link sent to the other email")));
       });
@@ -192,6 +205,12 @@ public final class AccountService {
     return new UserRepository(pool).confirmEmail(userId, now).map(done -> true);
   }
 
+  /** Ends a PKCE link's flow in an auth code for the user (exchanged by {@code grant_type=pkce}). */
+  private Future<JsonObject> authCode(UUID flowId, UUID userId, OffsetDateTime now) {
+    return FlowStates.issueCode(pool, random, flowId, userId, null, null, now)
+      .map(code -> new JsonObject().put("auth_code", code));
+  }
+
   private Future<JsonObject> signIn(UUID userId, String amrMethod, String ip, String userAgent) {
     return new UserRepository(pool).findById(userId).compose(user -> {
       if (user == null) {
@@ -200,22 +219,6 @@ public final class AccountService {
       return Bans.refuseGrant(user, Rows.now(clock)).compose(allowed -> bus.request(Addresses.SESSIONS_ISSUE,
         new JsonObject().put("user_id", userId.toString()).put("amr_method", amrMethod), ip, userAgent));
     });
-  }
-
-  private static String amr(String tokenType) {
-    switch (tokenType) {
-      case OneTimeTokens.RECOVERY:
-        return "recovery";
-      case OneTimeTokens.SIGNUP:
-        return "email/signup";
-      case OneTimeTokens.INVITE:
-        return "invite";
-      case OneTimeTokens.EMAIL_CHANGE_NEW:
-      case OneTimeTokens.EMAIL_CHANGE_CURRENT:
-        return "email_change";
-      default:
-        return "otp";
-    }
   }
 
   /** Every mail-triggering answer is this, whatever happened, and the sender is woken. */

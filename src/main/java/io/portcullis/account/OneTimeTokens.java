@@ -34,8 +34,8 @@ public final class OneTimeTokens {
   private static final String SUPERSEDE = "UPDATE one_time_tokens SET used_at = $3 "
     + "WHERE user_id = $1 AND type = $2 AND used_at IS NULL";
   private static final String INSERT = "INSERT INTO one_time_tokens (user_id, type, email, link_hash, code_hash, "
-    + "redirect_to, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-  private static final String RETURNING = " RETURNING id, user_id, type, email, redirect_to";
+    + "redirect_to, created_at, expires_at, flow_state_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+  private static final String RETURNING = " RETURNING id, user_id, type, email, redirect_to, flow_state_id";
   private static final String CONSUME_LINK = "UPDATE one_time_tokens SET used_at = $3 "
     + "WHERE link_hash = $1 AND type = ANY($2) AND used_at IS NULL AND expires_at > $3" + RETURNING;
   private static final String CONSUME_CODE = "UPDATE one_time_tokens SET used_at = $4 WHERE id = ("
@@ -54,15 +54,17 @@ public final class OneTimeTokens {
   private OneTimeTokens() {
   }
 
+  /** {@code flowStateId}: the PKCE flow the link belongs to, or null. */
   public static Future<Issued> create(SqlClient client, SecureRandom random, UUID userId, String type, String email,
-                                      String redirectTo, OffsetDateTime now, Duration ttl) {
+                                      String redirectTo, UUID flowStateId, OffsetDateTime now, Duration ttl) {
     byte[] linkBytes = new byte[32];
     random.nextBytes(linkBytes);
     String link = Base64.getUrlEncoder().withoutPadding().encodeToString(linkBytes);
     String code = String.format("%06d", random.nextInt(1_000_000));
     return client.preparedQuery(SUPERSEDE).execute(Tuple.of(userId, type, now))
       .compose(done -> client.preparedQuery(INSERT).execute(Tuple.of(userId, type, email,
-        Buffer.buffer(sha256(link)), Buffer.buffer(codeHash(email, code)), redirectTo, now, now.plus(ttl))))
+        Buffer.buffer(sha256(link)), Buffer.buffer(codeHash(email, code)), redirectTo, now, now.plus(ttl),
+        flowStateId)))
       .map(done -> new Issued(link, code));
   }
 
@@ -83,6 +85,23 @@ public final class OneTimeTokens {
 
   public static Future<Boolean> outstanding(SqlClient client, UUID userId, String type, OffsetDateTime now) {
     return client.preparedQuery(OUTSTANDING).execute(Tuple.of(userId, type, now)).map(rows -> rows.size() > 0);
+  }
+
+  /** The {@code amr} method a session signed in by this kind of token carries. */
+  public static String amr(String tokenType) {
+    switch (tokenType) {
+      case RECOVERY:
+        return "recovery";
+      case SIGNUP:
+        return "email/signup";
+      case INVITE:
+        return "invite";
+      case EMAIL_CHANGE_NEW:
+      case EMAIL_CHANGE_CURRENT:
+        return "email_change";
+      default:
+        return "otp";
+    }
   }
 
   private static byte[] codeHash(String email, String code) {

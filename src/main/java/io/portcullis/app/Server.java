@@ -3,12 +3,15 @@ package io.portcullis.app;
 import io.portcullis.account.AccountMails;
 import io.portcullis.account.AccountVerticle;
 import io.portcullis.admin.AdminVerticle;
+import io.portcullis.cluster.SharedRateBuckets;
 import io.portcullis.config.Config;
 import io.portcullis.credential.CredentialVerticle;
 import io.portcullis.db.Database;
 import io.portcullis.db.Migrations;
 import io.portcullis.db.Pools;
 import io.portcullis.http.HttpHousekeeping;
+import io.portcullis.external.ExternalVerticle;
+import io.portcullis.flow.FlowVerticle;
 import io.portcullis.http.HttpVerticle;
 import io.portcullis.http.OpenApiRoutes;
 import io.portcullis.http.Readiness;
@@ -125,10 +128,17 @@ public final class Server {
     int httpInstances = config.http().instances() > 0 ? config.http().instances() : eventLoops;
     MailTemplates templates = MailTemplates.load(Path.of(config.mailer().templatesDir()));
     RateLimiter limiter = new RateLimiter(clock);
+    if (config.cluster().enabled()) {
+      // Several instances: one budget per client across all of them.
+      limiter.share(new SharedRateBuckets(Pools.shared(vertx, database.connectOptions(), config.db().poolSize()), clock)
+        .evictPeriodically(vertx));
+    }
     Readiness readiness = new Readiness();
     HashGate hashing = new HashGate(config.password().hashWorkers(), config.password().hashQueue());
     PgConnectOptions db = database.connectOptions();
-    SessionCache sessions = new SessionCache(config.sessions().cacheTtlMs(), clock);
+    // Several instances: every Bearer request reads session liveness from the database they share, so that an end on
+    // one instance is refused by all at once (a per-process cache would answer stale until its TTL).
+    SessionCache sessions = new SessionCache(config.cluster().enabled() ? 0 : config.sessions().cacheTtlMs(), clock);
     Consumer<String> userChanged = sessions::invalidateUser;
     AccountMails.Factory mails = new AccountMails.Factory(config, templates, random);
     OpenApiRoutes openapi = OpenApiRoutes.load(config);
@@ -142,10 +152,12 @@ public final class Server {
         .compose(id -> deploy(vertx, () -> new TokenVerticle(db, config, ring, clock, metrics, userChanged),
           eventLoops))
         .compose(id -> deploy(vertx, () -> new MailVerticle(db, config, clock), 1))
-        .compose(id -> deploy(vertx, () -> new AccountVerticle(db, config, clock, mails, userChanged), 1))
+        .compose(id -> deploy(vertx, () -> new AccountVerticle(db, config, clock, random, mails, userChanged), 1))
         .compose(id -> deploy(vertx, () -> new AdminVerticle(db, config, clock, userChanged), 1))
         .compose(id -> deploy(vertx, () -> new AccountSecurityVerticle(db, config, ring, clock, random, mails,
           userChanged), 1))
+        .compose(id -> deploy(vertx, () -> new FlowVerticle(db, config, clock, random), 1))
+        .compose(id -> deploy(vertx, () -> new ExternalVerticle(db, config, clock, random, userChanged), 1))
         .compose(id -> vertx.deployVerticle(() -> new CredentialVerticle(db, config, clock, random, metrics, mails,
           userChanged), new DeploymentOptions()
           .setThreadingModel(ThreadingModel.WORKER)

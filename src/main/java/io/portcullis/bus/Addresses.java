@@ -13,8 +13,14 @@ public final class Addresses {
   public static final String TOKENS_VERIFY = "auth.tokens.verify";
   public static final String USERS_GET = "auth.users.get";
   public static final String SESSIONS_END = "auth.sessions.end";
+  /** {@code {}} → the JWKS document (public keys only), for resource servers that verify tokens themselves. */
+  public static final String JWKS = "auth.keys.jwks";
   /** Published, never sent: one JSON per event. */
   public static final String EVENTS = "auth.events";
+  /** Served by an application when hooks.custom_access_token is on: {@code {user_id, claims, authentication_method}} → {@code {claims}}. */
+  public static final String HOOK_CUSTOM_ACCESS_TOKEN = "auth.hooks.custom_access_token";
+  /** Served by an application when hooks.before_user_created is on: {@code {user}} → {@code {}} or {@code {decision: "reject", message}}. */
+  public static final String HOOK_BEFORE_USER_CREATED = "auth.hooks.before_user_created";
 
   // Internal
   /** {@code {user_id, session_id?}} → the user, after checking the user and (if given) the session are alive. */
@@ -29,6 +35,11 @@ public final class Addresses {
   public static final String KEYS_ROTATE = "auth.internal.keys.rotate";
   /** Published, local only: {@code {verification: [JWK], published: [JWK]}} after the key set changed. */
   public static final String KEYS_CHANGED = "auth.internal.keys.changed";
+  /**
+   * Published cluster-wide after a rotation: {@code {kid, activate_at}}. Every process re-reads its keys now, and
+   * again when the new key starts signing.
+   */
+  public static final String KEYS_ROTATED = "auth.internal.cluster.keys.rotated";
   /** {@code {}} → {@code {database: "up"}} or a failure. */
   public static final String READY = "auth.internal.ready";
 
@@ -39,6 +50,22 @@ public final class Addresses {
   public static final String ACCOUNT_OTP = "auth.internal.account.otp";
   public static final String ACCOUNT_RESEND = "auth.internal.account.resend";
   public static final String ACCOUNT_VERIFY = "auth.internal.account.verify";
+  /** Admin: {@code {type, email, ...}} → the user with {@code action_link, email_otp, hashed_token, ...}. */
+  public static final String ADMIN_GENERATE_LINK = "auth.internal.account.generate_link";
+  /** Admin: {@code {email, data?}} → the invited user (mail sent). */
+  public static final String ADMIN_INVITE = "auth.internal.account.invite";
+
+  /** {@code {auth_code, code_verifier}} → a session (grant_type=pkce). */
+  public static final String FLOW_PKCE = "auth.internal.flow.pkce";
+
+  /** External providers: {@code {provider, redirect_to?, ...}} → {@code {url}} of the provider. */
+  public static final String EXTERNAL_AUTHORIZE = "auth.internal.external.authorize";
+  /** {@code {state, code?, error?}} → {@code {location}}: where the browser goes next (errors included). */
+  public static final String EXTERNAL_CALLBACK = "auth.internal.external.callback";
+  /** {@code {provider, id_token, nonce?, access_token?, link_user_id?}} → a session (grant_type=id_token). */
+  public static final String EXTERNAL_ID_TOKEN = "auth.internal.external.id_token";
+  /** {@code {user_id, identity_id}} → {@code {}}: unlinks an identity, never the user's last. */
+  public static final String EXTERNAL_UNLINK = "auth.internal.external.unlink";
 
   /** RFC 7662: {@code {token}} → {@code {active, ...}}. */
   public static final String TOKENS_INTROSPECT = "auth.internal.tokens.introspect";
@@ -65,6 +92,14 @@ public final class Addresses {
   public static final String HEADER_IP = "ip";
   public static final String HEADER_USER_AGENT = "user_agent";
 
+  private static final String INTERNAL = "auth.internal.";
+  private static final String CLUSTER = "auth.internal.cluster.";
+
   private Addresses() {
+  }
+
+  /** Internal addresses are served in-process only, except the few that must reach every member. */
+  public static boolean isInternal(String address) {
+    return address.startsWith(INTERNAL) && !address.startsWith(CLUSTER);
   }
 }

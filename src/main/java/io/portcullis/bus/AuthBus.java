@@ -2,6 +2,7 @@ package io.portcullis.bus;
 
 import io.portcullis.error.AuthException;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
@@ -30,7 +31,9 @@ public final class AuthBus {
   }
 
   public Future<JsonObject> request(String address, JsonObject body, String ip, String userAgent) {
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs)
+    // Portcullis's own traffic stays in this process, on a clustered bus too: a request never waits on a member
+    // that died or is partitioned away, and this process's answer does not depend on another's.
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs).setLocalOnly(true)
       .addHeader(HEADER_SENT, Long.toString(System.nanoTime()));
     if (ip != null) {
       options.addHeader(Addresses.HEADER_IP, ip);
@@ -43,9 +46,12 @@ public final class AuthBus {
       .recover(error -> Future.failedFuture(BusErrors.toAuthException(error)));
   }
 
-  /** Registers a consumer that answers with the service's result; the Future completes once it is registered. */
+  /**
+   * Registers a consumer that answers with the service's result; the Future completes once it is registered. The
+   * public addresses are served cluster-wide, the internal ones ({@code auth.internal.*}) to this process only.
+   */
   public Future<Void> serve(String address, Function<Message<JsonObject>, Future<JsonObject>> service) {
-    return vertx.eventBus().<Object>consumer(address, message -> {
+    Handler<Message<Object>> handler = message -> {
       Future<JsonObject> result;
       try {
         if (!(message.body() instanceof JsonObject)) {
@@ -58,7 +64,10 @@ public final class AuthBus {
         result = Future.failedFuture(e);
       }
       result.onSuccess(message::reply).onFailure(error -> BusErrors.fail(message, error));
-    }).completion();
+    };
+    return (Addresses.isInternal(address)
+      ? vertx.eventBus().localConsumer(address, handler)
+      : vertx.eventBus().consumer(address, handler)).completion();
   }
 
   /**

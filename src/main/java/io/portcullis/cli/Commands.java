@@ -1,6 +1,7 @@
 package io.portcullis.cli;
 
 import io.portcullis.app.Server;
+import io.portcullis.cluster.Clustering;
 import io.portcullis.config.Config;
 import io.portcullis.config.ConfigException;
 import io.portcullis.config.ConfigLoader;
@@ -157,7 +158,13 @@ public final class Commands {
   private static int serve(Config config) {
     Database database = Server.prepareDatabase(config);
     VertxOptions options = Server.vertxOptions(config);
-    Vertx vertx = Vertx.vertx(options);
+    Vertx vertx;
+    try {
+      vertx = await(Clustering.vertx(config, options));
+    } catch (RuntimeException e) {
+      database.close();
+      throw e;
+    }
     Server server;
     try {
       server = await(Server.start(config, database, vertx, options, Clock.systemUTC()));

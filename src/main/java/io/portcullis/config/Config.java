@@ -28,13 +28,29 @@ public record Config(
   boolean metricsEnabled,
   int shutdownGraceMs,
   int shutdownUnreadyDelayMs,
-  Security security) {
+  Security security,
+  Cluster cluster,
+  Hooks hooks,
+  Federation federation,
+  boolean cookiesEnabled) {
 
   /**
    * {@code updatePasswordRequireReauthentication}: a password change from a session older than
    * {@code reauthenticationWindowSeconds} needs the nonce {@code GET /reauthenticate} mailed.
    */
   public record Security(boolean updatePasswordRequireReauthentication, int reauthenticationWindowSeconds) {
+  }
+
+  /** Extension points served over the bus or by an HTTP endpoint; {@code timeoutMs} fails them closed. */
+  public record Hooks(int timeoutMs, Hook customAccessToken, Hook beforeUserCreated) {
+  }
+
+  /** {@code uri} empty: the hook is served on the bus; else POSTed there, signed with {@code secret}. */
+  public record Hook(boolean enabled, String uri, String secret) {
+  }
+
+  /** A clustered event bus (Hazelcast, TCP join on {@code members}: {@code host[:port]}); off by default. */
+  public record Cluster(boolean enabled, String name, String host, int port, List<String> members) {
   }
 
   public record Http(String host, int port, int instances, int bodyLimitBytes, int requestTimeoutMs,
@@ -105,6 +121,21 @@ public record Config(
     public boolean enabled() {
       return host != null && !host.isEmpty();
     }
+  }
+
+  /**
+   * Sign-in through external providers: the enabled ones by name ({@code keycloak}, {@code google}, {@code azure},
+   * {@code gitlab}, {@code github}, {@code oidc}), and whether signed-in users may link further identities.
+   */
+  public record Federation(java.util.Map<String, Provider> providers, boolean manualLinkingEnabled) {
+  }
+
+  /**
+   * One external provider. {@code url}: the OpenID Connect issuer whose discovery document is read (for
+   * {@code github}, the web base URL); {@code redirectUri}: this service's callback as registered at the provider.
+   */
+  public record Provider(String name, String clientId, String secret, String url, String redirectUri,
+                         List<String> scopes) {
   }
 
   /** The base URL of the GoTrue dialect as seen by clients. */

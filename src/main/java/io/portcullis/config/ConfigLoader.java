@@ -215,6 +215,7 @@ public final class ConfigLoader {
     Config.Password password = password(r);
     String dbUrl = dbUrl(r);
     List<String> adminRoles = r.stringList("admin_roles");
+    Config.Cluster cluster = cluster(r, dbUrl);
     return new Config(
       Path.of(r.nonEmpty("data_dir")),
       stripSlash(r.url("site_url", false)),
@@ -236,46 +237,115 @@ public final class ConfigLoader {
         r.bool("sessions.single_per_user"),
         r.integer("sessions.cache_ttl_ms", 0, 600_000)),
       r.onOff("rate_limits"),
-      new Config.RateLimit(
-        r.integer("rate_limit.burst", 1, 1_000_000),
-        r.integer("rate_limit.refresh_burst", 1, 1_000_000),
-        r.integer("rate_limit.password_grant", 1, 100_000_000),
-        r.integer("rate_limit.refresh", 1, 100_000_000),
-        r.integer("rate_limit.signup", 1, 100_000_000),
-        r.integer("rate_limit.recover", 1, 100_000_000),
-        r.integer("rate_limit.otp", 1, 100_000_000),
-        r.integer("rate_limit.resend", 1, 100_000_000),
-        r.integer("rate_limit.verify", 1, 100_000_000),
-        r.integer("rate_limit.user_update", 1, 100_000_000),
-        r.integer("rate_limit.mfa", 1, 100_000_000),
-        r.integer("rate_limit.anonymous", 1, 100_000_000)),
-      new Config.Lockout(
-        r.bool("lockout.enabled"),
-        r.integer("lockout.failures", 1, 1000),
-        r.integer("lockout.wait_increment_seconds", 1, 86_400),
-        r.integer("lockout.max_wait_seconds", 1, 30 * 86_400),
-        r.integer("lockout.reset_after_seconds", 1, 365 * 86_400)),
-      new Config.Mailer(
-        r.integer("mailer.otp_exp", 60, 7 * 24 * 3600),
-        r.integer("mailer.confirmation_exp", 60, 30 * 24 * 3600),
-        r.integer("mailer.send_interval_seconds", 0, 24 * 3600),
-        r.bool("mailer.secure_email_change"),
-        r.nonEmpty("mailer.templates_dir"),
-        r.stringList("mailer.redirect_allow_list")),
-      new Config.Smtp(
-        r.string("smtp.host").trim(),
-        r.integer("smtp.port", 1, 65535),
-        r.string("smtp.user"),
-        r.string("smtp.password"),
-        r.oneOf("smtp.security", Set.of("NONE", "STARTTLS", "TLS")).toLowerCase(Locale.ROOT),
-        r.mailbox("smtp.from"),
-        r.string("smtp.sender_name"),
-        r.integer("smtp.max_attempts", 1, 100)),
+      rateLimit(r),
+      lockout(r),
+      mailer(r),
+      smtp(r),
       r.bool("metrics.enabled"),
       r.integer("shutdown.grace_ms", 0, 600_000),
       r.integer("shutdown.unready_delay_ms", 0, 600_000),
       new Config.Security(r.bool("security.update_password_require_reauthentication"),
-        r.integer("security.reauthentication_window_seconds", 0, 366 * 86_400)));
+        r.integer("security.reauthentication_window_seconds", 0, 366 * 86_400)),
+      cluster,
+      new Config.Hooks(r.integer("hooks.timeout_ms", 100, 60_000), r.hook("hooks.custom_access_token"),
+        r.hook("hooks.before_user_created")),
+      federation(r, externalUrl),
+      r.bool("cookies.enabled"));
+  }
+
+  /** Presets: where each named provider lives unless {@code url} says otherwise (empty: it must be set). */
+  private static final Map<String, String> PROVIDER_URLS = Map.of(
+    "keycloak", "",
+    "google", "https://accounts.google.com",
+    "azure", "https://login.microsoftonline.com/common/v2.0",
+    "gitlab", "https://gitlab.com",
+    "github", "https://github.com",
+    "oidc", "");
+
+  private static Config.Federation federation(Reader r, String externalUrl) {
+    Map<String, Config.Provider> providers = new java.util.TreeMap<>();
+    for (String name : PROVIDER_URLS.keySet()) {
+      String path = "external." + name + ".";
+      if (!r.bool(path + "enabled")) {
+        continue;
+      }
+      String url = stripSlash(r.url(path + "url", true));
+      if (url.isEmpty()) {
+        url = PROVIDER_URLS.get(name);
+      }
+      if (url.isEmpty()) {
+        throw new ConfigException("Setting '" + path + "url' (" + envName(path + "url")
+          + ") must name the OpenID Connect issuer when " + name + " is enabled");
+      }
+      String redirectUri = r.url(path + "redirect_uri", true);
+      List<String> scopes = new ArrayList<>();
+      for (String scope : r.string(path + "scopes").split("[ ,]")) {
+        if (!scope.isBlank()) {
+          scopes.add(scope.trim());
+        }
+      }
+      providers.put(name, new Config.Provider(name, r.nonEmpty(path + "client_id"), r.string(path + "secret"), url,
+        redirectUri.isEmpty() ? externalUrl + "/auth/v1/callback" : redirectUri, List.copyOf(scopes)));
+    }
+    return new Config.Federation(Map.copyOf(providers), r.bool("security.manual_linking_enabled"));
+  }
+
+  /** Refused without an external database: each instance would start its own embedded PostgreSQL. */
+  private static Config.Cluster cluster(Reader r, String dbUrl) {
+    Config.Cluster cluster = new Config.Cluster(r.bool("cluster.enabled"), r.nonEmpty("cluster.name"),
+      r.nonEmpty("cluster.host"), r.integer("cluster.port", 1, 65535), r.stringList("cluster.members"));
+    if (cluster.enabled() && dbUrl.isEmpty()) {
+      throw new ConfigException("Setting 'cluster.enabled' (" + envName("cluster.enabled") + ") needs an external "
+        + "PostgreSQL shared by every instance: set 'db.url' (" + envName("db.url") + ")");
+    }
+    return cluster;
+  }
+
+  private static Config.RateLimit rateLimit(Reader r) {
+    return new Config.RateLimit(
+      r.integer("rate_limit.burst", 1, 1_000_000),
+      r.integer("rate_limit.refresh_burst", 1, 1_000_000),
+      r.integer("rate_limit.password_grant", 1, 100_000_000),
+      r.integer("rate_limit.refresh", 1, 100_000_000),
+      r.integer("rate_limit.signup", 1, 100_000_000),
+      r.integer("rate_limit.recover", 1, 100_000_000),
+      r.integer("rate_limit.otp", 1, 100_000_000),
+      r.integer("rate_limit.resend", 1, 100_000_000),
+      r.integer("rate_limit.verify", 1, 100_000_000),
+      r.integer("rate_limit.user_update", 1, 100_000_000),
+      r.integer("rate_limit.mfa", 1, 100_000_000),
+      r.integer("rate_limit.anonymous", 1, 100_000_000));
+  }
+
+  private static Config.Lockout lockout(Reader r) {
+    return new Config.Lockout(
+      r.bool("lockout.enabled"),
+      r.integer("lockout.failures", 1, 1000),
+      r.integer("lockout.wait_increment_seconds", 1, 86_400),
+      r.integer("lockout.max_wait_seconds", 1, 30 * 86_400),
+      r.integer("lockout.reset_after_seconds", 1, 365 * 86_400));
+  }
+
+  private static Config.Mailer mailer(Reader r) {
+    return new Config.Mailer(
+      r.integer("mailer.otp_exp", 60, 7 * 24 * 3600),
+      r.integer("mailer.confirmation_exp", 60, 30 * 24 * 3600),
+      r.integer("mailer.send_interval_seconds", 0, 24 * 3600),
+      r.bool("mailer.secure_email_change"),
+      r.nonEmpty("mailer.templates_dir"),
+      r.stringList("mailer.redirect_allow_list"));
+  }
+
+  private static Config.Smtp smtp(Reader r) {
+    return new Config.Smtp(
+      r.string("smtp.host").trim(),
+      r.integer("smtp.port", 1, 65535),
+      r.string("smtp.user"),
+      r.string("smtp.password"),
+      r.oneOf("smtp.security", Set.of("NONE", "STARTTLS", "TLS")).toLowerCase(Locale.ROOT),
+      r.mailbox("smtp.from"),
+      r.string("smtp.sender_name"),
+      r.integer("smtp.max_attempts", 1, 100));
   }
 
   /** The configured external URL, else {@code http://localhost:<http.port>}. */
@@ -447,6 +517,29 @@ public final class ConfigLoader {
 
     int integer(String path, int min, int max) {
       return (int) longValue(path, min, max);
+    }
+
+    /** A hook's settings: an HTTP endpoint needs its Standard Webhooks secret ({@code v1,whsec_<base64>}). */
+    Config.Hook hook(String path) {
+      String uri = url(path + ".uri", true);
+      String secret = string(path + ".secret").trim();
+      if (!uri.isEmpty()) {
+        String key = secret.startsWith("v1,") ? secret.substring(3) : secret;
+        boolean valid = key.startsWith("whsec_");
+        if (valid) {
+          try {
+            valid = java.util.Base64.getDecoder().decode(key.substring(6)).length >= 16;
+          } catch (IllegalArgumentException e) {
+            valid = false;
+          }
+        }
+        if (!valid) {
+          throw bad(path + ".secret", "a Standard Webhooks secret (v1,whsec_ and at least 16 bytes in base64) "
+            + "when " + path + ".uri is set");
+        }
+        secret = key;
+      }
+      return new Config.Hook(bool(path + ".enabled"), uri, secret);
     }
 
     boolean bool(String path) {

@@ -11,6 +11,8 @@ import io.portcullis.error.AuthException;
 import io.portcullis.error.Futures;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
+import io.portcullis.flow.Pkce;
+import io.portcullis.hooks.Hooks;
 import io.portcullis.metrics.AuthMetrics;
 import io.portcullis.user.UserJson;
 import io.portcullis.user.UserRepository;
@@ -45,6 +47,7 @@ public final class CredentialService {
   private final Events events;
   private final Lockout lockout;
   private final PasswordPolicy policy;
+  private volatile Hooks hooks;
 
   public CredentialService(Config config, Clock clock, AuthMetrics metrics, PasswordHasher hasher, Pool pool,
                            AccountMails mails, AuthBus bus, Events events) {
@@ -84,10 +87,35 @@ public final class CredentialService {
       String email = Inputs.email(rawEmail);
       policy.check(password);
       String redirectTo = Inputs.optionalString(body, "redirect_to");
+      Pkce.Challenge pkce = Pkce.parse(body);
       JsonObject metadata = data == null ? new JsonObject() : data;
       boolean autoconfirm = config.signup().autoconfirm();
       OffsetDateTime now = Rows.now(clock);
       UUID id = UUID.randomUUID();
+      Hooks hooked = hooks;
+      if (hooked != null && config.hooks().beforeUserCreated().enabled()) {
+        // Asked before the hash is paid for; the user as it would be created.
+        JsonObject candidate = new JsonObject().put("id", id.toString()).put("aud", config.jwt().aud())
+          .put("role", "authenticated").put("email", email).put("phone", "").put("user_metadata", metadata)
+          .put("app_metadata", new JsonObject().put("provider", "email")
+            .put("providers", new io.vertx.core.json.JsonArray().add("email")))
+          .put("is_anonymous", false).put("created_at", now.toString());
+        return hooked.beforeUserCreated(candidate).compose(allowed -> create(id, email, password, metadata,
+          autoconfirm, redirectTo, pkce, now, ip, userAgent));
+      }
+      return create(id, email, password, metadata, autoconfirm, redirectTo, pkce, now, ip, userAgent);
+    });
+  }
+
+  /** Asks the before-user-created hook (when it is on) before every sign-up. */
+  public void useHooks(Hooks hooks) {
+    this.hooks = hooks;
+  }
+
+  private Future<JsonObject> create(UUID id, String email, String password, JsonObject metadata, boolean autoconfirm,
+                                    String redirectTo, Pkce.Challenge pkce, OffsetDateTime now, String ip,
+                                    String userAgent) {
+    return Futures.attempt(() -> {
       String hash = blocking(() -> hasher.hash(password));
       if (autoconfirm) {
         return users.insert(id, email, hash, now, metadata, now)
@@ -95,14 +123,14 @@ public final class CredentialService {
           .compose(done -> issue(id, ip, userAgent));
       }
       return pool.withTransaction(conn -> new UserRepository(conn).insert(id, email, hash, null, metadata, now)
-          .compose(user -> mails.confirmation(conn, id, email, redirectTo, now))
+          .compose(user -> mails.confirmation(conn, id, email, redirectTo, pkce, now))
           .compose(done -> new UserRepository(conn).findById(id)))
         .compose(user -> events.emit(Events.SIGNED_UP, id, null, ip, userAgent).map(done -> {
           mails.kick();
           return UserJson.fromRow(user);
         }))
         .recover(e -> e instanceof AuthException auth && auth.code() == ErrorCode.USER_ALREADY_EXISTS
-          ? repeatedSignup(email, metadata, redirectTo, now)
+          ? repeatedSignup(email, metadata, redirectTo, pkce, now)
           : Future.failedFuture(e));
     });
   }
@@ -111,12 +139,13 @@ public final class CredentialService {
    * A sign-up for a taken address while confirmation is on answers like a fresh sign-up, so it tells nothing; an
    * account still awaiting confirmation gets its confirmation mail again (within the send interval).
    */
-  private Future<JsonObject> repeatedSignup(String email, JsonObject metadata, String redirectTo, OffsetDateTime now) {
+  private Future<JsonObject> repeatedSignup(String email, JsonObject metadata, String redirectTo, Pkce.Challenge pkce,
+                                            OffsetDateTime now) {
     Future<Void> resent = pool.withTransaction(conn -> new UserRepository(conn).findByEmail(email)
       .compose(user -> user == null || user.getOffsetDateTime("email_confirmed_at") != null
         ? Future.<Void>succeededFuture()
         : mails.claimSendSlot(conn, email, now)
-          .compose(slot -> mails.confirmation(conn, user.getUUID("id"), email, redirectTo, now))))
+          .compose(slot -> mails.confirmation(conn, user.getUUID("id"), email, redirectTo, pkce, now))))
       .onSuccess(done -> mails.kick())
       .otherwiseEmpty();
     return resent.map(done -> UserJson.unconfirmedLookalike(email, metadata, now));
@@ -185,7 +214,7 @@ public final class CredentialService {
 
   /** What a user asked to change of their profile; {@code remove}: the metadata keys set to null. */
   private record ProfileChange(UUID userId, UUID sessionId, String email, String password, JsonObject merge,
-                               String[] remove, String redirectTo) {
+                               String[] remove, String redirectTo, Pkce.Challenge pkce) {
 
     /** Reads the fields in the order they were always checked, so that the first problem is the one named. */
     static ProfileChange of(JsonObject body) {
@@ -195,6 +224,7 @@ public final class CredentialService {
       String password = Inputs.optionalString(body, PASSWORD);
       JsonObject data = Inputs.optionalObject(body, "data");
       String redirectTo = Inputs.optionalString(body, "redirect_to");
+      Pkce.Challenge pkce = Pkce.parse(body);
       String email = rawEmail == null ? null : Inputs.email(rawEmail);
       JsonObject merge = new JsonObject();
       List<String> remove = new ArrayList<>();
@@ -207,7 +237,8 @@ public final class CredentialService {
           }
         });
       }
-      return new ProfileChange(userId, sessionId, email, password, merge, remove.toArray(new String[0]), redirectTo);
+      return new ProfileChange(userId, sessionId, email, password, merge, remove.toArray(new String[0]), redirectTo,
+        pkce);
     }
   }
 
@@ -245,7 +276,7 @@ public final class CredentialService {
         Future<Row> updated = tx.update(userId, byMail ? null : newEmail, hashed, change.merge(), change.remove(), now);
         return !byMail ? updated : updated
           .compose(row -> mails.requestEmailChange(conn, userId, current.getString("email"), newEmail,
-            change.redirectTo(), now))
+            change.redirectTo(), change.pkce(), now))
           .compose(done -> tx.findById(userId));
       }))
       .onSuccess(row -> {

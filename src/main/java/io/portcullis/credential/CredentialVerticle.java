@@ -6,6 +6,7 @@ import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
 import io.portcullis.events.Events;
 import io.portcullis.config.Config;
+import io.portcullis.hooks.Hooks;
 import io.portcullis.metrics.AuthMetrics;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgConnectOptions;
@@ -23,7 +24,6 @@ import java.util.function.Function;
  * password at a time on its worker thread, which bounds the concurrent argon2id work and its memory.
  */
 public final class CredentialVerticle extends DatabaseVerticle {
-
 
   private final Config config;
   private final Clock clock;
@@ -49,6 +49,7 @@ public final class CredentialVerticle extends DatabaseVerticle {
     PasswordHasher hasher = new PasswordHasher(config.password(), random, metrics);
     CredentialService service = new CredentialService(config, clock, metrics, hasher, pool, mails.on(vertx), bus,
       new Events(vertx, pool, clock, userChanged));
+    service.useHooks(new Hooks(vertx, config.hooks(), clock));
     return Future.all(
       bus.serve(Addresses.USERS_SIGNUP, timed(msg -> service.signup(msg.body(), AuthBus.ip(msg), AuthBus.userAgent(msg)))),
       bus.serve(Addresses.TOKENS_PASSWORD,

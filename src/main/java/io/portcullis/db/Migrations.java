@@ -21,7 +21,9 @@ public final class Migrations {
 
   public static final String CHANGELOG = "db/changelog/db.changelog-master.xml";
   /** The id of the newest changeset: /ready reports migrations applied when the database has it. */
-  public static final String LATEST = "010-mfa-factors";
+  public static final String LATEST = "020-identities";
+
+  private static final long MIGRATION_LOCK = 0x706f7274_6d6967L; // "port" "mig"
 
   private Migrations() {
   }
@@ -30,6 +32,11 @@ public final class Migrations {
     System.setProperty("liquibase.analytics.enabled", "false");
     System.setProperty("liquibase.showBanner", "false");
     try (Connection connection = DriverManager.getConnection(db.jdbcUrl(), db.jdbcProperties())) {
+      // Instances starting together on a fresh database would race to create Liquibase's own tables (its lock
+      // table only guards the changesets): one migrates at a time; the session's lock ends with the connection.
+      try (var lock = connection.createStatement()) {
+        lock.execute("SELECT pg_advisory_lock(" + MIGRATION_LOCK + ")");
+      }
       var database = DatabaseFactory.getInstance().findCorrectDatabaseImplementation(new JdbcConnection(connection));
       // Liquibase's progress and summary go to the log (WARN and above by default), not to standard output.
       Map<String, Object> scope = Map.of(

@@ -41,7 +41,22 @@ public enum ErrorCode {
   ANONYMOUS_PROVIDER_DISABLED(422, "anonymous_provider_disabled"),
   REAUTHENTICATION_NEEDED(400, "reauthentication_needed"),
   REAUTHENTICATION_NOT_VALID(422, "reauthentication_not_valid"),
+  // Browser and federated sign-in
+  FLOW_STATE_NOT_FOUND(404, "flow_state_not_found"),
+  FLOW_STATE_EXPIRED(422, "flow_state_expired"),
+  FLOW_STATE_ALREADY_USED(400, "flow_state_already_used"),
+  BAD_CODE_VERIFIER(400, "bad_code_verifier"),
+  BAD_OAUTH_STATE(400, "bad_oauth_state"),
+  BAD_OAUTH_CALLBACK(400, "bad_oauth_callback"),
+  BAD_ID_TOKEN(400, "bad_id_token"),
+  IDENTITY_ALREADY_EXISTS(422, "identity_already_exists"),
+  IDENTITY_NOT_FOUND(422, "identity_not_found"),
+  SINGLE_IDENTITY_NOT_DELETABLE(422, "single_identity_not_deletable"),
+  MANUAL_LINKING_DISABLED(404, "manual_linking_disabled"),
+  CSRF_FAILED(403, "csrf_failed"),
   SERVICE_UNAVAILABLE(503, "service_unavailable"),
+  HOOK_REJECTED(403, "hook_rejected"),
+  HOOK_FAILED(500, "hook_failed"),
   UNEXPECTED_FAILURE(500, "unexpected_failure");
 
   private final int status;

@@ -94,6 +94,18 @@ final class AdminRoutes {
     reply(ctx, op(ctx, new JsonObject().put("op", "unlock").put("id", ctx.pathParam("id"))));
   }
 
+  /** {@code POST /admin/generate_link}: the link and code a mail would carry, not sent. */
+  void generateLink(RoutingContext ctx) {
+    reply(ctx, bus.request(Addresses.ADMIN_GENERATE_LINK, Requests.json(ctx, false), Requests.ip(ctx),
+      Requests.userAgent(ctx)));
+  }
+
+  /** {@code POST /invite}: creates the user and mails an invitation. */
+  void invite(RoutingContext ctx) {
+    reply(ctx, bus.request(Addresses.ADMIN_INVITE, Requests.json(ctx, false), Requests.ip(ctx),
+      Requests.userAgent(ctx)));
+  }
+
   private Future<JsonObject> op(RoutingContext ctx, JsonObject message) {
     message.put("actor_id", ctx.<String>get(ACTOR));
     return bus.request(Addresses.ADMIN, message, Requests.ip(ctx), Requests.userAgent(ctx));

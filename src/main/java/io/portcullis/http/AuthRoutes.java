@@ -31,8 +31,10 @@ final class AuthRoutes {
   private final Config config;
   private final HashGate hashing;
   private final SessionCache sessions;
+  private final SessionCookies cookies;
 
-  AuthRoutes(AuthBus bus, Config config, HashGate hashing, SessionCache sessions) {
+  AuthRoutes(AuthBus bus, Config config, HashGate hashing, SessionCache sessions, SessionCookies cookies) {
+    this.cookies = cookies;
     this.bus = bus;
     this.config = config;
     this.hashing = hashing;
@@ -62,6 +64,7 @@ final class AuthRoutes {
 
   void verify(RoutingContext ctx) {
     JsonObject body = withRedirect(ctx, Requests.json(ctx, false));
+    body.remove("link"); // only the mail link's own route may ask for a PKCE code
     reply(ctx, send(ctx, Addresses.ACCOUNT_VERIFY, body), true);
   }
 
@@ -73,32 +76,40 @@ final class AuthRoutes {
     String type = ctx.request().getParam("type", "");
     String token = ctx.request().getParam("token", "");
     String target = Redirects.resolve(config, ctx.request().getParam("redirect_to"));
-    JsonObject body = new JsonObject().put("type", type).put("token_hash", token);
+    JsonObject body = new JsonObject().put("type", type).put("token_hash", token).put("link", true);
     send(ctx, Addresses.ACCOUNT_VERIFY, body)
-      .map(session -> session.containsKey("access_token")
+      .map(session -> session.containsKey("auth_code")
+        // A PKCE flow: the app exchanges the code with its verifier (grant_type=pkce).
+        ? "?code=" + URLEncoder.encode(session.getString("auth_code"), StandardCharsets.UTF_8)
+        : "#" + (session.containsKey("access_token")
         ? fragment("access_token", session.getString("access_token"),
             "token_type", "bearer",
             "expires_in", String.valueOf(session.getLong("expires_in")),
             "expires_at", String.valueOf(session.getLong("expires_at")),
             "refresh_token", session.getString("refresh_token"),
             "type", type)
-        : fragment("message", session.getString("msg", "")))
+        : fragment("message", session.getString("msg", ""))))
       .otherwise(error -> {
         AuthException auth = BusErrors.toAuthException(error);
-        return fragment("error", auth.status() >= 500 ? "server_error" : "access_denied",
+        return "#" + fragment("error", auth.status() >= 500 ? "server_error" : "access_denied",
           "error_code", auth.code().code(),
           "error_description", auth.getMessage());
       })
       .onSuccess(fragment -> ctx.response()
         .setStatusCode(303)
-        .putHeader("Location", target + "#" + fragment)
+        .putHeader("Location", withSuffix(target, fragment))
         .putHeader("Cache-Control", "no-store")
         .putHeader("Pragma", "no-cache")
         .putHeader("Content-Type", "application/json")
         .end("{}"));
   }
 
-  private static String fragment(String... pairs) {
+  /** {@code target} with a {@code ?query} (merged into any query it has) or a {@code #fragment} appended. */
+  static String withSuffix(String target, String suffix) {
+    return suffix.startsWith("?") && target.contains("?") ? target + "&" + suffix.substring(1) : target + suffix;
+  }
+
+  static String fragment(String... pairs) {
     StringBuilder out = new StringBuilder();
     for (int i = 0; i < pairs.length; i += 2) {
       if (out.length() > 0) {
@@ -138,9 +149,37 @@ final class AuthRoutes {
         reply(ctx, sendHashing(ctx, Addresses.TOKENS_PASSWORD, credentials), true);
       }
       case "refresh_token" -> reply(ctx, send(ctx, Addresses.TOKENS_REFRESH,
-        new JsonObject().put("refresh_token", body.getValue("refresh_token"))), true);
+        new JsonObject().put("refresh_token", cookies.refreshToken(ctx, body.getValue("refresh_token")))), true);
+      case "id_token" -> reply(ctx, idToken(ctx, body), true);
+      case "pkce" -> reply(ctx, send(ctx, Addresses.FLOW_PKCE, new JsonObject()
+        .put("auth_code", body.getValue("auth_code"))
+        .put("code_verifier", body.getValue("code_verifier"))), true);
       default -> throw new AuthException(ErrorCode.UNSUPPORTED_GRANT_TYPE, "Unsupported grant type");
     }
+  }
+
+  /**
+   * {@code grant_type=id_token}; with {@code link_identity: true} (linkIdentity with a token) the caller's Bearer
+   * token names the user the provider identity is linked to, checked like on Bearer routes.
+   */
+  private Future<JsonObject> idToken(RoutingContext ctx, JsonObject body) {
+    JsonObject request = new JsonObject()
+      .put("provider", body.getValue("provider"))
+      .put("id_token", body.getValue("id_token"))
+      .put("access_token", body.getValue("access_token"))
+      .put("nonce", body.getValue("nonce"));
+    if (!Boolean.TRUE.equals(body.getValue("link_identity"))) {
+      return send(ctx, Addresses.EXTERNAL_ID_TOKEN, request);
+    }
+    if (!config.federation().manualLinkingEnabled()) {
+      return Future.failedFuture(new AuthException(ErrorCode.MANUAL_LINKING_DISABLED, "Manual linking is disabled"));
+    }
+    String authorization = ctx.request().getHeader("Authorization");
+    String bearer = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+      ? authorization.substring(7).trim() : "";
+    return bus.request(Addresses.TOKENS_VERIFY, new JsonObject().put("token", bearer))
+      .compose(verified -> send(ctx, Addresses.EXTERNAL_ID_TOKEN, request.put("link_user_id",
+        verified.getString("user_id"))));
   }
 
   /** RFC 7662 (admin Bearer): form or JSON {@code token=...}. */
@@ -199,7 +238,7 @@ final class AuthRoutes {
     JsonObject update = new JsonObject()
       .put("user_id", claims.getString("sub"))
       .put("session_id", claims.getString("session_id"));
-    for (String field : new String[] {"email", "password", "data"}) {
+    for (String field : new String[] {"email", "password", "data", "code_challenge", "code_challenge_method"}) {
       if (body.containsKey(field)) {
         update.put(field, body.getValue(field));
       }
@@ -248,10 +287,11 @@ final class AuthRoutes {
   }
 
   /** Replies with the JSON; answers that may carry tokens are never cached (RFC 6749 §5.1). */
-  private static void reply(RoutingContext ctx, Future<JsonObject> result, boolean carriesTokens) {
+  private void reply(RoutingContext ctx, Future<JsonObject> result, boolean carriesTokens) {
     result.onSuccess(json -> {
       if (carriesTokens) {
         ctx.response().putHeader("Cache-Control", "no-store").putHeader("Pragma", "no-cache");
+        cookies.issue(ctx, json);
       }
       ctx.json(json);
     }).onFailure(ctx::fail);

@@ -186,6 +186,7 @@ public final class FailureHandler implements Handler<RoutingContext> {
       case SERVICE_UNAVAILABLE:
         return "temporarily_unavailable";
       case UNEXPECTED_FAILURE:
+      case HOOK_FAILED:
         return "server_error";
       default:
         return "invalid_request";

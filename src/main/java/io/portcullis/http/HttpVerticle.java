@@ -116,6 +116,8 @@ public final class HttpVerticle extends VerticleBase {
     // Before CORS, which answers preflight requests itself: those get the headers too.
     router.route().handler(securityHeaders::handle);
     router.route().handler(cors(config));
+    // Cookie mode: a request without an Authorization header is authenticated by the access cookie, if any.
+    router.route().handler(new SessionCookies(config)::bearerFromCookie);
     ClientIp clientIp = new ClientIp(config.http().trustedProxies(), config.http().clientIpHeader());
     router.route().handler(ctx -> {
       String peer = ctx.request().remoteAddress() == null ? null : ctx.request().remoteAddress().hostAddress();
@@ -162,11 +164,29 @@ public final class HttpVerticle extends VerticleBase {
     open(router, GET, "/.well-known/jwks.json", h.meta::jwks);
     open(router, GET, "/.well-known/openid-configuration", h.meta::discovery);
     open(router, POST, "/oauth/revoke", h.body, h.auth::revoke);
+    open(router, GET, "/authorize", h.limits.otp, h.external::authorize);
+    open(router, GET, "/callback", h.limits.verify, h.external::callback);
+    open(router, POST, "/callback", h.body, h.limits.verify, h.external::callback);
 
+    userAndAdminRoutes(router, h);
+
+    // "Try it": the OpenAPI document of every route above (OpenApiTest holds the two together) and Swagger UI.
+    router.get("/openapi.json").handler(openapi::document);
+    router.get("/docs").handler(openapi::docs);
+    router.get("/docs/*").handler(openapi.assets());
+
+    // Last, so that the Bearer routes' own failure handler comes first for them.
+    router.route().failureHandler(h.failures);
+  }
+
+  /** Bearer routes of the signed-in user, then the admin routes. */
+  private void userAndAdminRoutes(Router router, Handlers h) {
     bearer(router, h, GET, "/user", NO_BODY, h.auth::alive, h.auth::getUser);
     bearer(router, h, PUT, "/user", BODY, h.limits.userUpdate, h.auth::alive, h.security::beforeUserUpdate,
       h.auth::updateUser);
-    bearer(router, h, POST, "/logout", BODY, h.auth::alive, h.auth::logout);
+    bearer(router, h, POST, "/logout", BODY, h.cookies::clearOnSignOut, h.auth::alive, h.auth::logout);
+    bearer(router, h, GET, "/user/identities/authorize", NO_BODY, h.auth::alive, h.external::linkAuthorize);
+    bearer(router, h, DELETE, "/user/identities/:id", BODY, h.auth::alive, h.external::unlink);
     bearer(router, h, GET, "/userinfo", BODY, h.auth::alive, h.auth::userinfo);
     bearer(router, h, POST, "/userinfo", BODY, h.auth::alive, h.auth::userinfo);
 
@@ -180,16 +200,10 @@ public final class HttpVerticle extends VerticleBase {
     admin(router, h, POST, "/oauth/introspect", BODY, h.auth::introspect);
     admin(router, h, POST, "/admin/keys/rotate", NO_BODY, h.admin::rotateKeys);
     admin(router, h, GET, "/admin/audit", NO_BODY, h.admin::audit);
+    admin(router, h, POST, "/admin/generate_link", BODY, h.admin::generateLink);
+    admin(router, h, POST, "/invite", BODY, h.admin::invite);
     // Account security: sessions, TOTP factors and recovery codes, re-authentication.
     h.security.register(router, h.body, h.bearer, h.auth::alive, h.admin::requireAdmin, h.bearerFailures);
-
-    // "Try it": the OpenAPI document of every route above (OpenApiTest holds the two together) and Swagger UI.
-    router.get("/openapi.json").handler(openapi::document);
-    router.get("/docs").handler(openapi::docs);
-    router.get("/docs/*").handler(openapi.assets());
-
-    // Last, so that the Bearer routes' own failure handler comes first for them.
-    router.route().failureHandler(h.failures);
   }
 
   /** What the route table refers to, made once per instance. */
@@ -205,14 +219,18 @@ public final class HttpVerticle extends VerticleBase {
     final AdminRoutes admin;
     final SecurityRoutes security;
     final MetaRoutes meta;
-    final JWTAuthHandler bearer;
+    final Handler<RoutingContext> bearer;
+    final SessionCookies cookies = new SessionCookies(config);
+    final ExternalRoutes external;
 
     Handlers(AuthBus bus, TokenVerifier verifier, MetaRoutes meta) {
-      this.auth = new AuthRoutes(bus, config, hashing, sessions);
+      this.auth = new AuthRoutes(bus, config, hashing, sessions, cookies);
+      this.external = new ExternalRoutes(bus, config.federation().manualLinkingEnabled());
       this.admin = new AdminRoutes(bus);
       this.security = new SecurityRoutes(bus, limits);
       this.meta = meta;
-      this.bearer = JWTAuthHandler.create(verifier.provider());
+      // Cookie mode: the CSRF check of cookie-authenticated requests comes before the token check.
+      this.bearer = cookies.guard(JWTAuthHandler.create(verifier.provider()));
     }
   }
 
@@ -306,7 +324,7 @@ public final class HttpVerticle extends VerticleBase {
     CorsHandler cors = CorsHandler.create()
       .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE))
       .allowedHeaders(Set.of("authorization", "apikey", "content-type", "x-client-info", "x-supabase-api-version",
-        "x-requested-with"))
+        "x-requested-with", "x-csrf-token"))
       .exposedHeaders(Set.of("X-Total-Count", "Link", "X-Supabase-Api-Version"))
       .allowCredentials(config.cors().allowCredentials() && !origins.contains("*"))
       .maxAgeSeconds(600);

@@ -72,8 +72,7 @@ final class Limits {
     if (!on) {
       return RoutingContext::next;
     }
-    return ctx -> {
-      long wait = limiter.acquire(limit, String.valueOf(Requests.ip(ctx)));
+    return ctx -> limiter.acquireShared(limit, String.valueOf(Requests.ip(ctx))).onSuccess(wait -> {
       if (wait == 0) {
         ctx.next();
         return;
@@ -81,6 +80,6 @@ final class Limits {
       metrics.rateLimited(limit.name());
       ctx.response().putHeader("Retry-After", Long.toString(wait));
       ctx.fail(new AuthException(ErrorCode.OVER_REQUEST_RATE_LIMIT, "Request rate limit reached"));
-    };
+    });
   }
 }

@@ -26,10 +26,13 @@ final class MetaRoutes {
     this.readiness = readiness;
     this.bus = bus;
     this.jwks = new JsonObject().put("keys", publishedKeys).encode();
+    JsonObject external = new JsonObject()
+      .put("email", true).put("phone", false).put("anonymous_users", config.signup().anonymousEnabled())
+      .put("apple", false).put("azure", false).put("github", false).put("google", false)
+      .put("gitlab", false).put("keycloak", false).put("oidc", false);
+    config.federation().providers().keySet().forEach(name -> external.put(name, true));
     this.settings = new JsonObject()
-      .put("external", new JsonObject()
-        .put("email", true).put("phone", false).put("anonymous_users", config.signup().anonymousEnabled())
-        .put("apple", false).put("azure", false).put("github", false).put("google", false))
+      .put("external", external)
       .put("disable_signup", config.signup().disabled())
       .put("mailer_autoconfirm", config.signup().autoconfirm())
       .put("phone_autoconfirm", false)

@@ -1,5 +1,9 @@
 package io.portcullis.limit;
 
+import io.vertx.core.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,6 +17,13 @@ public final class RateLimiter {
   /** A route's budget: {@code perHour} tokens per hour, at most {@code burst} at once. */
   public record Limit(String name, int perHour, int burst) {
   }
+
+  /** Buckets kept outside the process, shared by several instances: 0 when the request may go, else seconds. */
+  public interface SharedBuckets {
+    Future<Long> acquire(Limit limit, String client);
+  }
+
+  private static final Logger LOG = LoggerFactory.getLogger(RateLimiter.class);
 
   private static final class Bucket {
     double tokens;
@@ -28,9 +39,30 @@ public final class RateLimiter {
 
   private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
   private final Clock clock;
+  private volatile SharedBuckets shared;
 
   public RateLimiter(Clock clock) {
     this.clock = clock;
+  }
+
+  /** From now on the budgets are {@code shared}'s (several instances); this process's buckets stand in for them. */
+  public void share(SharedBuckets shared) {
+    this.shared = shared;
+  }
+
+  /**
+   * As {@link #acquire}, from the shared buckets when there are any. When those cannot answer (the database is
+   * down), this process's own bucket decides: the limit still holds per instance.
+   */
+  public Future<Long> acquireShared(Limit limit, String client) {
+    SharedBuckets buckets = shared;
+    if (buckets == null) {
+      return Future.succeededFuture(acquire(limit, client));
+    }
+    return buckets.acquire(limit, client).recover(e -> {
+      LOG.warn("Shared rate-limit bucket unavailable, using this instance's: {}", e.toString());
+      return Future.succeededFuture(acquire(limit, client));
+    });
   }
 
   /** 0 when the request may go, else the seconds to wait before one would. */

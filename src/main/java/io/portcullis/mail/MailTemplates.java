@@ -26,7 +26,9 @@ public final class MailTemplates {
   public static final String MAGIC_LINK = "magic_link";
   public static final String EMAIL_CHANGE = "email_change";
   public static final String REAUTHENTICATION = "reauthentication";
-  private static final List<String> KINDS = List.of(CONFIRMATION, RECOVERY, MAGIC_LINK, EMAIL_CHANGE, REAUTHENTICATION);
+  public static final String INVITE = "invite";
+  private static final List<String> KINDS = List.of(CONFIRMATION, RECOVERY, MAGIC_LINK, EMAIL_CHANGE, REAUTHENTICATION,
+    INVITE);
   private static final Pattern PLACEHOLDER = Pattern.compile("\\{\\{\\s*\\.(\\w+)\\s*}}");
 
   /** A mail ready to send. */

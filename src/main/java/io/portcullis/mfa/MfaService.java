@@ -80,22 +80,9 @@ public final class MfaService {
     UUID userId = Fields.uuid(body, "user_id");
     UUID sessionId = Fields.uuid(body, "session_id");
     String type = Fields.string(body, "factor_type");
-    if (type == null || type.isEmpty()) {
-      return Future.failedFuture(AuthException.validation("factor_type is required"));
-    }
-    switch (type) {
-      case "totp" -> { }
-      case "phone" -> {
-        return Future.failedFuture(new AuthException(ErrorCode.MFA_PHONE_ENROLL_NOT_ENABLED,
-          "MFA enroll is disabled for Phone"));
-      }
-      case "webauthn" -> {
-        return Future.failedFuture(new AuthException(ErrorCode.MFA_WEBAUTHN_ENROLL_NOT_ENABLED,
-          "MFA enroll is disabled for WebAuthn"));
-      }
-      default -> {
-        return Future.failedFuture(AuthException.validation("factor_type needs to be totp, phone or webauthn"));
-      }
+    AuthException refused = refusedFactorType(type);
+    if (refused != null) {
+      return Future.failedFuture(refused);
     }
     String friendlyName = Fields.string(body, "friendly_name");
     String issuer = Fields.string(body, "issuer");
@@ -137,6 +124,20 @@ public final class MfaService {
           .put("qr_code", QrSvg.of(uri))
           .put("secret", secret)
           .put("uri", uri)));
+  }
+
+  /** Why a factor of this type cannot be enrolled (only TOTP is enabled), or null when it can. */
+  private static AuthException refusedFactorType(String type) {
+    if (type == null || type.isEmpty()) {
+      return AuthException.validation("factor_type is required");
+    }
+    return switch (type) {
+      case "totp" -> null;
+      case "phone" -> new AuthException(ErrorCode.MFA_PHONE_ENROLL_NOT_ENABLED, "MFA enroll is disabled for Phone");
+      case "webauthn" -> new AuthException(ErrorCode.MFA_WEBAUTHN_ENROLL_NOT_ENABLED,
+        "MFA enroll is disabled for WebAuthn");
+      default -> AuthException.validation("factor_type needs to be totp, phone or webauthn");
+    };
   }
 
   /** {@code {user_id, factor_id}} → {@code {id, type, expires_at}}: a challenge answerable from {@code ip} only. */

@@ -60,7 +60,8 @@ public final class Reauthentication {
           "Reauthentication requires an email or a phone number"));
       }
       return pool.withTransaction(conn -> mails.claimSendSlot(conn, email, now)
-        .compose(slot -> mails.write(conn, userId, TYPE, MailTemplates.REAUTHENTICATION, email, email, null, null, now)));
+        .compose(slot -> mails.write(conn, userId, TYPE, MailTemplates.REAUTHENTICATION, email, email, null, null, null,
+          now)));
     })
       .onSuccess(done -> mails.kick())
       .compose(done -> events.emit(REQUESTED, userId, sessionId, ip, userAgent))

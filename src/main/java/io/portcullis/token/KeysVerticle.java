@@ -14,6 +14,9 @@ import org.slf4j.LoggerFactory;
 
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.List;
 
 /**
  * The one owner of the process's signing keys (deploy a single instance): re-reads them from the database every
@@ -42,11 +45,31 @@ public final class KeysVerticle extends DatabaseVerticle {
   protected Future<?> serve() {
     AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
     vertx.setPeriodic(config.jwt().keyRefreshSeconds() * 1000L, id -> reload());
-    return Future.all(
+    return Future.all(List.of(
       bus.serve(Addresses.KEYS_JWKS, msg -> Future.succeededFuture(
         new JsonObject().put("keys", ring.current().publishedJwks()))),
+      // The same document for other applications (resource servers verifying tokens themselves).
+      bus.serve(Addresses.JWKS, msg -> Future.succeededFuture(
+        new JsonObject().put("keys", ring.current().publishedJwks()))),
       bus.serve(Addresses.KEYS_ROTATE, msg -> SigningKeys.rotate(vertx, pool, config.jwt(), clock, random)
-        .compose(rotated -> reload().map(rotated))));
+        .compose(rotated -> reload().map(rotated))
+        // Every process of a cluster re-reads its keys now, not at its next refresh.
+        .onSuccess(rotated -> vertx.eventBus().publish(Addresses.KEYS_ROTATED, rotated))),
+      vertx.eventBus().<JsonObject>consumer(Addresses.KEYS_ROTATED, msg -> rotatedElsewhere(msg.body())).completion()));
+  }
+
+  /** Re-reads the keys now (the new key is published) and again when the new key starts signing. */
+  private void rotatedElsewhere(JsonObject rotated) {
+    reload();
+    try {
+      long untilActive = Duration.between(clock.instant(),
+        OffsetDateTime.parse(rotated.getString("activate_at")).toInstant()).toMillis();
+      if (untilActive > 0) {
+        vertx.setTimer(untilActive + 1, id -> reload());
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("Rotation notice without a valid activate_at: {}", e.toString());
+    }
   }
 
   /** Reloads the key set and, when it changed, tells the process (private keys stay in the ring, off the bus). */

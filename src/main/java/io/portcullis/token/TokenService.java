@@ -9,6 +9,7 @@ import io.portcullis.error.AuthException;
 import io.portcullis.error.Futures;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
+import io.portcullis.hooks.Hooks;
 import io.portcullis.metrics.AuthMetrics;
 import io.portcullis.session.RefreshTokens;
 import io.portcullis.session.SessionRepository;
@@ -35,6 +36,7 @@ public final class TokenService {
   private final RefreshTokens refreshTokens;
   private final SessionRepository sessions;
   private final Events events;
+  private volatile Hooks hooks;
 
   public TokenService(Config config, Pool pool, TokenSigner signer, byte[] refreshSecret, Events events,
                       AuthMetrics metrics, Clock clock) {
@@ -46,6 +48,11 @@ public final class TokenService {
     this.events = events;
     this.metrics = metrics;
     this.clock = clock;
+  }
+
+  /** Hands every access token's claims to the custom access token hook (when it is on) before signing. */
+  public void useHooks(Hooks hooks) {
+    this.hooks = hooks;
   }
 
   /** Signs with another key from now on (after a rotation took effect). */
@@ -70,7 +77,7 @@ public final class TokenService {
             .map(done -> user);
         });
     }).compose(user -> events.emit(Events.SIGNED_IN, userId, sessionId, ip, userAgent)
-      .map(done -> session(UserJson.fromRow(user), sessionId, amrMethod, now.toInstant(), refreshToken)));
+      .compose(done -> session(UserJson.fromRow(user), sessionId, amrMethod, amrMethod, now.toInstant(), refreshToken)));
   }
 
   public Future<JsonObject> refresh(JsonObject body, String ip, String userAgent) {
@@ -114,14 +121,15 @@ public final class TokenService {
   /** The refreshed session's answer; a rotation is recorded, a replay within the reuse interval is not. */
   private Future<JsonObject> sessionAfterRefresh(SessionRepository.Refresh outcome, Row user, String ip,
                                                  String userAgent) {
-    JsonObject session = session(UserJson.fromRow(user), outcome.sessionId(), outcome.amrMethod(),
-      outcome.amrAt().toInstant(), outcome.mfaMethod(), outcome.mfaAt() == null ? null : outcome.mfaAt().toInstant(),
+    Future<JsonObject> session = session(UserJson.fromRow(user), outcome.sessionId(), outcome.amrMethod(),
+      "token_refresh", outcome.amrAt().toInstant(), outcome.mfaMethod(),
+      outcome.mfaAt() == null ? null : outcome.mfaAt().toInstant(),
       refreshTokens.token(outcome.sessionId(), outcome.counter()));
     if (outcome.kind() == SessionRepository.Kind.ROTATED) {
-      return events.emit(Events.TOKEN_REFRESHED, outcome.userId(), outcome.sessionId(), ip, userAgent)
-        .map(done -> session);
+      return session.compose(answer -> events.emit(Events.TOKEN_REFRESHED, outcome.userId(), outcome.sessionId(),
+        ip, userAgent).map(done -> answer));
     }
-    return Future.succeededFuture(session);
+    return session;
   }
 
   /**
@@ -204,22 +212,36 @@ public final class TokenService {
             ? Future.failedFuture(new AuthException(ErrorCode.USER_NOT_FOUND, "User not found"))
             // The event also drops cached liveness: the user's aal1 sessions have just ended.
             : events.emit(Events.TOKEN_REFRESHED, userId, sessionId, ip, userAgent)
-              .map(done -> session(UserJson.fromRow(user), sessionId, upgraded.amrMethod(),
+              .compose(done -> session(UserJson.fromRow(user), sessionId, upgraded.amrMethod(), method,
                 upgraded.amrAt().toInstant(), method, now.toInstant(), refreshTokens.token(sessionId,
                   upgraded.counter())))));
     });
   }
 
-  private JsonObject session(JsonObject user, UUID sessionId, String amrMethod, Instant amrAt, String refreshToken) {
-    return session(user, sessionId, amrMethod, amrAt, null, null, refreshToken);
+  private Future<JsonObject> session(JsonObject user, UUID sessionId, String amrMethod, String authenticationMethod,
+                                     Instant amrAt, String refreshToken) {
+    return session(user, sessionId, amrMethod, authenticationMethod, amrAt, null, null, refreshToken);
   }
 
-  private JsonObject session(JsonObject user, UUID sessionId, String amrMethod, Instant amrAt, String mfaMethod,
-                             Instant mfaAt, String refreshToken) {
+  /**
+   * The answer of a grant: the access token's claims go through the custom access token hook when it is on
+   * ({@code authenticationMethod} as the hook hears it: {@code token_refresh} on refresh).
+   */
+  private Future<JsonObject> session(JsonObject user, UUID sessionId, String amrMethod, String authenticationMethod,
+                                     Instant amrAt, String mfaMethod, Instant mfaAt, String refreshToken) {
     Instant now = clock.instant();
+    TokenSigner signing = signer;
+    JsonObject claims = signing.claims(user, sessionId.toString(), amrMethod, amrAt, mfaMethod, mfaAt, now);
+    Hooks hooked = hooks;
+    return (hooked == null ? Future.succeededFuture(claims)
+      : hooked.customAccessToken(user.getString("id"), claims, authenticationMethod))
+      .map(signed -> session(user, signing.sign(signed), now, refreshToken));
+  }
+
+  private JsonObject session(JsonObject user, String accessToken, Instant now, String refreshToken) {
     long exp = config.jwt().exp();
     return new JsonObject()
-      .put("access_token", signer.accessToken(user, sessionId.toString(), amrMethod, amrAt, mfaMethod, mfaAt, now))
+      .put("access_token", accessToken)
       .put("token_type", "bearer")
       .put("expires_in", exp)
       .put("expires_at", now.getEpochSecond() + exp)

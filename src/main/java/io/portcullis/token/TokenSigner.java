@@ -37,12 +37,18 @@ public final class TokenSigner {
    */
   public String accessToken(JsonObject user, String sessionId, String amrMethod, Instant amrAt, String mfaMethod,
                             Instant mfaAt, Instant now) {
+    return sign(claims(user, sessionId, amrMethod, amrAt, mfaMethod, mfaAt, now));
+  }
+
+  /** The claims of a user's access token, before any hook changes them. */
+  public JsonObject claims(JsonObject user, String sessionId, String amrMethod, Instant amrAt, String mfaMethod,
+                           Instant mfaAt, Instant now) {
     JsonArray amr = new JsonArray();
     if (mfaMethod != null) {
       amr.add(new JsonObject().put("method", mfaMethod).put("timestamp", mfaAt.getEpochSecond()));
     }
     amr.add(new JsonObject().put("method", amrMethod).put("timestamp", amrAt.getEpochSecond()));
-    JsonObject claims = new JsonObject()
+    return new JsonObject()
       .put("iss", jwt.issuer())
       .put("sub", user.getString("id"))
       .put("aud", jwt.aud())
@@ -57,6 +63,9 @@ public final class TokenSigner {
       .put("amr", amr)
       .put("session_id", sessionId)
       .put("is_anonymous", user.getBoolean("is_anonymous", false));
+  }
+
+  public String sign(JsonObject claims) {
     return signer.generateToken(claims, options);
   }
 

@@ -7,6 +7,7 @@ import io.portcullis.bus.BusErrors;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
+import io.portcullis.hooks.Hooks;
 import io.portcullis.input.Inputs;
 import io.portcullis.config.Config;
 import io.portcullis.metrics.AuthMetrics;
@@ -52,6 +53,7 @@ public final class TokenVerticle extends DatabaseVerticle {
     KeySet keys = ring.current();
     TokenService tokens = new TokenService(config, pool, new TokenSigner(vertx, keys, config.jwt()),
       keys.refreshSecret(), events, metrics, clock);
+    tokens.useHooks(new Hooks(vertx, config.hooks(), clock));
     TokenVerifier verifier = new TokenVerifier(vertx, keys, config.jwt(), clock);
     signingKid = keys.signingKid();
     // A rotation, announced once by the keys' owner: this instance's signer and verifier follow the ring (read

@@ -24,7 +24,11 @@ public final class UserJson {
     + "(SELECT json_agg(json_build_object('id', f.id, 'status', f.status, 'friendly_name', f.friendly_name, "
     + "'factor_type', f.factor_type, 'created_at', f.created_at, 'updated_at', f.updated_at, "
     + "'last_challenged_at', f.last_challenged_at) ORDER BY f.created_at, f.id) "
-    + "FROM mfa_factors f WHERE f.user_id = u.id) AS factors";
+    + "FROM mfa_factors f WHERE f.user_id = u.id) AS factors, "
+    + "(SELECT jsonb_agg(jsonb_build_object('identity_id', i.id, 'id', i.provider_id, 'user_id', i.user_id, "
+    + "'identity_data', i.identity_data, 'provider', i.provider, 'email', i.email, 'created_at', i.created_at, "
+    + "'updated_at', i.updated_at, 'last_sign_in_at', i.last_sign_in_at) ORDER BY i.created_at) "
+    + "FROM identities i WHERE i.user_id = u.id) AS external_identities";
   /** The role column of a user granted nothing. */
   private static final String DEFAULT_ROLE = "authenticated";
   /** The role in user_roles that makes a user an admin. */
@@ -44,26 +48,9 @@ public final class UserJson {
     OffsetDateTime created = row.getOffsetDateTime("created_at");
     OffsetDateTime updated = row.getOffsetDateTime("updated_at");
     OffsetDateTime lastSignIn = row.getOffsetDateTime("last_sign_in_at");
-    // An anonymous user has no identity yet, so no provider (as GoTrue answers until the email is confirmed).
-    JsonObject appMetadata = row.getBoolean("is_anonymous")
-      ? new JsonObject()
-      : new JsonObject().put("provider", "email").put("providers", new JsonArray().add("email"));
-    Object storedApp = row.getValue("app_metadata");
-    if (storedApp instanceof JsonObject stored) {
-      appMetadata.mergeIn(stored);
-    }
+    TreeSet<String> roles = roles(row);
+    JsonObject appMetadata = appMetadata(row, roles);
     String role = row.getString("role");
-    String[] granted = row.getArrayOfStrings("roles");
-    // Roles live in user_roles and in the role column (both checked on every admin request); tokens carry a copy
-    // for resource servers, which must see the same whichever way a role was granted: app_metadata.roles lists
-    // every role the user holds, and the role claim is "admin" for an admin either way.
-    TreeSet<String> roles = new TreeSet<>(granted == null ? List.of() : List.of(granted));
-    if (!DEFAULT_ROLE.equals(role)) {
-      roles.add(role);
-    }
-    if (!roles.isEmpty()) {
-      appMetadata.put("roles", new JsonArray(List.copyOf(roles)));
-    }
     if (DEFAULT_ROLE.equals(role) && roles.contains(ADMIN_ROLE)) {
       role = ADMIN_ROLE;
     }
@@ -89,7 +76,10 @@ public final class UserJson {
     putTime(user, "banned_until", row.getOffsetDateTime("banned_until"));
     user.put("app_metadata", appMetadata)
       .put("user_metadata", userMetadata)
-      .put("identities", identities(id, email, confirmed, created, updated, lastSignIn))
+      .put("identities", withExternal(
+        appMetadata.getJsonArray("providers", new JsonArray()).contains("email")
+          ? identities(id, email, confirmed, created, updated, lastSignIn) : new JsonArray(),
+        row.getValue("external_identities")))
       .put("created_at", time(created))
       .put("updated_at", time(updated))
       .put("is_anonymous", row.getBoolean("is_anonymous"));
@@ -101,6 +91,35 @@ public final class UserJson {
       user.put("factors", factors);
     }
     return user;
+  }
+
+  /**
+   * Roles live in user_roles and in the role column (both checked on every admin request); tokens carry a copy for
+   * resource servers, which must see the same whichever way a role was granted: app_metadata.roles lists every
+   * role the user holds, and the role claim is "admin" for an admin either way.
+   */
+  private static TreeSet<String> roles(Row row) {
+    String[] granted = row.getArrayOfStrings("roles");
+    TreeSet<String> roles = new TreeSet<>(granted == null ? List.of() : List.of(granted));
+    String role = row.getString("role");
+    if (!DEFAULT_ROLE.equals(role)) {
+      roles.add(role);
+    }
+    return roles;
+  }
+
+  private static JsonObject appMetadata(Row row, TreeSet<String> roles) {
+    // An anonymous user has no identity yet, so no provider (as GoTrue answers until the email is confirmed).
+    JsonObject appMetadata = row.getBoolean("is_anonymous")
+      ? new JsonObject()
+      : new JsonObject().put("provider", "email").put("providers", new JsonArray().add("email"));
+    if (row.getValue("app_metadata") instanceof JsonObject stored) {
+      appMetadata.mergeIn(stored);
+    }
+    if (!roles.isEmpty()) {
+      appMetadata.put("roles", new JsonArray(List.copyOf(roles)));
+    }
+    return appMetadata;
   }
 
   /** The factor objects of the {@code factors} column, timestamps in the form of every other timestamp here. */
@@ -150,13 +169,17 @@ public final class UserJson {
     return user;
   }
 
+  /** One email identity per user, as GoTrue reports it; its id is derived so it is stable across reads. */
+  public static UUID emailIdentityId(UUID userId) {
+    return UUID.nameUUIDFromBytes(("email:" + userId).getBytes(StandardCharsets.UTF_8));
+  }
+
   private static JsonArray identities(UUID id, String email, OffsetDateTime confirmed, OffsetDateTime created,
                                       OffsetDateTime updated, OffsetDateTime lastSignIn) {
     if (email == null) {
       return new JsonArray();
     }
-    // One email identity per user, as GoTrue reports it; its id is derived so it is stable across reads.
-    String identityId = UUID.nameUUIDFromBytes(("email:" + id).getBytes(StandardCharsets.UTF_8)).toString();
+    String identityId = emailIdentityId(id).toString();
     JsonObject identity = new JsonObject()
       .put("identity_id", identityId)
       .put("id", id.toString())
@@ -172,6 +195,24 @@ public final class UserJson {
       .put("email", email);
     putTime(identity, "last_sign_in_at", lastSignIn);
     return new JsonArray().add(identity);
+  }
+
+  /** The email identity (when the user has one) followed by the identities at external providers. */
+  private static JsonArray withExternal(JsonArray identities, Object external) {
+    if (external instanceof JsonArray list) {
+      list.forEach(identity -> {
+        JsonObject json = (JsonObject) identity;
+        for (String field : new String[] {"created_at", "updated_at", "last_sign_in_at"}) {
+          if (json.getValue(field) instanceof String at) {
+            json.put(field, time(OffsetDateTime.parse(at)));
+          } else {
+            json.remove(field);
+          }
+        }
+        identities.add(json);
+      });
+    }
+    return identities;
   }
 
   private static void putTime(JsonObject json, String key, OffsetDateTime value) {

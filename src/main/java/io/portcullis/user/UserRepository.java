@@ -93,6 +93,32 @@ public final class UserRepository {
     + " ORDER BY u.created_at, u.id LIMIT $2";
   private static final String DELETE_STALE_ANONYMOUS = "DELETE " + STALE_ANONYMOUS
     + " RETURNING u.id";
+  // Users of external providers (sign-in through a provider, identity linking).
+  private static final String INSERT_EXTERNAL = "INSERT INTO users AS u (id, email, email_confirmed_at, app_metadata, "
+    + "user_metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING " + UserJson.COLUMNS;
+  /** Adds a provider to app_metadata.providers (a user without any is an email user, as the user JSON shows it). */
+  private static final String ADD_PROVIDER = "UPDATE users SET app_metadata = app_metadata "
+    + "|| jsonb_build_object('provider', COALESCE(app_metadata->>'provider', 'email')) "
+    + "|| jsonb_build_object('providers', (SELECT jsonb_agg(DISTINCT p) FROM jsonb_array_elements_text("
+    + "COALESCE(app_metadata->'providers', '[\"email\"]'::jsonb) || to_jsonb($2::text)) p)), updated_at = $3 "
+    + "WHERE id = $1";
+  /** An anonymous user who links a provider identity becomes a permanent user of that provider. */
+  private static final String CONVERT_ANONYMOUS = "UPDATE users SET is_anonymous = false, app_metadata = app_metadata "
+    + "|| jsonb_build_object('provider', $2::text, 'providers', jsonb_build_array($2::text)), "
+    + "email = COALESCE(email, $3), "
+    + "email_confirmed_at = CASE WHEN email IS NULL AND $3::text IS NOT NULL THEN $4 ELSE email_confirmed_at END, "
+    + "updated_at = $4 WHERE id = $1 AND is_anonymous";
+  private static final String REMOVE_PROVIDER = "UPDATE users SET app_metadata = app_metadata "
+    + "|| jsonb_build_object('providers', COALESCE((SELECT jsonb_agg(p) FROM jsonb_array_elements_text("
+    + "COALESCE(app_metadata->'providers', '[\"email\"]'::jsonb)) p WHERE p <> $2), '[]'::jsonb)), updated_at = $3 "
+    + "WHERE id = $1";
+  /**
+   * A provider vouched for the address: confirm it. A password set while it was unconfirmed is dropped, since whoever
+   * set it never proved they own the address (they could otherwise sign in to the provider user's account).
+   */
+  private static final String CONFIRM_BY_PROVIDER = "UPDATE users SET email_confirmed_at = COALESCE(email_confirmed_at, $2), "
+    + "encrypted_password = CASE WHEN email_confirmed_at IS NULL THEN NULL ELSE encrypted_password END, "
+    + "updated_at = $2 WHERE id = $1";
 
   private final SqlClient client;
 
@@ -188,6 +214,41 @@ public final class UserRepository {
   public Future<Row> update(UUID id, String email, String hash, JsonObject merge, String[] removeKeys,
                             OffsetDateTime now) {
     return one(UPDATE, Tuple.of(id, email, hash, merge, removeKeys, now)).recover(UserRepository::emailTaken);
+  }
+
+  /** A user made by an external provider: no password, metadata from the provider. */
+  public Future<Row> insertExternal(UUID id, String email, OffsetDateTime confirmedAt, JsonObject appMetadata,
+                                    JsonObject userMetadata, OffsetDateTime now) {
+    return client.preparedQuery(INSERT_EXTERNAL)
+      .execute(Tuple.of(id, email, confirmedAt, appMetadata, userMetadata, now))
+      .map(Rows::first)
+      .recover(e -> Future.failedFuture(Rows.uniqueViolation(e)
+        ? new AuthException(ErrorCode.EMAIL_EXISTS, "A user with this email address has already been registered")
+        : e));
+  }
+
+  public Future<Void> addProvider(UUID id, String provider, OffsetDateTime now) {
+    return client.preparedQuery(ADD_PROVIDER).execute(Tuple.of(id, provider, now)).mapEmpty();
+  }
+
+  /**
+   * Makes an anonymous user a user of {@code provider} (with {@code verifiedEmail} when it has none); answers false
+   * when the user was not anonymous.
+   */
+  public Future<Boolean> convertAnonymous(UUID id, String provider, String verifiedEmail, OffsetDateTime now) {
+    return client.preparedQuery(CONVERT_ANONYMOUS).execute(Tuple.of(id, provider, verifiedEmail, now))
+      .map(rows -> rows.rowCount() == 1)
+      .recover(e -> Future.failedFuture(Rows.uniqueViolation(e)
+        ? new AuthException(ErrorCode.EMAIL_EXISTS, "A user with this email address has already been registered")
+        : e));
+  }
+
+  public Future<Void> removeProvider(UUID id, String provider, OffsetDateTime now) {
+    return client.preparedQuery(REMOVE_PROVIDER).execute(Tuple.of(id, provider, now)).mapEmpty();
+  }
+
+  public Future<Void> confirmByProvider(UUID id, OffsetDateTime now) {
+    return client.preparedQuery(CONFIRM_BY_PROVIDER).execute(Tuple.of(id, now)).mapEmpty();
   }
 
   /** What an admin may change of a user; null leaves a column as it is. */

@@ -279,4 +279,16 @@ class ConfigLoaderTest {
     assertTrue(e.getMessage().contains(setting), e.getMessage());
     assertTrue(e.getMessage().contains(variable), e.getMessage());
   }
+
+  @Test
+  void clusterWithoutAnExternalDatabaseIsRefusedByName() {
+    ConfigException e = assertThrows(ConfigException.class,
+      () -> ConfigLoader.load(Map.of("PORTCULLIS_CLUSTER_ENABLED", "true")));
+
+    assertTrue(e.getMessage().contains("PORTCULLIS_CLUSTER_ENABLED"), e.getMessage());
+    assertTrue(e.getMessage().contains("PORTCULLIS_DB_URL"), e.getMessage());
+    assertEquals(true, ConfigLoader.load(Map.of("PORTCULLIS_CLUSTER_ENABLED", "true",
+      "PORTCULLIS_DB_URL", "postgres://u:p@127.0.0.1:5432/db", "PORTCULLIS_CLUSTER_MEMBERS", "10.0.0.1:5701, 10.0.0.2"))
+      .cluster().members().equals(java.util.List.of("10.0.0.1:5701", "10.0.0.2")));
+  }
 }

@@ -143,7 +143,7 @@ class PasswordGrantTest {
     assertError(400, "unsupported_grant_type",
       h -> app.postJson(TOKEN + "?grant_type=client_credentials", credentials(TestApp.uniqueEmail(), PASSWORD), h));
     assertError(400, "unsupported_grant_type",
-      h -> app.postJson(TOKEN + "?grant_type=pkce", new JsonObject().put("auth_code", "a").put("code_verifier", "b"), h));
+      h -> app.postJson(TOKEN + "?grant_type=authorization_code", new JsonObject().put("code", "a"), h));
   }
 
   @Test

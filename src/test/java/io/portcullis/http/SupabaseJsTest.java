@@ -5,12 +5,21 @@ import io.portcullis.it.Mailbox;
 import io.portcullis.it.NodeHarness;
 import io.portcullis.it.Processes;
 import io.portcullis.it.TestApp;
+import no.nav.security.mock.oauth2.MockOAuth2Server;
+import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -23,7 +32,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * src/test/js/supabase-e2e, drives a running Portcullis through e2e.mjs (sign-up, sign-in, user updates, a password
  * change, refresh, local ES256 verification via JWKS, the error codes the client maps, sign-out; the admin API with
  * a service key; password recovery and sign-up confirmation with the code from the mail; TOTP MFA with codes from
- * otplib, pinned beside it; anonymous sign-in and its conversion; re-authentication with the nonce from the mail).
+ * otplib, pinned beside it; anonymous sign-in and its conversion; re-authentication with the nonce from the mail;
+ * with flowType 'pkce': signInWithOAuth through an OpenID Connect provider (mock-oauth2-server) to
+ * exchangeCodeForSession, linkIdentity and unlinkIdentity, magic-link and recovery links ending in codes;
+ * signInWithIdToken; admin.generateLink and inviteUserByEmail).
  * Mails go to a GreenMail
  * SMTP server in this JVM: a mail flow runs node twice, and between the two runs this test reads the code from the
  * mail the service really sent and hands it to the second. Skipped when node or npm is not on PATH; an npm install
@@ -38,6 +50,9 @@ class SupabaseJsTest {
 
 
   static Mailbox mailbox;
+  /** The OpenID Connect provider {@link #app} offers as "keycloak". */
+  static MockOAuth2Server provider;
+  static final String OAUTH_CLIENT = "portcullis-e2e";
   /** Autoconfirm on (the default), anonymous sign-in on: sign-up answers a session; recovery mails go to {@link #mailbox}. */
   static TestApp app;
   /**
@@ -56,6 +71,13 @@ class SupabaseJsTest {
     Map<String, String> mail = mailbox.env();
     Map<String, String> main = new HashMap<>(mail);
     main.put("PORTCULLIS_SIGNUP_ANONYMOUS_ENABLED", "true");
+    provider = new MockOAuth2Server();
+    provider.start(InetAddress.getByName("127.0.0.1"), 0);
+    main.put("PORTCULLIS_EXTERNAL_KEYCLOAK_ENABLED", "true");
+    main.put("PORTCULLIS_EXTERNAL_KEYCLOAK_CLIENT_ID", OAUTH_CLIENT);
+    main.put("PORTCULLIS_EXTERNAL_KEYCLOAK_SECRET", "client-secret");
+    main.put("PORTCULLIS_EXTERNAL_KEYCLOAK_URL", provider.issuerUrl("default").toString());
+    main.put("PORTCULLIS_SECURITY_MANUAL_LINKING_ENABLED", "true");
     app = TestApp.start(main);
     Map<String, String> confirming = new HashMap<>(mail);
     confirming.put("PORTCULLIS_SIGNUP_AUTOCONFIRM", "false");
@@ -78,6 +100,9 @@ class SupabaseJsTest {
       } finally {
         if (mailbox != null) {
           mailbox.close();
+        }
+        if (provider != null) {
+          provider.shutdown();
         }
       }
     }
@@ -152,6 +177,53 @@ class SupabaseJsTest {
     Map<String, String> complete = new HashMap<>(account);
     complete.put("E2E_CODE", code);
     runFlow(confirmingApp, "signup-complete", complete);
+  }
+
+  @Test
+  void officialSupabaseJsSignsInThroughAProviderWithPkceLinksIdentitiesAndSignsInWithAnIdToken() throws Exception {
+    requireTools();
+    for (int i = 0; i < 2; i++) {
+      provider.enqueueCallback(new DefaultOAuth2TokenCallback("default", "e2e-" + UUID.randomUUID(), "JWT",
+        List.of(OAUTH_CLIENT), Map.of("email", "e2e-oauth-" + UUID.randomUUID() + "@example.com",
+          "email_verified", true), 3600));
+    }
+    String nonce = UUID.randomUUID().toString();
+    String idToken = provider.issueToken("default", OAUTH_CLIENT, new DefaultOAuth2TokenCallback("default",
+      "e2e-" + UUID.randomUUID(), "JWT", List.of(OAUTH_CLIENT), Map.of("email", "e2e-idtoken-" + UUID.randomUUID()
+        + "@example.com", "email_verified", true, "nonce", HexFormat.of().formatHex(
+          MessageDigest.getInstance("SHA-256").digest(nonce.getBytes(StandardCharsets.UTF_8)))), 3600)).serialize();
+    runFlow(app, "pkce-oauth", Map.of("E2E_ID_TOKEN", idToken, "E2E_NONCE", nonce,
+      "E2E_STORAGE", Files.createTempFile("pkce-oauth", ".json").toString()));
+  }
+
+  @Test
+  void officialSupabaseJsExchangesTheCodesOfPkceMagicLinkAndRecoveryMails() throws Exception {
+    requireTools();
+    String email = "e2e-pkce-otp-" + UUID.randomUUID() + "@example.com";
+    String recoveryEmail = "e2e-pkce-reset-" + UUID.randomUUID() + "@example.com";
+    app.signUp(recoveryEmail, "before-Pkce-Reset-1");
+    Map<String, String> inputs = new HashMap<>(Map.of("E2E_EMAIL", email, "E2E_RECOVERY_EMAIL", recoveryEmail,
+      "E2E_STORAGE", Files.createTempFile("pkce-mail", ".json").toString(),
+      "E2E_RECOVERY_STORAGE", Files.createTempFile("pkce-reset", ".json").toString()));
+    runFlow(app, "pkce-mail-request", inputs);
+    inputs.put("E2E_CODE", codeOfLink(mailbox.next(email)));
+    inputs.put("E2E_RECOVERY_CODE", codeOfLink(mailbox.next(recoveryEmail)));
+    runFlow(app, "pkce-mail-complete", inputs);
+  }
+
+  @Test
+  void officialSupabaseJsAdminGeneratesLinksAndInvites() throws Exception {
+    requireTools();
+    runFlow(app, "admin-links", Map.of("E2E_SERVICE_KEY", CommandLine.serviceKey(app)));
+  }
+
+  /** Opens a mailed link as a browser would and answers the auth code of its redirect (a PKCE flow). */
+  private static String codeOfLink(Mailbox.Mail mail) {
+    TestApp.Response r = app.get(mail.linkPath());
+    assertEquals(303, r.status(), r.raw());
+    String location = r.header("Location");
+    assertTrue(location.contains("?code="), location);
+    return Mailbox.query(URI.create(location).getRawQuery()).get("code");
   }
 
   private static void requireTools() {

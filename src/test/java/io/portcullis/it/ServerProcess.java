@@ -130,6 +130,19 @@ public final class ServerProcess implements AutoCloseable {
     return HTTP.sendAsync(jsonPost(path, body), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** Any request, with a JSON body when {@code body} is not null, and {@code headers} as name, value pairs. */
+  public TestApp.Response request(String method, String path, JsonObject body, String... headers) {
+    HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(30))
+      .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.encode()));
+    if (body != null) {
+      builder.header("Content-Type", "application/json");
+    }
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      builder.header(headers[i], headers[i + 1]);
+    }
+    return send(builder.build());
+  }
+
   private HttpRequest jsonPost(String path, JsonObject body) {
     return HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(60))
       .header("Content-Type", "application/json")

@@ -16,6 +16,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -55,6 +56,8 @@ public final class TestApp implements AutoCloseable {
   public final MutableClock clock;
   public final Path dataDir;
   public final int port;
+  /** Whether {@link #dataDir} was made for this app alone (removed on close), not handed in to be reused. */
+  private boolean ownsDataDir;
 
   private TestApp(Vertx vertx, Server server, Database database, Config config, MutableClock clock, Path dataDir,
                   int port) {
@@ -74,7 +77,10 @@ public final class TestApp implements AutoCloseable {
   /** Starts with settings overridden as environment variables would ({@code PORTCULLIS_JWT_EXP} → "60"). */
   public static TestApp start(Map<String, String> overrides) {
     try {
-      return start(TempDirs.create("portcullis-test"), overrides);
+      TestApp app = start(TempDirs.create("portcullis-test"), overrides);
+      // Removed when the app closes, rather than only when the JVM exits: a suite run starts hundreds.
+      app.ownsDataDir = true;
+      return app;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -158,9 +164,24 @@ public final class TestApp implements AutoCloseable {
       throw new IllegalStateException(e);
     } finally {
       database.close();
+      if (ownsDataDir) {
+        deleteQuietly(dataDir);
+      }
     }
     List<String> blocked = BlockedThreadGuard.drain();
     assertEquals(List.of(), blocked, "Vert.x reported blocked threads");
+  }
+
+  /**
+   * Removes a data directory this app made for itself (an embedded PostgreSQL of some 40 MB): a suite run starts
+   * hundreds, and left behind they filled the shared /tmp.
+   */
+  private static void deleteQuietly(Path dir) {
+    try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    } catch (IOException | UncheckedIOException e) {
+      System.err.println("Test data directory " + dir + " not removed: " + e);
+    }
   }
 
   public String url(String path) {
