@@ -18,7 +18,7 @@ public final class Argon2Speed {
     int perRound = args.length > 1 ? Integer.parseInt(args[1]) : 20;
     int memory = args.length > 2 ? Integer.parseInt(args[2]) : 19456;
     Argon2id.Parameters parameters = new Argon2id.Parameters(Argon2id.Type.ID, Argon2id.VERSION_13, memory, 2, 1, 32);
-    Argon2id ours = new Argon2id(parameters);
+    Argon2id ours = new Argon2id(parameters, 1);
     Argon2Function theirs = Argon2Function.getInstance(memory, 2, 1, 32, Argon2.ID, Argon2Function.ARGON2_VERSION_13);
     byte[] salt = "0123456789abcdef".getBytes();
     byte[] password = Argon2id.utf8("correct horse battery staple");

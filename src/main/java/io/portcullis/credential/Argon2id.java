@@ -3,15 +3,17 @@ package io.portcullis.credential;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.Deque;
+import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
  * Argon2 (RFC 9106) that reuses its block memory: argon2id for new hashes, argon2i and argon2d (and version 0x10)
  * for imported ones. A hash needs ~19 MiB of blocks with the default parameters; allocated afresh for every hash
  * (as password4j's Argon2Function does) they make a capped heap collect all the time and an uncapped one grow, so
- * an instance keeps one block array and lends it to one hash at a time — an instance per hashing worker then
- * hashes without allocating. A hash that finds the array lent out (two threads on one instance) or needs more than
- * the instance keeps gets a fresh array for itself.
+ * an instance keeps up to {@code keep} block arrays (one per hashing worker) and lends each to one hash at a time:
+ * hashes then allocate ~nothing. A hash that finds every kept array lent out, or needs more than the usual
+ * parameters, gets a fresh array for itself. {@link #releaseIfIdle} lets the arrays go once hashing pauses, so that
+ * an idle service can hand the heap back.
  *
  * <p>Output and PHC strings are byte for byte password4j's ({@code $argon2id$v=19$m=..,t=..,p=..$salt$hash},
  * unpadded standard base64), so stored hashes keep verifying. The algorithm follows RFC 9106 section 3; its
@@ -52,15 +54,18 @@ public final class Argon2id {
   private static final int BLOCK_BYTES = 1024;
   private static final Base64.Encoder BASE64 = Base64.getEncoder().withoutPadding();
 
-  private final AtomicReference<long[]> kept = new AtomicReference<>();
+  private final Deque<long[]> kept = new ConcurrentLinkedDeque<>();
   private final int keptBlocksLimit;
+  private final int keep;
+  private volatile long lastUsed = System.nanoTime();
 
   /**
-   * An instance that keeps, between hashes, the block memory of hashes up to the size {@code usual} needs (the
+   * An instance that keeps, between hashes, up to {@code keep} block arrays of the size {@code usual} needs (the
    * configured parameters); a hash that needs more (an imported one) allocates its own and leaves it to the GC.
    */
-  public Argon2id(Parameters usual) {
+  public Argon2id(Parameters usual, int keep) {
     this.keptBlocksLimit = usual.blocks();
+    this.keep = keep;
   }
 
   /** The raw hash of {@code password} with {@code salt}. */
@@ -78,7 +83,22 @@ public final class Argon2id {
       // Password-derived state does not outlive the hash (as password4j clears its memory too).
       Arrays.fill(memory, 0, blocks * QWORDS, 0L);
       giveBack(memory);
+      lastUsed = System.nanoTime();
     }
+  }
+
+  /**
+   * Drops the kept block memory when no hash has ended for {@code idleNanos} (the next hash allocates anew) and
+   * returns how many bytes it dropped.
+   */
+  public long releaseIfIdle(long idleNanos) {
+    long released = 0;
+    if (System.nanoTime() - lastUsed >= idleNanos) {
+      for (long[] memory = kept.poll(); memory != null; memory = kept.poll()) {
+        released += memory.length * 8L;
+      }
+    }
+    return released;
   }
 
   /** The PHC string of a hash, as password4j writes it. */
@@ -123,22 +143,14 @@ public final class Argon2id {
   }
 
   private long[] borrow(int blocks) {
-    long[] memory = kept.getAndSet(null);
-    if (memory != null && memory.length >= blocks * QWORDS) {
-      return memory;
-    }
-    if (memory != null) {
-      kept.compareAndSet(null, memory);
-    }
-    return new long[blocks * QWORDS];
+    long[] memory = kept.poll();
+    // One too small (kept for smaller parameters) is left to the GC: the larger one replaces it when given back.
+    return memory != null && memory.length >= blocks * QWORDS ? memory : new long[blocks * QWORDS];
   }
 
   private void giveBack(long[] memory) {
-    if (memory.length <= keptBlocksLimit * QWORDS) {
-      long[] current = kept.get();
-      if (current == null || current.length < memory.length) {
-        kept.compareAndSet(current, memory);
-      }
+    if (memory.length <= keptBlocksLimit * QWORDS && kept.size() < keep) {
+      kept.push(memory);
     }
   }
 

@@ -13,8 +13,8 @@ import java.util.Base64;
 
 /**
  * Hashes and verifies passwords: argon2id with the configured parameters, bcrypt accepted for imported users.
- * Every method blocks for tens of milliseconds: call it only on a worker thread. Each instance keeps the block
- * memory of one argon2 hash for its next (see {@link Argon2id}): one instance per hashing worker.
+ * Every method blocks for tens of milliseconds: call it only on a worker thread. The argon2 block memory comes from
+ * an {@link Argon2id} that keeps it between hashes, one per process ({@link HashMemory}).
  */
 public final class PasswordHasher {
 
@@ -44,12 +44,22 @@ public final class PasswordHasher {
   }
 
   public PasswordHasher(Config.Password config, SecureRandom random, AuthMetrics metrics) {
+    this(config, random, metrics, new Argon2id(parameters(config), 1));
+  }
+
+  /** With the process's argon2 memory, shared by its hashing workers. */
+  public PasswordHasher(Config.Password config, SecureRandom random, AuthMetrics metrics, Argon2id argon2) {
     this.metrics = metrics;
     this.random = random;
-    this.parameters = new Argon2id.Parameters(Argon2id.Type.ID, Argon2id.VERSION_13, config.argon2MemoryKib(),
-      config.argon2Iterations(), config.argon2Parallelism(), HASH_LENGTH);
-    this.argon2 = new Argon2id(parameters);
+    this.parameters = parameters(config);
+    this.argon2 = argon2;
     random.nextBytes(dummySalt);
+  }
+
+  /** The argon2id parameters of new hashes. */
+  static Argon2id.Parameters parameters(Config.Password config) {
+    return new Argon2id.Parameters(Argon2id.Type.ID, Argon2id.VERSION_13, config.argon2MemoryKib(),
+      config.argon2Iterations(), config.argon2Parallelism(), HASH_LENGTH);
   }
 
   public String hash(String password) {

@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class Argon2idTest {
 
   /** One instance for every try, as a hashing worker has: each hash starts on memory the previous one used. */
-  private static final Argon2id SHARED = new Argon2id(params(Argon2id.Type.ID, 0x13, 1024, 1, 4, 32));
+  private static final Argon2id SHARED = new Argon2id(params(Argon2id.Type.ID, 0x13, 1024, 1, 4, 32), 1);
 
   private static Argon2id.Parameters params(Argon2id.Type type, int version, int memoryKib, int iterations,
                                             int parallelism, int hashLength) {
@@ -36,7 +36,7 @@ class Argon2idTest {
   void rfc9106Argon2idVectorWithFourLanesSecretAndAssociatedData() {
     byte[] password = filled(32, 0x01);
     byte[] salt = filled(16, 0x02);
-    byte[] tag = new Argon2id(params(Argon2id.Type.ID, 0x13, 32, 3, 4, 32)).hash(password, salt, filled(8, 0x03),
+    byte[] tag = new Argon2id(params(Argon2id.Type.ID, 0x13, 32, 3, 4, 32), 1).hash(password, salt, filled(8, 0x03),
       filled(12, 0x04), params(Argon2id.Type.ID, 0x13, 32, 3, 4, 32));
     assertEquals("0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659", HexFormat.of().formatHex(tag));
   }
@@ -100,7 +100,7 @@ class Argon2idTest {
   @Test
   void theDefaultParametersMatchPassword4jWhenTheMemoryIsReused() {
     Argon2id.Parameters defaults = params(Argon2id.Type.ID, 0x13, 19456, 2, 1, 32);
-    Argon2id argon2 = new Argon2id(defaults);
+    Argon2id argon2 = new Argon2id(defaults, 1);
     Argon2Function password4j = Argon2Function.getInstance(19456, 2, 1, 32, Argon2.ID, 0x13);
     for (int i = 0; i < 3; i++) {
       byte[] salt = filled(16, i);
