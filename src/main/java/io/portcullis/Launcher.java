@@ -40,7 +40,7 @@ public final class Launcher {
    * glibc keeps freed native memory (class loading, the jar's inflaters) in its heap: trimmed every 5 s, an idle
    * child is ~16 MiB smaller. The flag exists from JDK 17.0.9 on; an older JVM would refuse to start with it.
    */
-  static final String TRIM_OPTION = "-XX:TrimNativeHeapInterval=5000";
+  public static final String TRIM_OPTION = "-XX:TrimNativeHeapInterval=5000";
   /** Heap for everything but password hashing: measured live set after load ~25 MiB, with room for the young gen. */
   private static final int BASE_HEAP_MIB = 96;
 
@@ -130,7 +130,7 @@ public final class Launcher {
   }
 
   /** Whether this JVM (the child's too: the same java) knows TrimNativeHeapInterval. */
-  static boolean trimsNativeHeap() {
+  public static boolean trimsNativeHeap() {
     try {
       ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).getVMOption("TrimNativeHeapInterval");
       return true;

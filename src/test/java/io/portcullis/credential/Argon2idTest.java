@@ -17,6 +17,7 @@ import java.util.HexFormat;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Argon2id against RFC 9106's and the reference implementation's test vectors, and byte for byte against
@@ -108,6 +109,25 @@ class Argon2idTest {
       assertEquals(password4j.hash(password, salt).getResult(),
         Argon2id.encode(defaults, salt, argon2.hash(password, salt, defaults)));
     }
+  }
+
+  @Test
+  void aHashReusesTheKeptMemoryUntilHashingPauses() {
+    Argon2id.Parameters parameters = params(Argon2id.Type.ID, 0x13, 4096, 1, 1, 32);
+    Argon2id argon2 = new Argon2id(parameters, 1);
+    byte[] salt = filled(16, 7);
+    byte[] first = argon2.hash(Argon2id.utf8("pw"), salt, parameters);
+    com.sun.management.ThreadMXBean threads =
+      (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long before = threads.getCurrentThreadAllocatedBytes();
+    byte[] second = argon2.hash(Argon2id.utf8("pw"), salt, parameters);
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+    assertArrayEquals(first, second, "the reused memory does not leak into the next hash");
+    assertTrue(allocated < 256 * 1024, "a hash with 4 MiB of blocks allocated " + allocated + " bytes");
+
+    assertEquals(0, argon2.releaseIfIdle(java.util.concurrent.TimeUnit.HOURS.toNanos(1)), "kept while hashing goes on");
+    assertEquals(4096L * 1024, argon2.releaseIfIdle(0), "released once hashing pauses");
+    assertEquals(0, argon2.releaseIfIdle(0), "nothing left to release");
   }
 
   @Test

@@ -35,6 +35,7 @@ class LauncherTest {
       assertTrue(arguments.contains("-Xmx97m"), "the heap limit for 2 workers hashing 64 KiB: " + arguments);
       assertTrue(arguments.containsAll(Launcher.OPTIONS.subList(1, Launcher.OPTIONS.size())), arguments.toString());
       assertTrue(arguments.contains("-XX:+UseSerialGC"), "the caller's collector kept: " + arguments);
+      assertEquals(Launcher.trimsNativeHeap(), arguments.contains(Launcher.TRIM_OPTION), arguments.toString());
       assertFalse(arguments.contains("-XX:+UseG1GC"), "no second collector: " + arguments);
       assertTrue(arguments.contains("-Dportcullis.launcher.pid=" + server.process.pid()), arguments.toString());
       assertEquals(200, server.get("/health").status(), "served by the child");
