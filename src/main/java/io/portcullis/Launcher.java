@@ -32,9 +32,8 @@ public final class Launcher {
    * the argon2 memory (19,456 1-KiB arrays per hash) makes large. The metaspace and code-cache caps bound what class
    * loading and compilation may take; MALLOC_ARENA_MAX (below) bounds glibc's per-thread arenas.
    */
-  public static final List<String> OPTIONS = List.of("-XX:+UseSerialGC", "-Xms24m", "-XX:MinHeapFreeRatio=10",
-    "-XX:MaxHeapFreeRatio=30", "-XX:-ShrinkHeapInSteps", "-XX:MaxMetaspaceSize=128m", "-XX:ReservedCodeCacheSize=64m",
-    "-XX:MaxDirectMemorySize=64m", "-Xss512k");
+  public static final List<String> OPTIONS = List.of("-XX:+UseSerialGC", "-Xms24m", "-XX:-ShrinkHeapInSteps",
+    "-XX:MaxMetaspaceSize=128m", "-XX:ReservedCodeCacheSize=64m", "-XX:MaxDirectMemorySize=64m", "-Xss512k");
   private static final List<String> COLLECTOR_OPTIONS = List.of("-XX:+UseSerialGC");
   /**
    * glibc keeps freed native memory (class loading, the jar's inflaters) in its heap: trimmed every 5 s, an idle

@@ -1,8 +1,10 @@
 package io.portcullis.credential;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import io.portcullis.config.Config;
 import io.vertx.core.Vertx;
 
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 
 /**
@@ -31,6 +33,30 @@ public final class HashMemory {
     return argon2;
   }
 
+  /**
+   * A full collection that leaves at most 30 % of the heap free (the JVM's own collections under load keep 40-70 %
+   * free, room that spares them collecting again at once): the heap free ratios are manageable flags.
+   */
+  private static void collectTightly() {
+    HotSpotDiagnosticMXBean hotspot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+    if (hotspot == null) {
+      System.gc(); // not HotSpot: no such flags
+      return;
+    }
+    String min = hotspot.getVMOption("MinHeapFreeRatio").getValue();
+    String max = hotspot.getVMOption("MaxHeapFreeRatio").getValue();
+    try {
+      hotspot.setVMOption("MinHeapFreeRatio", "10");
+      hotspot.setVMOption("MaxHeapFreeRatio", "30");
+      System.gc();
+    } catch (IllegalArgumentException e) {
+      System.gc(); // ratios of one's own the tight ones contradict: collect as they say
+    } finally {
+      hotspot.setVMOption("MaxHeapFreeRatio", max);
+      hotspot.setVMOption("MinHeapFreeRatio", min);
+    }
+  }
+
   /** Checks every second whether hashing has paused; then releases the memory and, when it was large, collects. */
   public void releaseWhenIdle(Vertx vertx) {
     vertx.setPeriodic(CHECK_MS, id -> {
@@ -38,7 +64,7 @@ public final class HashMemory {
         // A full collection stops every thread alike wherever it is called from; a worker keeps its call's wait off
         // the event loop.
         vertx.executeBlocking(() -> {
-          System.gc();
+          collectTightly();
           return null;
         }, false);
       }
