@@ -8,7 +8,11 @@ public final class Portcullis {
   private Portcullis() {
   }
 
-  public static void main(String[] args) {
+  public static void main(String[] args) throws Exception {
+    if (Launcher.shouldRelaunch(args)) {
+      System.exit(Launcher.relaunch(args));
+    }
+    Launcher.watchParent();
     System.exit(Commands.run(args, System.getenv()));
   }
 }

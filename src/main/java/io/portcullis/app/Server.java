@@ -6,6 +6,7 @@ import io.portcullis.admin.AdminVerticle;
 import io.portcullis.cluster.SharedRateBuckets;
 import io.portcullis.config.Config;
 import io.portcullis.credential.CredentialVerticle;
+import io.portcullis.credential.HashMemory;
 import io.portcullis.credential.PasswordPolicy;
 import io.portcullis.db.Database;
 import io.portcullis.db.Migrations;
@@ -158,6 +159,8 @@ public final class Server {
     }
     Readiness readiness = new Readiness();
     HashGate hashing = new HashGate(config.password().hashWorkers(), config.password().hashQueue());
+    HashMemory hashMemory = new HashMemory(config.password());
+    hashMemory.releaseWhenIdle(vertx);
     PgConnectOptions db = database.connectOptions();
     // Several instances: every Bearer request reads session liveness from the database they share, so that an end on
     // one instance is refused by all at once (a per-process cache would answer stale until its TTL).
@@ -182,7 +185,8 @@ public final class Server {
           deploy(vertx, () -> new AccountSecurityVerticle(db, config, ring, clock, random, mails, userChanged), 1),
           deploy(vertx, () -> new FlowVerticle(db, config, clock, random), 1),
           deploy(vertx, () -> new ExternalVerticle(db, config, clock, random, userChanged), 1),
-          vertx.deployVerticle(() -> new CredentialVerticle(db, config, clock, random, metrics, mails, userChanged),
+          vertx.deployVerticle(() -> new CredentialVerticle(db, config, clock, random, metrics, mails, userChanged,
+              hashMemory),
             new DeploymentOptions()
               .setThreadingModel(ThreadingModel.WORKER)
               .setInstances(config.password().hashWorkers())),

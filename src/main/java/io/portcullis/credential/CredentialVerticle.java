@@ -31,9 +31,11 @@ public final class CredentialVerticle extends DatabaseVerticle {
   private final AuthMetrics metrics;
   private final AccountMails.Factory mails;
   private final Consumer<String> userChanged;
+  private final HashMemory hashMemory;
 
   public CredentialVerticle(PgConnectOptions database, Config config, Clock clock, SecureRandom random,
-                            AuthMetrics metrics, AccountMails.Factory mails, Consumer<String> userChanged) {
+                            AuthMetrics metrics, AccountMails.Factory mails, Consumer<String> userChanged,
+                            HashMemory hashMemory) {
     super(database, config.db().poolSize());
     this.config = config;
     this.clock = clock;
@@ -41,12 +43,13 @@ public final class CredentialVerticle extends DatabaseVerticle {
     this.metrics = metrics;
     this.mails = mails;
     this.userChanged = userChanged;
+    this.hashMemory = hashMemory;
   }
 
   @Override
   protected Future<?> serve() {
     AuthBus bus = new AuthBus(vertx, config.http().busTimeoutMs());
-    PasswordHasher hasher = new PasswordHasher(config.password(), random, metrics);
+    PasswordHasher hasher = new PasswordHasher(config.password(), random, metrics, hashMemory.argon2());
     CredentialService service = new CredentialService(config, clock, metrics, hasher, pool, mails.on(vertx), bus,
       new Events(vertx, pool, clock, userChanged), new Hooks(vertx, config.hooks(), clock));
     return Future.all(

@@ -1,20 +1,20 @@
 package io.portcullis.credential;
 
-import com.password4j.Argon2Function;
 import com.password4j.BcryptFunction;
 import com.password4j.Password;
-import com.password4j.types.Argon2;
 import io.portcullis.config.Config;
 import io.portcullis.metrics.AuthMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
 
 /**
  * Hashes and verifies passwords: argon2id with the configured parameters, bcrypt accepted for imported users.
- * Every method blocks for tens of milliseconds: call it only on a worker thread.
+ * Every method blocks for tens of milliseconds: call it only on a worker thread. The argon2 block memory comes from
+ * an {@link Argon2id} that keeps it between hashes, one per process ({@link HashMemory}).
  */
 public final class PasswordHasher {
 
@@ -27,8 +27,16 @@ public final class PasswordHasher {
     static final Verification FAILED = new Verification(false, false);
   }
 
-  private final Argon2Function argon2;
-  private final String dummyHash;
+  /** Imported argon2 hashes beyond the configuration's own ranges are refused rather than computed. */
+  private static final int MAX_MEMORY_KIB = 4 * 1024 * 1024;
+  private static final int MAX_ITERATIONS = 100;
+  private static final int MAX_PARALLELISM = 64;
+  private static final int MAX_HASH_LENGTH = 1024;
+
+  private final Argon2id argon2;
+  private final Argon2id.Parameters parameters;
+  private final SecureRandom random;
+  private final byte[] dummySalt = new byte[SALT_LENGTH];
   private final AuthMetrics metrics;
 
   public PasswordHasher(Config.Password config, SecureRandom random) {
@@ -36,19 +44,30 @@ public final class PasswordHasher {
   }
 
   public PasswordHasher(Config.Password config, SecureRandom random, AuthMetrics metrics) {
+    this(config, random, metrics, new Argon2id(parameters(config), 1));
+  }
+
+  /** With the process's argon2 memory, shared by its hashing workers. */
+  public PasswordHasher(Config.Password config, SecureRandom random, AuthMetrics metrics, Argon2id argon2) {
     this.metrics = metrics;
-    this.argon2 = Argon2Function.getInstance(config.argon2MemoryKib(), config.argon2Iterations(),
-      config.argon2Parallelism(), HASH_LENGTH, Argon2.ID, Argon2Function.ARGON2_VERSION_13);
-    byte[] filler = new byte[24];
-    random.nextBytes(filler);
-    // Checked against when the email is unknown, so that path costs what a wrong password costs.
-    this.dummyHash = hash(Base64.getEncoder().encodeToString(filler));
+    this.random = random;
+    this.parameters = parameters(config);
+    this.argon2 = argon2;
+    random.nextBytes(dummySalt);
+  }
+
+  /** The argon2id parameters of new hashes. */
+  static Argon2id.Parameters parameters(Config.Password config) {
+    return new Argon2id.Parameters(Argon2id.Type.ID, Argon2id.VERSION_13, config.argon2MemoryKib(),
+      config.argon2Iterations(), config.argon2Parallelism(), HASH_LENGTH);
   }
 
   public String hash(String password) {
     long start = System.nanoTime();
     try {
-      return Password.hash(password).addRandomSalt(SALT_LENGTH).with(argon2).getResult();
+      byte[] salt = new byte[SALT_LENGTH];
+      random.nextBytes(salt);
+      return Argon2id.encode(parameters, salt, argon2.hash(Argon2id.utf8(password), salt, parameters));
     } finally {
       metrics.hashed(System.nanoTime() - start);
     }
@@ -66,14 +85,18 @@ public final class PasswordHasher {
 
   private Verification check(String password, String storedHash) {
     if (storedHash == null) {
-      Password.check(password, dummyHash).with(argon2);
+      dummyCheck(password);
       return Verification.FAILED;
     }
     try {
       if (storedHash.startsWith("$argon2")) {
-        Argon2Function stored = Argon2Function.getInstanceFromHash(storedHash);
-        boolean matches = Password.check(password, storedHash).with(stored);
-        return new Verification(matches, matches && !sameParameters(stored));
+        Argon2id.Encoded stored = Argon2id.parse(storedHash);
+        if (!withinLimits(stored.parameters())) {
+          throw new IllegalArgumentException("argon2 parameters out of range");
+        }
+        boolean matches = MessageDigest.isEqual(stored.hash(),
+          argon2.hash(Argon2id.utf8(password), stored.salt(), stored.parameters()));
+        return new Verification(matches, matches && !stored.parameters().equals(parameters));
       }
       if (storedHash.startsWith("$2a$") || storedHash.startsWith("$2b$") || storedHash.startsWith("$2y$")) {
         boolean matches = Password.check(password, storedHash).with(BcryptFunction.getInstanceFromHash(storedHash));
@@ -86,8 +109,18 @@ public final class PasswordHasher {
     } catch (RuntimeException e) {
       LOG.warn("Stored password hash could not be parsed: {}", e.getClass().getSimpleName());
     }
-    Password.check(password, dummyHash).with(argon2);
+    dummyCheck(password);
     return Verification.FAILED;
+  }
+
+  /** For an unknown email or an unusable hash: the work of a wrong password, so timing tells nothing. */
+  private void dummyCheck(String password) {
+    argon2.hash(Argon2id.utf8(password), dummySalt, parameters);
+  }
+
+  private static boolean withinLimits(Argon2id.Parameters p) {
+    return p.memoryKib() <= MAX_MEMORY_KIB && p.iterations() <= MAX_ITERATIONS && p.parallelism() <= MAX_PARALLELISM
+      && p.hashLength() <= MAX_HASH_LENGTH;
   }
 
   /**
@@ -112,14 +145,5 @@ public final class PasswordHasher {
     } catch (java.security.GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  private boolean sameParameters(Argon2Function stored) {
-    return stored.getMemory() == argon2.getMemory()
-      && stored.getIterations() == argon2.getIterations()
-      && stored.getParallelism() == argon2.getParallelism()
-      && stored.getOutputLength() == argon2.getOutputLength()
-      && stored.getVariant() == argon2.getVariant()
-      && stored.getVersion() == argon2.getVersion();
   }
 }
