@@ -291,17 +291,22 @@ public final class Commands {
     try {
       return task.get();
     } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException runtime) {
-        throw runtime;
-      }
-      if (e.getCause() instanceof Error error) {
-        throw error;
-      }
-      throw new IllegalStateException(e.getCause());
+      throw unwrapped(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The failure a wait reported, thrown as it was when it is unchecked. */
+  private static RuntimeException unwrapped(ExecutionException e) {
+    if (e.getCause() instanceof RuntimeException runtime) {
+      return runtime;
+    }
+    if (e.getCause() instanceof Error error) {
+      throw error;
+    }
+    return new IllegalStateException(e.getCause());
   }
 
   /** After another part of the start failed: the database, once open, is closed (an embedded server stopped). */
@@ -317,11 +322,7 @@ public final class Commands {
     try {
       return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof RuntimeException runtime) {
-        throw runtime;
-      }
-      throw new IllegalStateException(cause);
+      throw unwrapped(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);

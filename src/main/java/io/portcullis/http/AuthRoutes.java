@@ -208,10 +208,7 @@ final class AuthRoutes {
     }
     reply(ctx, verifier.verify(token)
       .compose(claims -> liveUser(claims).map(user -> Introspection.active(claims)))
-      .recover(e -> {
-        AuthException error = BusErrors.toAuthException(e);
-        return error.status() >= 500 ? Future.failedFuture(error) : Future.succeededFuture(Introspection.inactive());
-      }), true);
+      .recover(Introspection::inactiveUnlessUnavailable), true);
   }
 
   /** RFC 7009: form or JSON {@code token=<refresh token>} → 200 whether or not the token was known. */

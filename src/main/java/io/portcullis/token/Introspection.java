@@ -1,5 +1,8 @@
 package io.portcullis.token;
 
+import io.portcullis.bus.BusErrors;
+import io.portcullis.error.AuthException;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
 /** RFC 7662 answers about access tokens, the same whether the HTTP route or the bus asked. */
@@ -36,5 +39,14 @@ public final class Introspection {
 
   public static JsonObject inactive() {
     return new JsonObject().put("active", false);
+  }
+
+  /**
+   * After a failed check of an access token: inactive, whatever the refusal was (RFC 7662 says no more), but a
+   * failure of the service itself (the database unreachable: 5xx) stays a failure, never an "inactive" it cannot know.
+   */
+  public static Future<JsonObject> inactiveUnlessUnavailable(Throwable failure) {
+    AuthException error = BusErrors.toAuthException(failure);
+    return error.status() >= 500 ? Future.failedFuture(error) : Future.succeededFuture(inactive());
   }
 }

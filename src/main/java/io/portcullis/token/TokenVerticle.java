@@ -3,7 +3,6 @@ package io.portcullis.token;
 import io.portcullis.db.DatabaseVerticle;
 import io.portcullis.bus.Addresses;
 import io.portcullis.bus.AuthBus;
-import io.portcullis.bus.BusErrors;
 import io.portcullis.error.AuthException;
 import io.portcullis.error.ErrorCode;
 import io.portcullis.events.Events;
@@ -117,10 +116,7 @@ public final class TokenVerticle extends DatabaseVerticle {
     }
     return verify(bus, verifier, new JsonObject().put("token", token))
       .map(verified -> Introspection.active(verified.getJsonObject("claims")))
-      .recover(e -> {
-        AuthException error = BusErrors.toAuthException(e);
-        return error.status() >= 500 ? Future.failedFuture(error) : Future.succeededFuture(Introspection.inactive());
-      });
+      .recover(Introspection::inactiveUnlessUnavailable);
   }
 
 }
