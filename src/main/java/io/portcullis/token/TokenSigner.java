@@ -12,17 +12,20 @@ import java.time.Instant;
 
 /**
  * Signs access tokens with the current key only (a JWTAuth holding several keys of one algorithm would pick one
- * at random), putting {@code iat} and {@code exp} from the injected clock.
+ * at random), putting {@code iat} and {@code exp} from the injected clock. ES256 keys sign through {@link Es256}
+ * (several times faster than the JDK provider); RS256 and HS256 through vertx-auth-jwt.
  */
 public final class TokenSigner {
 
   private final JWTAuth signer;
+  private final Es256 es256;
   private final JWTOptions options;
   private final Config.Jwt jwt;
 
   public TokenSigner(Vertx vertx, KeySet keys, Config.Jwt jwt) {
     this.jwt = jwt;
     this.signer = JWTAuth.create(vertx, new JWTAuthOptions().addJwk(keys.signingJwk()));
+    this.es256 = "ES256".equals(keys.algorithm()) ? new Es256(keys.signingJwk()) : null;
     this.options = new JWTOptions().setAlgorithm(keys.algorithm()).setNoTimestamp(true);
   }
 
@@ -66,7 +69,7 @@ public final class TokenSigner {
   }
 
   public String sign(JsonObject claims) {
-    return signer.generateToken(claims, options);
+    return es256 != null ? es256.sign(claims) : signer.generateToken(claims, options);
   }
 
   /** A long-lived token for operators' admin calls: no user, no session. */
@@ -77,6 +80,6 @@ public final class TokenSigner {
       .put("role", role)
       .put("iat", now.getEpochSecond())
       .put("exp", now.getEpochSecond() + lifetimeSeconds);
-    return signer.generateToken(claims, options);
+    return sign(claims);
   }
 }
