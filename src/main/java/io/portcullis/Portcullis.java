@@ -1,6 +1,9 @@
 package io.portcullis;
 
 import io.portcullis.cli.Commands;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
 
 /** The command line: {@code serve} (default), {@code migrate}, {@code create-user}, {@code service-key}. */
 public final class Portcullis {
@@ -9,10 +12,10 @@ public final class Portcullis {
   }
 
   public static void main(String[] args) throws Exception {
-    if (Launcher.shouldRelaunch(args)) {
-      System.exit(Launcher.relaunch(args));
+    List<String> sizing = JvmSizing.apply(args, System.getenv());
+    if (!sizing.isEmpty()) {
+      LoggerFactory.getLogger(JvmSizing.class).info("JVM sizing: {}", String.join(", ", sizing));
     }
-    Launcher.watchParent();
     System.exit(Commands.run(args, System.getenv()));
   }
 }

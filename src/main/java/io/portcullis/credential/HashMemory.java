@@ -18,8 +18,9 @@ public final class HashMemory {
   private static final Duration IDLE = Duration.ofSeconds(2);
   private static final long CHECK_MS = 1_000;
   /**
-   * A release this large is worth a collection, after which the collector can return the heap to the system (the
-   * serial collector of the launcher's JVM shrinks only then); cheap test parameters never trigger one.
+   * A release this large is worth a collection, after which the collector can return the heap to the system at
+   * once (G1 would otherwise wait for its periodic cycle, the serial collector for its next full collection); cheap
+   * test parameters never trigger one.
    */
   private static final long WORTH_A_COLLECTION = 8L * 1024 * 1024;
 

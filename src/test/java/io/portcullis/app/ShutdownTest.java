@@ -194,8 +194,7 @@ class ShutdownTest {
       assertFalse(server.output().contains(password), "the password is in no log line");
     }
 
-    // The same hashing settings: verifying the stored hashes takes their 64 MiB whatever is configured, and the
-    // launcher sizes the heap for the configured memory.
+    // The same hashing settings: verifying the stored hashes takes their 64 MiB whatever is configured.
     try (ServerProcess restarted = ServerProcess.start(dataDir, SLOW_HASHING)) {
       restarted.awaitReady(Duration.ofSeconds(120));
       for (String email : List.of(acknowledged, inFlight)) {

@@ -36,9 +36,7 @@ class CrashRecoveryTest {
 
   private static final Map<String, String> CHEAP = Map.of(
     "PORTCULLIS_PASSWORD_ARGON2_MEMORY_KIB", "64", "PORTCULLIS_PASSWORD_ARGON2_ITERATIONS", "1",
-    "PORTCULLIS_RATE_LIMITS", "off",
-    // The process killed is the JVM that serves, not a launcher in front of it (LauncherTest covers that one).
-    "PORTCULLIS_JVM_SIZING", "off");
+    "PORTCULLIS_RATE_LIMITS", "off");
   private static final String PASSWORD = "pw-" + UUID.randomUUID();
 
   @Test
