@@ -31,7 +31,8 @@ public final class OpenApiRoutes {
   private static final Pattern ASSET = Pattern.compile(
     "/?(swagger-ui[a-z-]*\\.(js|css)(\\.map)?|favicon-\\d+x\\d+\\.png|oauth2-redirect\\.(html|js))");
 
-  private final String source;
+  /** The document as written, until {@link #document} is made from it. */
+  private String source;
   private final String externalUrl;
   private final String docsPage;
   private final String docsPolicy;
@@ -86,6 +87,7 @@ public final class OpenApiRoutes {
         .put("url", externalUrl)
         .put("description", "this service (its configured external URL)")));
       document = openapi.encode();
+      source = null;
     }
     return document;
   }
