@@ -62,6 +62,8 @@ import java.util.function.Supplier;
 public final class Server {
 
   private static final Logger LOG = LoggerFactory.getLogger(Server.class);
+  /** How long after listening the start's deferred work begins (see afterStart). */
+  private static final long AFTER_START_DELAY_MS = 1_000;
 
   private final Vertx vertx;
   private final Database database;
@@ -204,17 +206,20 @@ public final class Server {
   }
 
   /**
-   * What the start leaves until the service listens: it is needed later, if at all, and on two cores every part of
-   * the start done before /ready delays it. Each part waits for its first use as before when that comes first.
+   * What the start leaves until a moment after the service listens ({@link #AFTER_START_DELAY_MS}): it is needed
+   * later, if at all, and on two cores every part of the start, and the first requests' cold code, would wait for
+   * it (done at once it delayed the first /ready 200 by some 50 ms). A first use before then does the work itself.
    */
   private static void afterStart(Vertx vertx, Config config, OpenApiRoutes openapi) {
-    openapi.prepare(vertx).onFailure(e -> LOG.error("Making the OpenAPI document failed", e));
-    if (config.password().rejectCommon()) {
-      vertx.executeBlocking(() -> {
-        PasswordPolicy.loadCommonPasswords();
-        return null;
-      }, false).onFailure(e -> LOG.error("Reading the common-password list failed", e));
-    }
+    vertx.setTimer(AFTER_START_DELAY_MS, timer -> {
+      openapi.prepare(vertx).onFailure(e -> LOG.error("Making the OpenAPI document failed", e));
+      if (config.password().rejectCommon()) {
+        vertx.executeBlocking(() -> {
+          PasswordPolicy.loadCommonPasswords();
+          return null;
+        }, false).onFailure(e -> LOG.error("Reading the common-password list failed", e));
+      }
+    });
   }
 
   private static Future<String> deploy(Vertx vertx, Supplier<? extends Deployable> verticle, int instances) {

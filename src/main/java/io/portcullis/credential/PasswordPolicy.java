@@ -35,8 +35,8 @@ public final class PasswordPolicy {
 
   /**
    * Reads the common-password list into memory unless already read (blocking: a worker thread or before
-   * deployment). The start runs it on a worker once the service listens, so that it costs the start nothing and
-   * the first new password seldom waits for it; a check before that reads the list itself.
+   * deployment). The start runs it on a worker a moment after the service listens, so that it costs the start
+   * nothing and the first new password seldom waits for it; a check before that reads the list itself.
    */
   public static void loadCommonPasswords() {
     commonPasswords();

@@ -51,7 +51,7 @@ public final class OpenApiRoutes {
   /**
    * Reads the document, the docs page and the webjar's version from the classpath: blocking, so once per process
    * before anything deploys, never on an event loop. Fails when one of them is missing. The document (300 KB of
-   * JSON) is parsed and completed later, by {@link #prepare} once the service listens or by its first request.
+   * JSON) is parsed and completed later, by {@link #prepare} after the start or by its first request.
    */
   public static OpenApiRoutes load(Config config) {
     String page = read(DOCS_PAGE);
