@@ -1,3 +1,4 @@
+import io.portcullis.app.LogSetup;
 import io.portcullis.config.Config;
 import io.portcullis.config.ConfigException;
 import io.portcullis.config.ConfigLoader;
@@ -6,9 +7,7 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,7 +37,6 @@ import java.util.regex.Pattern;
 public final class ContainerCheck {
 
   private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?}|\\$\\$");
-  private static final Pattern LOGBACK_VARIABLE = Pattern.compile("\\$\\{(PORTCULLIS_[A-Z0-9_]+)");
 
   private ContainerCheck() {
   }
@@ -189,16 +187,7 @@ public final class ContainerCheck {
       known.add(ConfigLoader.envName(path));
     }
     known.add(ConfigLoader.CONFIG_ENV);
-    try (InputStream in = ContainerCheck.class.getResourceAsStream("/logback.xml")) {
-      if (in != null) {
-        Matcher m = LOGBACK_VARIABLE.matcher(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-        while (m.find()) {
-          known.add(m.group(1));
-        }
-      }
-    } catch (IOException e) {
-      fail("cannot read logback.xml from the jar: " + e);
-    }
+    known.addAll(LogSetup.VARIABLES);
     List<String> unknown = new ArrayList<>();
     for (String name : names) {
       if (name.startsWith(ConfigLoader.ENV_PREFIX) && !known.contains(name)) {

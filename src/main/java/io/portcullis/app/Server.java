@@ -62,6 +62,8 @@ import java.util.function.Supplier;
 public final class Server {
 
   private static final Logger LOG = LoggerFactory.getLogger(Server.class);
+  /** How long after listening the start's deferred work begins (see afterStart). */
+  private static final long AFTER_START_DELAY_MS = 1_000;
 
   private final Vertx vertx;
   private final Database database;
@@ -123,16 +125,17 @@ public final class Server {
   }
 
   /**
-   * What the verticles read from files and the jar (mail templates, the OpenAPI document, the common-password
-   * list): blocking, so read before deployment; independent of the database, so the start reads them while the
-   * database is being opened.
+   * What the verticles read from files and the jar (mail templates, the OpenAPI document; the common-password list
+   * only found, it is read after the start): blocking, so read before deployment; independent of the database, so
+   * the start reads them while the database is being opened.
    */
   public record Resources(MailTemplates templates, OpenApiRoutes openapi) {
 
     public static Resources load(Config config) {
-      // Loads the common-password list once for the process (when the policy uses it), here rather than on the
-      // hashing workers as they deploy.
-      new PasswordPolicy(config.password());
+      // The common-password list is read after the start (see start), only found here.
+      if (config.password().rejectCommon()) {
+        PasswordPolicy.requireCommonPasswords();
+      }
       return new Resources(MailTemplates.load(Path.of(config.mailer().templatesDir())), OpenApiRoutes.load(config));
     }
   }
@@ -196,8 +199,26 @@ public final class Server {
           LOG.info("Portcullis listening on {}:{} ({} HTTP instances, {} hash workers, {} signing)",
             config.http().host(), config.http().port(), httpInstances, config.password().hashWorkers(),
             keys.algorithm());
+          afterStart(vertx, config, openapi);
           return new Server(vertx, database, config, readiness, httpDeployment, http);
         });
+    });
+  }
+
+  /**
+   * What the start leaves until a moment after the service listens ({@link #AFTER_START_DELAY_MS}): it is needed
+   * later, if at all, and on two cores every part of the start, and the first requests' cold code, would wait for
+   * it (done at once it delayed the first /ready 200 by some 50 ms). A first use before then does the work itself.
+   */
+  private static void afterStart(Vertx vertx, Config config, OpenApiRoutes openapi) {
+    vertx.setTimer(AFTER_START_DELAY_MS, timer -> {
+      openapi.prepare(vertx).onFailure(e -> LOG.error("Making the OpenAPI document failed", e));
+      if (config.password().rejectCommon()) {
+        vertx.executeBlocking(() -> {
+          PasswordPolicy.loadCommonPasswords();
+          return null;
+        }, false).onFailure(e -> LOG.error("Reading the common-password list failed", e));
+      }
     });
   }
 

@@ -49,6 +49,7 @@ import java.util.concurrent.TimeUnit;
 public final class Commands {
 
   private static final Logger LOG = LoggerFactory.getLogger(Commands.class);
+  private static final String NETTY_JFR = "io.netty.jfr.enabled";
   private static final String USAGE = String.join("\n",
     "Usage: java -jar portcullis.jar [command] [options]",
     "",
@@ -73,6 +74,12 @@ public final class Commands {
 
   /** {@code clock}: what the tools stamp their writes with (tests pass the clock of the app beside them). */
   public static int run(String[] args, Map<String, String> env, Clock clock) {
+    // Netty's own JFR events (buffer allocator chunks) are off unless asked for (-Dio.netty.jfr.enabled=true): with
+    // them on, Netty's first buffer makes the JVM load its whole event metadata and generate event handler classes,
+    // some 130 classes and a tenth of a second of a start, for events only a recording would see.
+    if (System.getProperty(NETTY_JFR) == null) {
+      System.setProperty(NETTY_JFR, "false");
+    }
     SLF4JBridgeHandler.removeHandlersForRootLogger();
     SLF4JBridgeHandler.install();
     String command = args.length == 0 ? "serve" : args[0];

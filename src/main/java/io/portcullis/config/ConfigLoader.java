@@ -29,7 +29,7 @@ public final class ConfigLoader {
 
   public static final String ENV_PREFIX = "PORTCULLIS_";
   public static final String CONFIG_ENV = "PORTCULLIS_CONFIG";
-  /** Variables with the prefix that are read outside the settings: the file's path, and logback.xml's. */
+  /** Variables with the prefix that are read outside the settings: the file's path, and app/LogSetup's. */
   static final Set<String> OTHER_VARIABLES = Set.of(CONFIG_ENV, "PORTCULLIS_LOG_LEVEL", "PORTCULLIS_LOG_FORMAT",
     "PORTCULLIS_ACCESS_LOG_LEVEL", "PORTCULLIS_JVM_SIZING");
   private static final Logger LOG = LoggerFactory.getLogger(ConfigLoader.class);

@@ -31,8 +31,21 @@ public final class PasswordPolicy {
 
   public PasswordPolicy(Config.Password config) {
     this.config = config;
-    if (config.rejectCommon()) {
-      commonPasswords();
+  }
+
+  /**
+   * Reads the common-password list into memory unless already read (blocking: a worker thread or before
+   * deployment). The start runs it on a worker a moment after the service listens, so that it costs the start
+   * nothing and the first new password seldom waits for it; a check before that reads the list itself.
+   */
+  public static void loadCommonPasswords() {
+    commonPasswords();
+  }
+
+  /** Fails when the list is missing from the jar (a build fault: found at start, not at the first new password). */
+  public static void requireCommonPasswords() {
+    if (PasswordPolicy.class.getResource(COMMON) == null) {
+      throw new IllegalStateException(COMMON + " is missing from the jar");
     }
   }
 
@@ -74,7 +87,7 @@ public final class PasswordPolicy {
     return true;
   }
 
-  /** Loaded once per process from the jar (tens of milliseconds: before deployment or on a worker thread). */
+  /** Loaded once per process from the jar (tens of milliseconds: on a worker thread, or before deployment). */
   private static Set<String> commonPasswords() {
     Set<String> loaded = common;
     if (loaded == null) {

@@ -1,7 +1,9 @@
 package io.portcullis.http;
 
 import io.portcullis.config.Config;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -29,38 +31,65 @@ public final class OpenApiRoutes {
   private static final Pattern ASSET = Pattern.compile(
     "/?(swagger-ui[a-z-]*\\.(js|css)(\\.map)?|favicon-\\d+x\\d+\\.png|oauth2-redirect\\.(html|js))");
 
-  private final String document;
+  /** The document as written, until {@link #document} is made from it. */
+  private String source;
+  private final String externalUrl;
   private final String docsPage;
   private final String docsPolicy;
   private final String webjarVersion;
+  /** The document as served: {@link #source} with this build's version and the external URL; made once. */
+  private volatile String document;
 
-  private OpenApiRoutes(String document, String docsPage, String docsPolicy, String webjarVersion) {
-    this.document = document;
+  private OpenApiRoutes(String source, String externalUrl, String docsPage, String docsPolicy, String webjarVersion) {
+    this.source = source;
+    this.externalUrl = externalUrl;
     this.docsPage = docsPage;
     this.docsPolicy = docsPolicy;
     this.webjarVersion = webjarVersion;
   }
 
   /**
-   * Reads and parses the document, the docs page and the webjar's version from the classpath: blocking, so once
-   * per process before anything deploys, never on an event loop. Fails when one of them is missing.
+   * Reads the document, the docs page and the webjar's version from the classpath: blocking, so once per process
+   * before anything deploys, never on an event loop. Fails when one of them is missing. The document (300 KB of
+   * JSON) is parsed and completed later, by {@link #prepare} after the start or by its first request.
    */
   public static OpenApiRoutes load(Config config) {
-    JsonObject openapi = new JsonObject(read(DOCUMENT));
-    openapi.getJsonObject("info").put("version", MetaRoutes.VERSION);
-    openapi.put("servers", new JsonArray().add(new JsonObject()
-      .put("url", config.externalUrl())
-      .put("description", "this service (its configured external URL)")));
     String page = read(DOCS_PAGE);
     // The one page that runs scripts: ours and Swagger UI's from this origin, the inline initializer by its hash,
     // the inline styles Swagger UI sets; nothing from elsewhere, and no framing.
     String policy = "default-src 'self'; script-src 'self' '" + inlineScriptHash(page)
       + "'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
-    return new OpenApiRoutes(openapi.encode(), page, policy, webjarVersion());
+    return new OpenApiRoutes(read(DOCUMENT), config.externalUrl(), page, policy, webjarVersion());
+  }
+
+  /** Makes the served document on a worker thread, so that the first request for it need not wait. */
+  public Future<Void> prepare(Vertx vertx) {
+    return vertx.executeBlocking(this::document, false).mapEmpty();
   }
 
   void document(RoutingContext ctx) {
-    ctx.response().putHeader("Content-Type", "application/json").end(document);
+    String ready = document;
+    if (ready != null) {
+      ctx.response().putHeader("Content-Type", "application/json").end(ready);
+      return;
+    }
+    // Not made yet (a request in the first moments of the service): made on a worker, never on the event loop.
+    ctx.vertx().executeBlocking(this::document, false)
+      .onSuccess(made -> ctx.response().putHeader("Content-Type", "application/json").end(made))
+      .onFailure(ctx::fail);
+  }
+
+  private synchronized String document() {
+    if (document == null) {
+      JsonObject openapi = new JsonObject(source);
+      openapi.getJsonObject("info").put("version", MetaRoutes.VERSION);
+      openapi.put("servers", new JsonArray().add(new JsonObject()
+        .put("url", externalUrl)
+        .put("description", "this service (its configured external URL)")));
+      document = openapi.encode();
+      source = null;
+    }
+    return document;
   }
 
   void docs(RoutingContext ctx) {

@@ -4,7 +4,6 @@ import io.portcullis.it.DbRows;
 import io.portcullis.it.TestApp;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.util.LogbackMDCAdapter;
@@ -20,6 +19,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.event.KeyValuePair;
 
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.URL;
 import java.net.URLDecoder;
@@ -395,19 +395,23 @@ class LoggingTest {
   }
 
   /**
-   * src/main/resources/logback.xml loaded into a context of its own, its environment settings given as context
-   * properties (logback looks them up before the environment), its console appender writing into {@code out}.
+   * The production configuration (LogSetup, which logback finds as a service) applied to a context of its own, its
+   * environment settings given as context properties (looked up before the environment), its console appender
+   * writing into {@code out}.
    */
   private static LoggerContext production(Map<String, String> settings, ByteArrayOutputStream out) throws Exception {
-    URL config = LoggingTest.class.getClassLoader().getResource("logback.xml");
-    assertNotNull(config, "logback.xml on the class path");
-    assertTrue(config.getPath().endsWith("target/classes/logback.xml"), config.toString());
+    URL service = LoggingTest.class.getClassLoader()
+      .getResource("META-INF/services/ch.qos.logback.classic.spi.Configurator");
+    assertNotNull(service, "logback's configurator service on the class path");
+    assertTrue(service.getPath().endsWith("target/classes/META-INF/services/ch.qos.logback.classic.spi.Configurator"),
+      service.toString());
+    try (InputStream in = service.openStream()) {
+      assertEquals(LogSetup.class.getName(), new String(in.readAllBytes(), StandardCharsets.UTF_8).trim());
+    }
     LoggerContext context = new LoggerContext();
     context.setMDCAdapter(new LogbackMDCAdapter());
     settings.forEach(context::putProperty);
-    JoranConfigurator configurator = new JoranConfigurator();
-    configurator.setContext(context);
-    configurator.doConfigure(config);
+    LogSetup.apply(context);
     List<Appender<ILoggingEvent>> appenders = new ArrayList<>();
     Iterator<Appender<ILoggingEvent>> it = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).iteratorForAppenders();
     it.forEachRemaining(appenders::add);

@@ -178,7 +178,7 @@ class ShutdownTest {
       assertEquals(List.of(), server.postgresProcesses().stream().map(p -> p.info().commandLine().orElse("?")).toList(),
         "no PostgreSQL process of this data directory remains");
 
-      // The production logback.xml: every line on stdout is one JSON object; the access log carries the request.
+      // The production logging configuration: every line on stdout is one JSON object; the access log carries the request.
       List<String> lines = server.stdoutLines().stream().filter(line -> !line.isBlank()).toList();
       assertFalse(lines.isEmpty(), server.output());
       List<JsonObject> events = new ArrayList<>();

@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Portcullis as a separate process, started the way the jar starts it ({@code io.portcullis.Portcullis serve},
- * the production logback.xml, a shutdown hook for SIGTERM), from this build's classes and dependencies: the test
+ * the production logging configuration, a shutdown hook for SIGTERM), from this build's classes and dependencies: the test
  * class path minus target/test-classes. {@code mvn test} runs before {@code package}, so the jar itself may be
  * missing or stale here; scripts/check-container proves the jar is built from these same classes.
  */
