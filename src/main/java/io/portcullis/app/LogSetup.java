@@ -7,7 +7,6 @@ import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
 import ch.qos.logback.core.status.NopStatusListener;
@@ -48,7 +47,8 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
   static void apply(LoggerContext context) {
     // As the XML configuration had it: logback's own status messages stay quiet.
     context.getStatusManager().add(new NopStatusListener());
-    ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
+    // Like ConsoleAppender, with the access log's lines written in batches (at most 100 ms late).
+    StdoutAppender console = new StdoutAppender();
     console.setContext(context);
     console.setName("TEXT".equals(setting(context, FORMAT)) ? "TEXT" : "JSON");
     console.setEncoder(console.getName().equals("TEXT") ? text(context) : json(context));

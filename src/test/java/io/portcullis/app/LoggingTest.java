@@ -20,6 +20,7 @@ import org.slf4j.event.KeyValuePair;
 
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.io.PrintStream;
 import java.net.URI;
 import java.net.URL;
 import java.net.URLDecoder;
@@ -337,6 +338,39 @@ class LoggingTest {
     }
   }
 
+  @Test
+  void accessLinesAreWrittenInBatchesYetNeverAfterALaterLineNorMuchLater() throws Exception {
+    PrintStream stdout = System.out;
+    String run = "batched-" + UUID.randomUUID();
+    CountingStdout out = new CountingStdout(run);
+    System.setOut(out);
+    LoggerContext context = production(Map.of());
+    try {
+      for (int i = 0; i < 100; i++) {
+        context.getLogger(ACCESS).atInfo().addKeyValue("request_id", run + "-" + i).log("request");
+      }
+      context.getLogger("io.portcullis.app.Server").warn("after {}", run);
+
+      // The other line wrote the access lines before it, in order, in a few writes rather than one per line.
+      String text = out.text();
+      assertTrue(text.indexOf(run + "-99") > text.indexOf(run + "-0") && text.indexOf("after " + run) > text.indexOf(run + "-99"),
+        text);
+      assertTrue(out.writes() <= 10, out.writes() + " writes for 101 lines");
+
+      // An access line alone is written within a fraction of a second.
+      String alone = "alone-" + UUID.randomUUID();
+      context.getLogger(ACCESS).atInfo().addKeyValue("request_id", alone).log("request");
+      long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+      while (!out.text().contains(alone) && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertTrue(out.text().contains(alone), "the access line was written without another line after it");
+    } finally {
+      context.stop();
+      System.setOut(stdout);
+    }
+  }
+
   // ---- helpers ----
 
   private static Predicate<ILoggingEvent> accessLogOf(String requestId) {
@@ -400,6 +434,13 @@ class LoggingTest {
    * writing into {@code out}.
    */
   private static LoggerContext production(Map<String, String> settings, ByteArrayOutputStream out) throws Exception {
+    LoggerContext context = production(settings);
+    ((OutputStreamAppender<ILoggingEvent>) rootAppender(context)).setOutputStream(out);
+    return context;
+  }
+
+  /** The production configuration applied as above, its appender writing to System.out as in production. */
+  private static LoggerContext production(Map<String, String> settings) throws Exception {
     URL service = LoggingTest.class.getClassLoader()
       .getResource("META-INF/services/ch.qos.logback.classic.spi.Configurator");
     assertNotNull(service, "logback's configurator service on the class path");
@@ -412,12 +453,52 @@ class LoggingTest {
     context.setMDCAdapter(new LogbackMDCAdapter());
     settings.forEach(context::putProperty);
     LogSetup.apply(context);
+    return context;
+  }
+
+  private static Appender<ILoggingEvent> rootAppender(LoggerContext context) {
     List<Appender<ILoggingEvent>> appenders = new ArrayList<>();
     Iterator<Appender<ILoggingEvent>> it = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).iteratorForAppenders();
     it.forEachRemaining(appenders::add);
     assertEquals(1, appenders.size(), "one appender on the root logger");
-    ((OutputStreamAppender<ILoggingEvent>) appenders.get(0)).setOutputStream(out);
-    return context;
+    return appenders.get(0);
+  }
+
+  /**
+   * A System.out that keeps what is written and counts the writes that carry {@code marker} (the test JVM's own
+   * log writes there too meanwhile).
+   */
+  private static final class CountingStdout extends PrintStream {
+
+    private final ByteArrayOutputStream bytes;
+    private final String marker;
+    private int writes;
+
+    CountingStdout(String marker) {
+      this(new ByteArrayOutputStream(), marker);
+    }
+
+    private CountingStdout(ByteArrayOutputStream bytes, String marker) {
+      super(bytes, true, StandardCharsets.UTF_8);
+      this.bytes = bytes;
+      this.marker = marker;
+    }
+
+    @Override
+    public synchronized void write(byte[] buffer, int offset, int length) {
+      if (new String(buffer, offset, length, StandardCharsets.UTF_8).contains(marker)) {
+        writes++;
+      }
+      super.write(buffer, offset, length);
+    }
+
+    synchronized int writes() {
+      return writes;
+    }
+
+    synchronized String text() {
+      return bytes.toString(StandardCharsets.UTF_8);
+    }
   }
 
   /** Collects every event of the test JVM's logback while attached to the root logger. */
