@@ -2,17 +2,17 @@ package io.portcullis.token;
 
 import io.vertx.core.json.JsonObject;
 import org.bouncycastle.asn1.x9.X9ECParameters;
-import org.bouncycastle.crypto.digests.SHA256Digest;
 import org.bouncycastle.crypto.ec.CustomNamedCurves;
 import org.bouncycastle.crypto.params.ECDomainParameters;
 import org.bouncycastle.crypto.params.ECPrivateKeyParameters;
+import org.bouncycastle.crypto.params.ParametersWithRandom;
 import org.bouncycastle.crypto.signers.ECDSASigner;
-import org.bouncycastle.crypto.signers.HMacDSAKCalculator;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.util.Base64;
 
 /**
@@ -21,9 +21,10 @@ import java.util.Base64;
  * encoded JSON, and the signature as R‖S (64 bytes, RFC 7518 §3.4).
  *
  * <p>Why not the JDK: its P-256 signing takes ~0.55 ms on these machines (a refresh's whole budget), Bouncy
- * Castle's fixed-base comb multiplication over its specialised P-256 field ~0.08 ms. The nonce is deterministic
- * (RFC 6979, HMAC-SHA-256 over the key and the message digest), so a signature never depends on the quality of a
- * random source. Tokens are verified as before, by vertx-auth-jwt with the JDK provider.
+ * Castle's fixed-base comb multiplication over its specialised P-256 field ~0.08 ms. The nonce is random, from a
+ * {@link SecureRandom}, as the JDK's signer makes it: deterministic nonces (RFC 6979) would make two refreshes of one
+ * session within a second return the same access token, which clients take for a refresh that did not happen.
+ * Tokens are verified as before, by vertx-auth-jwt with the JDK provider.
  */
 final class Es256 {
 
@@ -35,7 +36,7 @@ final class Es256 {
     P256 = new ECDomainParameters(curve.getCurve(), curve.getG(), curve.getN(), curve.getH());
   }
 
-  private final ECPrivateKeyParameters key;
+  private final ParametersWithRandom key;
   private final byte[] header;
 
   /** {@code jwk}: a private EC JWK on P-256 ({@code crv}, {@code d}, {@code kid}). */
@@ -47,7 +48,7 @@ final class Es256 {
     if (d.signum() <= 0 || d.compareTo(P256.getN()) >= 0) {
       throw new IllegalArgumentException("ES256 private key out of range");
     }
-    this.key = new ECPrivateKeyParameters(d, P256);
+    this.key = new ParametersWithRandom(new ECPrivateKeyParameters(d, P256), new SecureRandom());
     JsonObject header = new JsonObject().put("typ", "JWT").put("alg", "ES256");
     if (jwk.getString("kid") != null) {
       header.put("kid", jwk.getString("kid"));
@@ -63,7 +64,7 @@ final class Es256 {
     input[header.length] = '.';
     System.arraycopy(payload, 0, input, header.length + 1, payload.length);
 
-    ECDSASigner signer = new ECDSASigner(new HMacDSAKCalculator(new SHA256Digest()));
+    ECDSASigner signer = new ECDSASigner();
     signer.init(true, key);
     BigInteger[] rs = signer.generateSignature(sha256(input));
     byte[] signature = new byte[64];
