@@ -25,9 +25,10 @@ import javax.management.ObjectName;
  * </ul>
  * The heap free ratios stay the JVM's (40-70 %): tighter ones (10-30 %) made G1 alternate between shrinking at a
  * remark and growing at the next pause under load, with a concurrent cycle every few hundred milliseconds, for the
- * same idle and peak RSS (measured beside each other, sign-ups, guarded traffic and a sign-in flood). After a burst of hashing, {@code HashMemory} collects once with tight
- * ratios. A setting given on the command line or in {@code JDK_JAVA_OPTIONS}/{@code JAVA_TOOL_OPTIONS} stays as given;
- * {@code PORTCULLIS_JVM_SIZING=off} leaves the JVM as started. Measured by scripts/bench-memory.
+ * same idle and peak RSS (measured beside each other, sign-ups, guarded traffic and a sign-in flood). After a
+ * burst of hashing, {@code HashMemory} collects once with tight ratios. A setting given on the command line or in
+ * {@code JDK_JAVA_OPTIONS}/{@code JAVA_TOOL_OPTIONS} stays as given; {@code PORTCULLIS_JVM_SIZING=off} leaves the
+ * JVM as started. Measured by scripts/bench-memory.
  */
 public final class JvmSizing {
 
