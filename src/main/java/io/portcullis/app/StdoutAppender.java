@@ -8,33 +8,25 @@ import java.io.IOException;
 import java.io.OutputStream;
 
 /**
- * The service's log appender (see LogSetup): writes to System.out as logback's ConsoleAppender does, except that the lines of one logger
- * (the access log, a line per request) are written in batches. One write per line cost about as much as encoding
+ * The service's log appender (see LogSetup): writes to System.out as logback's ConsoleAppender does, except that
+ * the lines of one logger (the access log, a line per request) are written in batches. One write per line cost about as much as encoding
  * the line (some 4 us on a file); under load that was a write call per request, taken in turn by every event loop.
  * <p>
  * Any other line is written at once, with every access line before it, so the order holds and nothing but access
- * lines ever waits; those wait at most {@code flushMillis} (a flusher thread) or until the buffer fills. Lines a
+ * lines ever waits; those wait at most {@link #FLUSH_MILLIS} (a flusher thread) or until the buffer fills. Lines a
  * process killed outright had not written yet are lost: at most that interval of access lines.
  */
 public final class StdoutAppender extends OutputStreamAppender<ILoggingEvent> {
 
   private static final int BUFFER_BYTES = 64 * 1024;
+  /** The logger whose lines are batched. */
+  private static final String BATCHED_LOGGER = "io.portcullis.access";
+  /** How long a batched line may wait in the buffer. */
+  private static final long FLUSH_MILLIS = 100;
 
-  private String batchedLogger = "io.portcullis.access";
-  private long flushMillis = 100;
   /** Access lines are in the buffer, not yet written. */
   private volatile boolean pending;
   private Thread flusher;
-
-  /** The logger whose lines are batched. */
-  public void setBatchedLogger(String batchedLogger) {
-    this.batchedLogger = batchedLogger;
-  }
-
-  /** How long a batched line may wait in the buffer. */
-  public void setFlushMillis(long flushMillis) {
-    this.flushMillis = flushMillis;
-  }
 
   @Override
   public void start() {
@@ -53,7 +45,7 @@ public final class StdoutAppender extends OutputStreamAppender<ILoggingEvent> {
   @Override
   protected void subAppend(ILoggingEvent event) {
     super.subAppend(event);
-    if (batchedLogger.equals(event.getLoggerName())) {
+    if (BATCHED_LOGGER.equals(event.getLoggerName())) {
       pending = true;
     } else {
       flush();
@@ -72,7 +64,7 @@ public final class StdoutAppender extends OutputStreamAppender<ILoggingEvent> {
   private void flushPeriodically() {
     while (isStarted()) {
       try {
-        Thread.sleep(flushMillis);
+        Thread.sleep(FLUSH_MILLIS);
       } catch (InterruptedException e) {
         return;
       }
