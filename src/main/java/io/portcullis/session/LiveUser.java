@@ -12,7 +12,7 @@ public final class LiveUser {
 
   private final JsonObject json;
   /** Written once by whichever event loop encodes first; a race only encodes the same bytes twice. */
-  private volatile byte[] encoded;
+  private volatile Buffer encoded;
 
   public LiveUser(JsonObject json) {
     this.json = json;
@@ -22,13 +22,19 @@ public final class LiveUser {
     return json;
   }
 
-  /** The user's JSON as the body of an answer (a buffer of its own: a response may keep it after this returns). */
+  /**
+   * The user's JSON as the body of an answer, the same buffer every time: a response writes a slice of the buffer it
+   * is given (a reader index of its own over the same bytes), which is what lets Vert.x write one buffer many
+   * times, from any thread, while nothing writes into it. Nothing does: the buffer never leaves this class but as
+   * a response body.
+   */
   public Buffer encoded() {
-    byte[] bytes = encoded;
-    if (bytes == null) {
-      bytes = json.toBuffer().getBytes();
-      encoded = bytes;
+    Buffer buffer = encoded;
+    if (buffer == null) {
+      // Copied into a heap buffer of Vert.x's, which releasing never frees: a response may still be writing it.
+      buffer = Buffer.buffer(json.toBuffer().getBytes());
+      encoded = buffer;
     }
-    return Buffer.buffer(bytes);
+    return buffer;
   }
 }
