@@ -21,6 +21,8 @@ import io.vertx.ext.web.RoutingContext;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The GoTrue endpoints that act for a caller: sign-up, the token grants, the user, sign-out, userinfo. Each turns
@@ -39,6 +41,11 @@ final class AuthRoutes {
   private final SessionCache sessions;
   private final SessionCookies cookies;
   private final TokenVerifier verifier;
+  /** The session checks under way, by session and user; this event loop's only (one instance per event loop). */
+  private final Map<String, Check> checks = new HashMap<>();
+
+  private record Check(Future<LiveUser> answer, long generation) {
+  }
 
   AuthRoutes(AuthBus bus, Config config, HashGate hashing, SessionCache sessions, SessionCookies cookies,
              TokenVerifier verifier) {
@@ -241,6 +248,7 @@ final class AuthRoutes {
   /**
    * The user of verified claims when user and session live (the session cache, else the users' verticle, whose
    * answer is cached); a token without a user only when it is a service key. Fails as the Bearer routes refuse.
+   * A cached session due for a check is served and checked in the background (see SessionCache).
    */
   private Future<LiveUser> liveUser(JsonObject claims) {
     String userId = claims.getString("sub");
@@ -249,16 +257,40 @@ final class AuthRoutes {
       return UserVerticle.serviceKey(config, claims.getString("role"), sessionId).map(LiveUser::new);
     }
     LiveUser cached = sessions.get(sessionId, userId);
-    if (cached != null) {
-      return Future.succeededFuture(cached);
+    if (cached == null) {
+      return check(userId, sessionId);
     }
+    if (sessions.dueForCheck(sessionId)) {
+      check(userId, sessionId).onFailure(error -> {
+        if (error instanceof AuthException e && e.status() < 500) {
+          sessions.forget(sessionId);
+        }
+      });
+    }
+    return Future.succeededFuture(cached);
+  }
+
+  /**
+   * Asks the users' verticle whether the session lives, and caches the answer. Requests of one session that come
+   * while a check of this event loop is under way share its answer, unless the user changed since it began (a
+   * sign-out must not be answered by a check that started before it).
+   */
+  private Future<LiveUser> check(String userId, String sessionId) {
+    String key = sessionId + ' ' + userId;
     long generation = sessions.generation(userId);
+    Check running = checks.get(key);
+    if (running != null && running.generation() == generation) {
+      return running.answer();
+    }
     JsonObject check = new JsonObject()
       .put("user_id", userId)
-      .put("session_id", sessionId)
-      .put("role", claims.getString("role"));
-    return bus.request(Addresses.SESSIONS_CHECK, check)
+      .put("session_id", sessionId);
+    Future<LiveUser> answer = bus.request(Addresses.SESSIONS_CHECK, check)
       .map(user -> sessions.put(sessionId, userId, user, generation));
+    Check started = new Check(answer, generation);
+    checks.put(key, started);
+    answer.onComplete(done -> checks.remove(key, started));
+    return answer;
   }
 
   /** The user's JSON as encoded once for the cached session. */

@@ -14,12 +14,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * detection...) drops that user's entries before the request that caused it is answered, so a sign-out takes effect
  * at once in this process; other processes hear the published event, and the TTL bounds anything else (a row
  * changed behind the service's back).
+ * <p>
+ * An entry used after three quarters of its TTL is checked again while it is still served ({@link #dueForCheck}):
+ * a session in use stays cached and never waits on the database again, and a change behind the service's back is
+ * still seen within the TTL. Without that, every cached session expired in turn under load, and each one's next
+ * requests all waited on the database together.
  */
 public final class SessionCache {
 
   private static final int MAX_ENTRIES = 200_000;
 
-  private record Entry(String userId, LiveUser user, long expiresAtMillis, long generation) {
+  private record Entry(String userId, LiveUser user, long checkAtMillis, long expiresAtMillis, long generation) {
   }
 
   private final long ttlMillis;
@@ -51,6 +56,22 @@ public final class SessionCache {
     return entry.user();
   }
 
+  /**
+   * Whether the session's entry has lived three quarters of its TTL: whoever serves it then should check the session
+   * again ({@link #put} renews the entry; {@link #forget} drops it when the session is gone).
+   */
+  public boolean dueForCheck(String sessionId) {
+    Entry entry = sessionId == null ? null : bySession.get(sessionId);
+    return entry != null && clock.millis() >= entry.checkAtMillis();
+  }
+
+  /** Drops the session's entry: a check found the session ended. */
+  public void forget(String sessionId) {
+    if (sessionId != null) {
+      bySession.remove(sessionId);
+    }
+  }
+
   /** The generation to pass to {@link #put} for a lookup that starts now. */
   public long generation(String userId) {
     AtomicLong generation = generations.get(userId);
@@ -66,7 +87,8 @@ public final class SessionCache {
     if (bySession.size() >= MAX_ENTRIES) {
       bySession.clear();
     }
-    bySession.put(sessionId, new Entry(userId, live, clock.millis() + ttlMillis, generationAtLookup));
+    long now = clock.millis();
+    bySession.put(sessionId, new Entry(userId, live, now + ttlMillis * 3 / 4, now + ttlMillis, generationAtLookup));
     return live;
   }
 

@@ -42,6 +42,26 @@ class SessionCacheTest {
   }
 
   @Test
+  void aSessionUsedLateInItsEntrysLifeIsCheckedAgainWhileTheCacheAnswers() {
+    JsonObject session = app.signUp(TestApp.uniqueEmail(), "pass-word-1");
+    String token = session.getString("access_token");
+    assertEquals(200, app.get(BASE + "/user", bearer(token)).status());
+    DbRows.update(app, "DELETE FROM sessions WHERE user_id = ?::uuid", session.getJsonObject("user").getString("id"));
+
+    // Three quarters of the TTL on, a request is still answered from the cache, and the session is checked again.
+    app.clock.advance(Duration.ofSeconds(50));
+    assertEquals(200, app.get(BASE + "/user", bearer(token)).status(), "served from the cache");
+    // The app's clock runs on from there: the entry itself would expire in 10 s.
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    TestApp.Response r = app.get(BASE + "/user", bearer(token));
+    while (r.status() == 200 && System.nanoTime() < deadline) {
+      r = app.get(BASE + "/user", bearer(token));
+    }
+    assertEquals(403, r.status(), "the ended session is seen before its entry's TTL runs out");
+    assertEquals("session_not_found", r.errorCode());
+  }
+
+  @Test
   void signOutTakesEffectAtOnceDespiteTheCache() {
     JsonObject session = app.signUp(TestApp.uniqueEmail(), "pass-word-1");
     String token = session.getString("access_token");
