@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 /**
  * What the HTTP verticles of one process share, kept fresh once for all of them (deploy a single instance): the
  * session-liveness cache forgets a user on each {@code auth.events} event (also another process's, on a clustered
- * bus), and the rate limiter drops its refilled buckets every minute.
+ * bus), and every minute the rate limiter drops its refilled buckets and the cache its expired entries.
  */
 public final class HttpHousekeeping extends VerticleBase {
 
@@ -35,7 +35,10 @@ public final class HttpHousekeeping extends VerticleBase {
     if (!config.rateLimitsEnabled()) {
       LOG.warn("Rate limits are OFF (rate_limits / PORTCULLIS_RATE_LIMITS): use this for load tests only");
     }
-    vertx.setPeriodic(EVICTION_MS, id -> limiter.evictFull(Limits.byName(config)));
+    vertx.setPeriodic(EVICTION_MS, id -> {
+      limiter.evictFull(Limits.byName(config));
+      sessions.evictExpired();
+    });
     return vertx.eventBus().<JsonObject>consumer(Addresses.EVENTS,
       msg -> sessions.invalidateUser(msg.body().getString("user_id"))).completion();
   }

@@ -65,6 +65,19 @@ public final class SessionCache {
     return entry != null && clock.millis() >= entry.checkAtMillis();
   }
 
+  /**
+   * Drops the entries whose TTL has run out (the housekeeping verticle, every minute): an entry is otherwise kept
+   * until its session is used again, and sessions that are not add up.
+   */
+  public void evictExpired() {
+    long now = clock.millis();
+    bySession.values().removeIf(entry -> now >= entry.expiresAtMillis());
+  }
+
+  int size() {
+    return bySession.size();
+  }
+
   /** Drops the session's entry: a check found the session ended. */
   public void forget(String sessionId) {
     if (sessionId != null) {

@@ -56,6 +56,18 @@ class SessionCacheEntriesTest {
   }
 
   @Test
+  void expiredEntriesAreEvicted() {
+    cache.put("old", "u", USER, cache.generation("u"));
+    now += TTL / 2;
+    cache.put("new", "v", USER, cache.generation("v"));
+    now += TTL / 2;
+    cache.evictExpired();
+    assertEquals(1, cache.size());
+    assertNull(cache.get("old", "u"));
+    assertEquals(USER, cache.get("new", "v").json());
+  }
+
+  @Test
   void aForgottenOrInvalidatedSessionIsNotServed() {
     cache.put("s", "u", USER, cache.generation("u"));
     cache.forget("s");
