@@ -59,8 +59,9 @@ EXPOSE 9999
 STOPSIGNAL SIGTERM
 # No curl in the image: bash's /dev/tcp asks GET /health; PORTCULLIS_HTTP_PORT is followed when set.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 CMD bash -c 'exec 3<>/dev/tcp/127.0.0.1/"${PORTCULLIS_HTTP_PORT:-9999}" && printf "GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n" >&3 && read -r _ status _ <&3 && [ "$status" = 200 ]'
-# JVM sizing: serve tunes its own JVM (G1's periodic collection, native heap trimmed; README,
-# "Memory"); java is PID 1 and stops gracefully on SIGTERM. JVM options: JDK_JAVA_OPTIONS (read by the java
-# launcher), e.g. -e JDK_JAVA_OPTIONS=-Xmx512m.
+# JVM sizing: the README's heap limit, and serve tunes its own JVM (G1's periodic collection, native heap trimmed;
+# README, "Memory"); java is PID 1 and stops gracefully on SIGTERM. JVM options: JDK_JAVA_OPTIONS (read by the
+# java launcher); -e JDK_JAVA_OPTIONS=... replaces this default, e.g. -e JDK_JAVA_OPTIONS=-Xmx2g.
+ENV JDK_JAVA_OPTIONS=-Xmx1g
 ENTRYPOINT ["java", "-Dot.epg.working-dir=/opt/embedded-pg", "-jar", "/app/portcullis.jar"]
 CMD ["serve"]
