@@ -41,7 +41,7 @@ final class AuthRoutes {
   private final SessionCache sessions;
   private final SessionCookies cookies;
   private final TokenVerifier verifier;
-  /** The session checks under way, by session and user; this event loop's only (one instance per event loop). */
+  /** The session checks under way, by session and user: this verticle instance's, used on its event loop only. */
   private final Map<String, Check> checks = new HashMap<>();
 
   private record Check(Future<LiveUser> answer, long generation) {
