@@ -63,6 +63,7 @@ public final class PasswordHasher {
   }
 
   public String hash(String password) {
+    HashPriority.lowerThisThread();
     long start = System.nanoTime();
     try {
       byte[] salt = new byte[SALT_LENGTH];
@@ -75,6 +76,7 @@ public final class PasswordHasher {
 
   /** Checks a password against a stored hash; a missing hash still costs one argon2id verification. */
   public Verification verify(String password, String storedHash) {
+    HashPriority.lowerThisThread();
     long start = System.nanoTime();
     try {
       return check(password, storedHash);
