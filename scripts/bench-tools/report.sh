@@ -98,7 +98,7 @@ Running \`scripts/bench\` again rewrites this file with that machine's numbers (
 
 Machine: $(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM,
 $(java -version 2>&1 | head -1), wrk $(wrk -v 2>&1 | awk 'NR == 1 {print $2}'). The load generator runs on the same cores as
-the servers and PostgreSQL, as the issue's set-up prescribes (loopback only).
+the servers and PostgreSQL, as the project's benchmark set-up prescribes (loopback only).
 
 **Machine load during this run** (\`uptime\` before and after):
 - before: \`$(echo "$LOAD_BEFORE" | sed 's/^ *//')\`
@@ -234,8 +234,8 @@ security headers, CORS, client IP, timeout, Micrometer's HTTP metrics by route),
 this event loop has verified before costs a map lookup and a new user over the remembered read-only claims
 (\`TokenVerifier\` remembers the last 1,024 per event loop); only its first use on each event loop costs an ES256 check
 ($es_us µs). Then the session-liveness cache (\`sessions.cache_ttl_ms\`, 5 s) says whether user and session live (one
-event-bus round trip and one \`SELECT\` per session every 5 s), and the answer is the user's JSON as encoded once for
-that cache entry. Server CPU per request: $(us guarded) µs against $(us ceiling) µs for the ceiling (which shares the
+event-bus round trip and one \`SELECT\` per session in use every 3.75 s, in the background: once its session is
+cached, a request never waits for it), and the answer is the user's JSON as encoded once for that cache entry. Server CPU per request: $(us guarded) µs against $(us ceiling) µs for the ceiling (which shares the
 middleware); JFR: JSON $(share guarded "JSON (Jackson, Vert.x JSON)") %, HTTP and sockets $(share guarded "HTTP and sockets (Netty, Vert.x HTTP)") %, metrics $(share guarded "metrics (Micrometer)") %, EC arithmetic $(share guarded "ECDSA / EC arithmetic (JDK)") %.
 The CPU it costs allows $(num "$(cpu_bound guarded a)")/s on the cores wrk ($(res guarded wrk) % of a core) leaves: $(bound_text guarded a).
 Reaching 35,000/s on this machine needs the server to spend at most $(awk -v w="$(res guarded wrk)" -v n="$(nproc)" 'BEGIN {printf "%.0f", (n * 100 - w) * 10000 / 35000}') µs of CPU per request beside this
@@ -259,7 +259,7 @@ signature would not (HS256: $hs_us µs; RS256 signs slower, $rs_sign_us µs).
 **Introspection.** An access token is checked where Bearer routes check theirs, on the HTTP event loop: the admin key
 and the introspected token are each a lookup in the verified-token memory, the service key's admin check needs no
 lookup, and the session's liveness comes from the same session-liveness cache as on Bearer routes (one event-bus
-round trip and one \`SELECT\` per session every 5 s; none otherwise). Server CPU per request: $(us introspect a) µs
+round trip and one \`SELECT\` per session in use every 3.75 s, in the background). Server CPU per request: $(us introspect a) µs
 ($(cpu_split introspect a)); the JVM used $(res introspect a) % of a core and PostgreSQL $(res introspect pg) %
 (CPU-bound rate $(num "$(cpu_bound introspect a)")/s: $(bound_text introspect a)); busiest thread $(hot_thread introspect). A refresh
 token is still looked up in the database (one event-bus round trip and one \`SELECT\`).
@@ -277,8 +277,10 @@ the cores with everything else. Measured $(res signin-default rps)/s against the
 **Guarded route during a sign-in flood.** The two argon2id workers can take both cores; the event loops compete
 with them for CPU, so the guarded route's rate drops ($(num "$(res flood-guarded rps)")/s against $(num "$g_rps")/s alone) and its queue and p99 grow
 ($(ratio "$flood_p99" "$g_p99")× the idle p99). JFR of the flood's window: argon2id $(share flood-guarded "argon2id (password4j)") % of the JVM's samples. Nothing gives
-the event loops priority over hashing beyond the bounded hashing queue; fewer hashing workers than cores (or a lower
-thread priority for them) would keep a core for the event loops.
+the event loops priority over hashing but the hashing threads' nice value (10): the scheduler gives the event loops
+about nine tenths of a core they contend for, so the guarded route keeps most of its rate and its p99, and the
+sign-ins get what it leaves (here, with the guarded load saturating the cores: the rate in the table above; alone
+they reach the bound).
 
 **Start-up.** See the phases above: the external-database start is JVM start and configuration, then (at once,
 on three threads) the database reached and its schema checked (one query on \`databasechangelog\`; Liquibase loads
@@ -289,13 +291,13 @@ machine it is several times slower than on a quiet one. The JVM's counters put c
 of B's start; an AppCDS archive (classes pre-parsed and mapped from one file)$( [ -z "$CDS_MS" ] || echo " brought B's start to $(secs "$CDS_MS")") —
 adding \`-XX:SharedArchiveFile\` is a deployment change (README, "Speed"; \`scripts/bench-startup\` measures it).
 
-**Memory.** The JVM runs with its default sizing (no \`-Xmx\`: G1 starts with a heap of 1/64 of the RAM and may
-grow it to 1/4), so resident memory follows what the heap touched: at idle A ($(mib "$A_IDLE_KIB") MiB) is larger than B
-($(mib "$B_IDLE_KIB") MiB) because starting the embedded PostgreSQL through zonky reads its whole packaged PostgreSQL
-archive into a byte array to checksum it, on every start;
-under load the heap grows (argon2id takes 19 MiB per hash) and G1 keeps it. The embedded PostgreSQL's own processes are
-not counted. \`JAVA_OPTS\` (e.g. \`-Xmx128m -XX:+UseSerialGC\` or \`-XX:MaxRAMPercentage\`) bounds the heap; the
-target of 150 MiB at idle needs such a bound in the shipped image's JVM options.
+**Memory.** The JVMs run as the README starts them: \`-Xmx1g\` (\`JAVA_OPTS\`, the README's command's) and the sizing
+\`serve\` applies in its own JVM. Resident memory follows what the heap touched: at idle A ($(mib "$A_IDLE_KIB") MiB) is larger
+than B ($(mib "$B_IDLE_KIB") MiB) because starting the embedded PostgreSQL through zonky reads its whole packaged PostgreSQL
+archive into a byte array to checksum it, on every start; under load the heap grows within its limit (argon2id
+takes 19 MiB per hashing worker) and G1 gives it back when idle. The embedded PostgreSQL's own processes are not
+counted. Without a limit G1 grows the heap whenever its pauses take over 1 % of the time while it is under half
+its maximum (a quarter of the RAM), and keeps it (README, "Memory").
 
 ## Method
 
