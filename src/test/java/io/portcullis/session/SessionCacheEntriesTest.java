@@ -1,11 +1,11 @@
 package io.portcullis.session;
 
+import io.portcullis.it.ManualClock;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
-import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,46 +21,31 @@ class SessionCacheEntriesTest {
   private static final long TTL = 4000;
   private static final JsonObject USER = new JsonObject().put("id", "u");
 
-  private long now = 1_000_000;
-  private final SessionCache cache = new SessionCache(TTL, new Clock() {
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(now);
-    }
-  });
+  private final ManualClock clock = new ManualClock(Instant.ofEpochMilli(1_000_000));
+  private final SessionCache cache = new SessionCache(TTL, clock);
 
   @Test
   void anEntryIsDueForACheckAfterThreeQuartersOfItsTtlAndARenewalRestartsIt() {
     cache.put("s", "u", USER, cache.generation("u"));
-    now += TTL * 3 / 4 - 1;
+    clock.advance(Duration.ofMillis(TTL * 3 / 4 - 1));
     assertFalse(cache.dueForCheck("s"));
-    now += 1;
+    clock.advance(Duration.ofMillis(1));
     assertTrue(cache.dueForCheck("s"));
     assertEquals(USER, cache.get("s", "u").json(), "still served while due");
 
     cache.put("s", "u", USER, cache.generation("u"));
-    now += TTL - 1;
+    clock.advance(Duration.ofMillis(TTL - 1));
     assertEquals(USER, cache.get("s", "u").json(), "renewed for a whole TTL");
-    now += 1;
+    clock.advance(Duration.ofMillis(1));
     assertNull(cache.get("s", "u"));
   }
 
   @Test
   void expiredEntriesAreEvicted() {
     cache.put("old", "u", USER, cache.generation("u"));
-    now += TTL / 2;
+    clock.advance(Duration.ofMillis(TTL / 2));
     cache.put("new", "v", USER, cache.generation("v"));
-    now += TTL / 2;
+    clock.advance(Duration.ofMillis(TTL / 2));
     cache.evictExpired();
     assertEquals(1, cache.size());
     assertNull(cache.get("old", "u"));
