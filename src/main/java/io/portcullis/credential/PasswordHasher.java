@@ -63,12 +63,12 @@ public final class PasswordHasher {
   }
 
   public String hash(String password) {
-    HashPriority.lowerThisThread();
     long start = System.nanoTime();
     try {
       byte[] salt = new byte[SALT_LENGTH];
       random.nextBytes(salt);
-      return Argon2id.encode(parameters, salt, argon2.hash(Argon2id.utf8(password), salt, parameters));
+      return HashPriority.run(
+        () -> Argon2id.encode(parameters, salt, argon2.hash(Argon2id.utf8(password), salt, parameters)));
     } finally {
       metrics.hashed(System.nanoTime() - start);
     }
@@ -76,10 +76,9 @@ public final class PasswordHasher {
 
   /** Checks a password against a stored hash; a missing hash still costs one argon2id verification. */
   public Verification verify(String password, String storedHash) {
-    HashPriority.lowerThisThread();
     long start = System.nanoTime();
     try {
-      return check(password, storedHash);
+      return HashPriority.run(() -> check(password, storedHash));
     } finally {
       metrics.hashed(System.nanoTime() - start);
     }
